@@ -1,0 +1,148 @@
+//! Detection: for each league x model type, whether the model directory is complete, missing,
+//! partial or impossible for lack of data, plus everything in the models dir that is not ours to
+//! touch (other model types, leagues without data, leftovers of interrupted runs). Read-only.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model_type::ModelSpec;
+use crate::safe_writer;
+
+/// `<models dir>/leagues/<league>/<model type>`.
+pub fn model_dir(models_dir: &Path, league: &str, model_type: &str) -> PathBuf {
+    models_dir.join("leagues").join(league).join(model_type)
+}
+
+/// The state of one league x model type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ModelState {
+    /// Every required file is present.
+    Existing,
+    /// No directory: to be trained.
+    Missing,
+    /// The directory exists but these required files are not there (or it is not a directory).
+    Partial { missing_files: Vec<String> },
+    /// Too few matches to train.
+    InsufficientData { matches: usize, minimum: usize },
+}
+
+impl ModelState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ModelState::Existing => "existing",
+            ModelState::Missing => "missing",
+            ModelState::Partial { .. } => "partial",
+            ModelState::InsufficientData { .. } => "insufficient_data",
+        }
+    }
+}
+
+/// Detects the state of one model directory for a league with `matches` usable matches.
+pub fn detect(models_dir: &Path, league: &str, spec: &ModelSpec, matches: usize) -> ModelState {
+    let dir = model_dir(models_dir, league, spec.name);
+    match dir.symlink_metadata() {
+        Err(_) => {
+            if matches < spec.min_matches {
+                ModelState::InsufficientData {
+                    matches,
+                    minimum: spec.min_matches,
+                }
+            } else {
+                ModelState::Missing
+            }
+        }
+        Ok(meta) if !meta.is_dir() && !dir.is_dir() => ModelState::Partial {
+            missing_files: vec!["(the path is not a directory)".into()],
+        },
+        Ok(_) => {
+            let missing: Vec<String> = spec
+                .required_files
+                .iter()
+                .filter(|f| !dir.join(f).is_file())
+                .map(|f| f.to_string())
+                .collect();
+            if missing.is_empty() {
+                ModelState::Existing
+            } else {
+                ModelState::Partial {
+                    missing_files: missing,
+                }
+            }
+        }
+    }
+}
+
+/// What the models dir holds besides the models this run looks after.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Untouched {
+    /// `leagues/<league>` directories of leagues with no data.
+    pub leagues_without_data: Vec<String>,
+    /// Model directories of types this tool does not manage (e.g. `ou25_v1`).
+    pub other_model_dirs: Vec<String>,
+    /// Temporary directories or files left by an interrupted run.
+    pub leftovers: Vec<String>,
+}
+
+/// Lists the models dir (read-only). `leagues_with_data` and `known_types` decide what is ours.
+pub fn scan_untouched(
+    models_dir: &Path,
+    leagues_with_data: &BTreeSet<String>,
+    known_types: &BTreeSet<&str>,
+) -> Untouched {
+    let mut out = Untouched::default();
+    let leagues_root = models_dir.join("leagues");
+    for league_entry in sorted_entries(&leagues_root) {
+        let league = league_entry.0;
+        let league_path = league_entry.1;
+        if safe_writer::is_temp_name(&league) {
+            out.leftovers.push(format!("leagues/{league}"));
+            continue;
+        }
+        if !league_path.is_dir() {
+            continue;
+        }
+        if !leagues_with_data.contains(&league) {
+            out.leagues_without_data.push(league.clone());
+        }
+        for (name, _) in sorted_entries(&league_path) {
+            if safe_writer::is_temp_name(&name) {
+                out.leftovers.push(format!("leagues/{league}/{name}"));
+            } else if !known_types.contains(name.as_str()) && !name.starts_with('.') {
+                out.other_model_dirs
+                    .push(format!("leagues/{league}/{name}"));
+            } else {
+                for (file, _) in sorted_entries(&league_path.join(&name)) {
+                    if safe_writer::is_temp_name(&file) {
+                        out.leftovers
+                            .push(format!("leagues/{league}/{name}/{file}"));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<(String, PathBuf)> = read
+        .filter_map(|e| e.ok())
+        .map(|e| (e.file_name().to_string_lossy().to_string(), e.path()))
+        .collect();
+    entries.sort();
+    entries
+}
+
+/// League slugs that have a directory under `<models dir>/leagues` (not leftovers).
+pub fn leagues_in_models_dir(models_dir: &Path) -> Vec<String> {
+    sorted_entries(&models_dir.join("leagues"))
+        .into_iter()
+        .filter(|(name, path)| !safe_writer::is_temp_name(name) && path.is_dir())
+        .map(|(name, _)| name)
+        .collect()
+}

@@ -1,0 +1,42 @@
+//! auto-train: keeps a football prediction service's per-league models complete. Data flows one
+//! way: `data` (polars) -> `matches` -> model types (`models`, through the `model_type` seam) ->
+//! `safe_writer` -> `registry`; `run` orchestrates and `report` tells.
+
+pub mod cli;
+pub mod data;
+pub mod date;
+pub mod detect;
+pub mod dixon_coles;
+pub mod leagues;
+pub mod logging;
+pub mod matches;
+pub mod metrics;
+pub mod model_type;
+pub mod models;
+pub mod pickle;
+pub mod predict;
+pub mod registry;
+pub mod report;
+pub mod run;
+pub mod run_lock;
+pub mod safe_writer;
+pub mod scoreline;
+
+use clap::Parser;
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main_exit_code() -> i32 {
+    let cli = cli::Cli::parse();
+    logging::init(&cli.log);
+    let result = match &cli.command {
+        Some(cli::Command::Predict(args)) => predict::run_predict(args),
+        None => run::run_training(&cli.run, cli.log.quiet),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            cli::exit::FAILED
+        }
+    }
+}

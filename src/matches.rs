@@ -1,0 +1,120 @@
+//! Typed league matches: what the loader produces and every model consumes. One league's
+//! matches are validated, de-duplicated and sorted by date before any model sees them.
+
+use std::sync::Arc;
+
+use crate::date::Date;
+
+/// Numeric columns of a row beyond the required ones (odds, shots, ...), kept by name so models
+/// can use what a file happens to carry. Sorted by name; missing or non-numeric cells are absent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extras(Box<[(Arc<str>, f32)]>);
+
+impl Extras {
+    /// Builds from (name, value) pairs; later duplicates of a name are dropped.
+    pub fn from_pairs(mut pairs: Vec<(Arc<str>, f32)>) -> Extras {
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        Extras(pairs.into_boxed_slice())
+    }
+
+    /// The value of column `name`, if the row had a number there.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.0
+            .binary_search_by(|(n, _)| n.as_ref().cmp(name))
+            .ok()
+            .map(|i| self.0[i].1 as f64)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.0.iter().map(|(n, v)| (n.as_ref(), *v as f64))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// One played match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Match {
+    pub date: Date,
+    pub home: Arc<str>,
+    pub away: Arc<str>,
+    pub home_goals: u8,
+    pub away_goals: u8,
+    pub extras: Extras,
+}
+
+impl Match {
+    /// The 1X2 outcome: 0 home win, 1 draw, 2 away win.
+    pub fn outcome(&self) -> usize {
+        match self.home_goals.cmp(&self.away_goals) {
+            std::cmp::Ordering::Greater => 0,
+            std::cmp::Ordering::Equal => 1,
+            std::cmp::Ordering::Less => 2,
+        }
+    }
+
+    /// Numeric extra column by name.
+    pub fn extra(&self, name: &str) -> Option<f64> {
+        self.extras.get(name)
+    }
+}
+
+/// Every usable match of one league, sorted by (date, home, away), without duplicates.
+#[derive(Clone, Debug)]
+pub struct LeagueMatches {
+    pub league: String,
+    pub matches: Vec<Match>,
+}
+
+impl LeagueMatches {
+    pub fn len(&self) -> usize {
+        self.matches.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.matches.is_empty()
+    }
+
+    pub fn first_date(&self) -> Option<Date> {
+        self.matches.first().map(|m| m.date)
+    }
+
+    pub fn last_date(&self) -> Option<Date> {
+        self.matches.last().map(|m| m.date)
+    }
+
+    /// The matches dated strictly before `date` (a prefix, since matches are sorted).
+    pub fn before(&self, date: Date) -> &[Match] {
+        let end = self.matches.partition_point(|m| m.date < date);
+        &self.matches[..end]
+    }
+}
+
+/// Every league of the data dir, by slug.
+#[derive(Clone, Debug, Default)]
+pub struct Dataset {
+    pub leagues: std::collections::BTreeMap<String, LeagueMatches>,
+}
+
+impl Dataset {
+    pub fn league(&self, slug: &str) -> Option<&LeagueMatches> {
+        self.leagues.get(slug)
+    }
+
+    /// Every match of every league, sorted by date (ties: league, home, away), for features that
+    /// follow a club across leagues. Each item carries its league slug.
+    pub fn all_matches_by_date(&self) -> Vec<(&str, &Match)> {
+        let mut all: Vec<(&str, &Match)> = self
+            .leagues
+            .iter()
+            .flat_map(|(slug, l)| l.matches.iter().map(move |m| (slug.as_str(), m)))
+            .collect();
+        all.sort_by(|a, b| {
+            (a.1.date, a.0, &a.1.home, &a.1.away).cmp(&(b.1.date, b.0, &b.1.home, &b.1.away))
+        });
+        all
+    }
+}

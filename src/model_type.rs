@@ -1,0 +1,116 @@
+//! The one seam every model type plugs into: what it is called, which files make it complete,
+//! how many matches it needs, how it trains (returning bytes, never touching the disk) and how a
+//! trained model is read back for `predict`. Adding a model type is one module plus one line in
+//! `model_types()`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::date::Date;
+use crate::matches::{Dataset, Extras, LeagueMatches};
+
+/// Static facts about a model type, also known for types whose trainer is not built yet.
+#[derive(Debug)]
+pub struct ModelSpec {
+    /// Directory name and `model_type` in the registry, e.g. `poisson_v2`.
+    pub name: &'static str,
+    /// Registry version suffix, e.g. `v2`.
+    pub version: &'static str,
+    /// Files whose presence makes a model directory complete.
+    pub required_files: &'static [&'static str],
+    /// Fewer matches than this: the league is skipped as insufficient data.
+    pub min_matches: usize,
+}
+
+/// Everything a trainer may read. Trainers are pure: they return files as bytes.
+pub struct TrainContext<'a> {
+    /// The league being trained, sorted by date.
+    pub league: &'a LeagueMatches,
+    /// Every league of the data dir (features may follow a club across leagues).
+    pub dataset: &'a Dataset,
+    /// `--xi`: a fixed Poisson time decay per day instead of choosing it per league.
+    pub xi_per_day: Option<f64>,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC), the same for every model of one run.
+    pub trained_date: &'a str,
+}
+
+/// One file of a trained model.
+#[derive(Debug, Clone)]
+pub struct ModelFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The output of a successful training: every file of the model directory.
+#[derive(Debug)]
+pub struct TrainedModel {
+    pub files: Vec<ModelFile>,
+    /// One line for the report, e.g. `xi=0.0018/day, validation RPS 0.2012`.
+    pub summary: String,
+}
+
+/// A fixture to predict: date, teams and whatever numeric columns its row carried (odds ...).
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub date: Date,
+    pub home: Arc<str>,
+    pub away: Arc<str>,
+    pub extras: Extras,
+}
+
+/// A trained model read back from its directory.
+pub trait Predictor: Send + Sync {
+    /// Output column names, in order (`poisson_v2_home`, ...).
+    fn columns(&self) -> Vec<String>;
+    /// One value per column for each fixture, in input order. Models that need history use only
+    /// the dataset's matches dated strictly before each fixture.
+    fn predict(
+        &self,
+        fixtures: &[Fixture],
+        dataset: &Dataset,
+        league: &str,
+    ) -> Result<Vec<Vec<f64>>>;
+}
+
+/// A model type. Implementations live in `crate::models`.
+pub trait ModelType: Send + Sync {
+    fn spec(&self) -> &'static ModelSpec;
+
+    /// False for a type whose trainer does not exist in this version.
+    fn available(&self) -> bool {
+        true
+    }
+
+    /// Trains on `ctx.league` and returns every file of the model directory, including
+    /// `metrics.json`.
+    fn train(&self, ctx: &TrainContext) -> Result<TrainedModel>;
+
+    /// Reads a model directory written by this tool (fails on foreign or unreadable files).
+    fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>>;
+
+    /// Recomputes `metrics.json` for a directory holding this tool's model files without it.
+    fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>>;
+}
+
+/// A model type that this version cannot train: reported as not available, never faked.
+pub struct NotAvailable(pub &'static ModelSpec);
+
+impl ModelType for NotAvailable {
+    fn spec(&self) -> &'static ModelSpec {
+        self.0
+    }
+    fn available(&self) -> bool {
+        false
+    }
+    fn train(&self, _: &TrainContext) -> Result<TrainedModel> {
+        anyhow::bail!("{} is not available in this version", self.0.name)
+    }
+    fn load(&self, _: &Path) -> Result<Box<dyn Predictor>> {
+        anyhow::bail!("{} is not available in this version", self.0.name)
+    }
+    fn metrics_for_existing(&self, _: &Path, _: &TrainContext) -> Result<Vec<u8>> {
+        anyhow::bail!("{} is not available in this version", self.0.name)
+    }
+}

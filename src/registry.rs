@@ -1,0 +1,241 @@
+//! The model registry (`registry.json`, `{"models": [...]}`), append-only: existing entries keep
+//! their exact text and order, a key is never added twice, and the file is replaced atomically
+//! under an exclusive lock. A registry that is not valid stops the run before anything trains.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::safe_writer;
+
+/// What a registry entry records about the data a model was trained on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainingDataSummary {
+    pub matches: usize,
+    pub first_date: String,
+    pub last_date: String,
+    /// SHA-256 over the training rows (date, teams, goals), in order.
+    pub fingerprint: String,
+}
+
+/// One registry entry as this tool writes it (old pipeline keys first).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RegistryEntry {
+    pub key: String,
+    pub model_type: String,
+    pub league: String,
+    pub version: String,
+    pub trained_date: String,
+    pub status: String,
+    pub path: String,
+    pub training_data: TrainingDataSummary,
+    pub tool_version: String,
+}
+
+impl RegistryEntry {
+    pub fn key_for(model_type: &str, league: &str, version: &str) -> String {
+        format!("{model_type}_{league}_{version}")
+    }
+}
+
+/// Why a registry cannot be used.
+#[derive(Debug)]
+pub struct InvalidRegistry {
+    pub path: PathBuf,
+    pub problem: String,
+}
+
+impl std::fmt::Display for InvalidRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "registry {} is invalid: {} (it was left unchanged; fix or move it, then run again)",
+            self.path.display(),
+            self.problem
+        )
+    }
+}
+
+impl std::error::Error for InvalidRegistry {}
+
+/// A loaded registry: existing entries verbatim plus the keys they hold.
+#[derive(Debug)]
+pub struct Registry {
+    path: PathBuf,
+    exists: bool,
+    /// Top-level members other than `models`, kept in order.
+    other: serde_json::Map<String, serde_json::Value>,
+    /// Entry texts: those read from the file verbatim, new ones pretty-printed and indented.
+    entries: Vec<String>,
+    keys: HashSet<String>,
+    pending: Vec<RegistryEntry>,
+}
+
+#[derive(Deserialize)]
+struct KeyOnly {
+    key: Option<serde_json::Value>,
+}
+
+impl Registry {
+    /// Reads and validates the registry; a missing file is an empty registry.
+    pub fn load(path: &Path) -> std::result::Result<Registry, InvalidRegistry> {
+        let invalid = |problem: String| InvalidRegistry {
+            path: path.to_path_buf(),
+            problem,
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Registry {
+                    path: path.to_path_buf(),
+                    exists: false,
+                    other: Default::default(),
+                    entries: Vec::new(),
+                    keys: HashSet::new(),
+                    pending: Vec::new(),
+                })
+            }
+            Err(e) => return Err(invalid(format!("cannot be read: {e}"))),
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(invalid("the file is empty".into()));
+        }
+        let mut top: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes)
+            .map_err(|e| invalid(format!("not a JSON object ({e})")))?;
+        let models = top
+            .shift_remove("models")
+            .ok_or_else(|| invalid("no \"models\" list".into()))?;
+        if !models.is_array() {
+            return Err(invalid("\"models\" is not a list".into()));
+        }
+        // Second pass to keep every entry's exact text.
+        #[derive(Deserialize)]
+        struct RawTop<'a> {
+            #[serde(borrow)]
+            models: Vec<&'a RawValue>,
+        }
+        let raw: RawTop = serde_json::from_slice(&bytes)
+            .map_err(|e| invalid(format!("\"models\" cannot be read ({e})")))?;
+        let mut keys = HashSet::new();
+        let mut entries = Vec::with_capacity(raw.models.len());
+        for (i, entry) in raw.models.iter().enumerate() {
+            let k: KeyOnly = serde_json::from_str(entry.get())
+                .map_err(|_| invalid(format!("entry {} is not an object", i + 1)))?;
+            let key = match k.key {
+                Some(serde_json::Value::String(s)) => s,
+                _ => return Err(invalid(format!("entry {} has no string \"key\"", i + 1))),
+            };
+            if !keys.insert(key.clone()) {
+                return Err(invalid(format!("key {key:?} appears more than once")));
+            }
+            entries.push(entry.get().to_string());
+        }
+        Ok(Registry {
+            path: path.to_path_buf(),
+            exists: true,
+            other: top,
+            entries,
+            keys,
+            pending: Vec::new(),
+        })
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.keys.contains(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Queues an entry; returns false (and queues nothing) when the key is already present.
+    pub fn push(&mut self, entry: RegistryEntry) -> bool {
+        if !self.keys.insert(entry.key.clone()) {
+            return false;
+        }
+        self.pending.push(entry);
+        true
+    }
+
+    /// Keys queued by `push` and not yet saved.
+    pub fn pending_keys(&self) -> Vec<String> {
+        self.pending.iter().map(|e| e.key.clone()).collect()
+    }
+
+    /// Writes queued entries (no-op when nothing is queued and the file exists). Takes an
+    /// exclusive lock on `<registry>.lock` beside it, re-reads the file under the lock and
+    /// appends only keys still absent, so nothing another writer added is lost.
+    pub fn save(&mut self) -> Result<Vec<String>> {
+        if self.pending.is_empty() && self.exists {
+            return Ok(Vec::new());
+        }
+        let _lock = lock_registry(&self.path)?;
+        let mut current = Registry::load(&self.path)?;
+        let mut appended = Vec::new();
+        for entry in self.pending.drain(..) {
+            if current.keys.insert(entry.key.clone()) {
+                appended.push(entry.key.clone());
+                let text = serde_json::to_string_pretty(&entry)?;
+                current.entries.push(text.replace('\n', "\n    "));
+            }
+        }
+        if appended.is_empty() && current.exists {
+            return Ok(appended);
+        }
+        let bytes = current.render()?;
+        safe_writer::replace_file_atomically(&self.path, &bytes)?;
+        *self = Registry {
+            exists: true,
+            pending: Vec::new(),
+            ..current
+        };
+        Ok(appended)
+    }
+
+    fn render(&self) -> Result<Vec<u8>> {
+        let mut out = String::from("{\n");
+        for (k, v) in &self.other {
+            out.push_str(&format!(
+                "  {}: {},\n",
+                serde_json::to_string(k)?,
+                serde_json::to_string(v)?
+            ));
+        }
+        out.push_str("  \"models\": [");
+        for (i, entry) in self.entries.iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            out.push_str(entry);
+        }
+        out.push_str(if self.entries.is_empty() {
+            "]\n}\n"
+        } else {
+            "\n  ]\n}\n"
+        });
+        Ok(out.into_bytes())
+    }
+}
+
+fn lock_registry(path: &Path) -> Result<File> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "registry.json".into());
+    let lock_path = path.with_file_name(format!(".{name}.lock"));
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening registry lock {}", lock_path.display()))?;
+    file.lock()
+        .with_context(|| format!("locking {}", lock_path.display()))?;
+    Ok(file)
+}

@@ -1,0 +1,116 @@
+//! One scoreline grid, from which every market is derived (1X2, over/under, both teams to
+//! score), so that all of a goals model's outputs are consistent with each other.
+
+/// Goals 0..=MAX_GOALS for each side; the mass beyond is removed by normalising.
+pub const MAX_GOALS: usize = 14;
+
+/// P(home goals = i, away goals = j), normalised to sum to 1.
+#[derive(Debug, Clone)]
+pub struct ScorelineGrid {
+    size: usize,
+    probs: Vec<f64>,
+}
+
+impl ScorelineGrid {
+    /// The Dixon-Coles grid for expected goals `lambda` (home) and `mu` (away) with correction
+    /// `rho`. Cells made negative by an extreme rho are set to zero before normalising.
+    pub fn dixon_coles(lambda: f64, mu: f64, rho: f64) -> ScorelineGrid {
+        let size = MAX_GOALS + 1;
+        let home = poisson_pmf(lambda, size);
+        let away = poisson_pmf(mu, size);
+        let mut probs = vec![0.0; size * size];
+        for i in 0..size {
+            for j in 0..size {
+                let tau = match (i, j) {
+                    (0, 0) => 1.0 - lambda * mu * rho,
+                    (0, 1) => 1.0 + lambda * rho,
+                    (1, 0) => 1.0 + mu * rho,
+                    (1, 1) => 1.0 - rho,
+                    _ => 1.0,
+                };
+                probs[i * size + j] = (home[i] * away[j] * tau).max(0.0);
+            }
+        }
+        let total: f64 = probs.iter().sum();
+        if total > 0.0 {
+            probs.iter_mut().for_each(|p| *p /= total);
+        }
+        ScorelineGrid { size, probs }
+    }
+
+    /// P(home goals = i, away goals = j).
+    pub fn prob(&self, i: usize, j: usize) -> f64 {
+        if i < self.size && j < self.size {
+            self.probs[i * self.size + j]
+        } else {
+            0.0
+        }
+    }
+
+    fn sum_where(&self, keep: impl Fn(usize, usize) -> bool) -> f64 {
+        let mut s = 0.0;
+        for i in 0..self.size {
+            for j in 0..self.size {
+                if keep(i, j) {
+                    s += self.probs[i * self.size + j];
+                }
+            }
+        }
+        s
+    }
+
+    /// (home win, draw, away win).
+    pub fn one_x_two(&self) -> [f64; 3] {
+        [
+            self.sum_where(|i, j| i > j),
+            self.sum_where(|i, j| i == j),
+            self.sum_where(|i, j| i < j),
+        ]
+    }
+
+    /// P(total goals > line), e.g. `line = 2.5`.
+    pub fn over(&self, line: f64) -> f64 {
+        self.sum_where(|i, j| (i + j) as f64 > line)
+    }
+
+    /// P(both teams score).
+    pub fn btts(&self) -> f64 {
+        self.sum_where(|i, j| i > 0 && j > 0)
+    }
+}
+
+fn poisson_pmf(rate: f64, size: usize) -> Vec<f64> {
+    let mut p = Vec::with_capacity(size);
+    let mut term = (-rate).exp();
+    for k in 0..size {
+        if k > 0 {
+            term *= rate / k as f64;
+        }
+        p.push(term);
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markets_are_consistent() {
+        let g = ScorelineGrid::dixon_coles(1.6, 1.1, 0.05);
+        let [h, d, a] = g.one_x_two();
+        assert!((h + d + a - 1.0).abs() < 1e-12);
+        assert!(h > a);
+        let under = g.sum_where(|i, j| i + j <= 2);
+        assert!((g.over(2.5) + under - 1.0).abs() < 1e-12);
+        let no_goal_side = g.sum_where(|i, j| i == 0 || j == 0);
+        assert!((g.btts() + no_goal_side - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn independent_poisson_without_correction() {
+        let g = ScorelineGrid::dixon_coles(1.0, 1.0, 0.0);
+        let e = (-2.0f64).exp();
+        assert!((g.prob(0, 0) - e).abs() < 1e-9);
+    }
+}
