@@ -1,0 +1,258 @@
+//! Poisson v2 through the binary: the oracle fit of the Premier League, the pickle, `predict`.
+
+mod common;
+
+use common::*;
+
+fn oracle() -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(fixtures().join("poisson_E0.json")).unwrap()).unwrap()
+}
+
+fn write_fixtures(ws: &Workspace, rows: &[(String, String)]) -> std::path::PathBuf {
+    let path = ws.path().join("fixtures.csv");
+    let mut text = String::from("Date,HomeTeam,AwayTeam\n");
+    for (h, a) in rows {
+        text.push_str(&format!("2023-08-12,{h},{a}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn predict(ws: &Workspace, fixtures: &std::path::Path, league: &str) -> Vec<csv::StringRecord> {
+    let out = assert_cmd::Command::cargo_bin("auto-train")
+        .unwrap()
+        .current_dir(ws.path())
+        .args(["predict", "--league", league, "--fixtures"])
+        .arg(fixtures)
+        .arg("--models-dir")
+        .arg(ws.models())
+        .arg("--data-dir")
+        .arg(ws.data())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        [
+            "date",
+            "home_team",
+            "away_team",
+            "poisson_v2_home",
+            "poisson_v2_draw",
+            "poisson_v2_away",
+            "poisson_v2_lambda_home",
+            "poisson_v2_lambda_away",
+            "poisson_v2_over_2_5",
+            "poisson_v2_btts"
+        ]
+    );
+    reader.records().map(|r| r.unwrap()).collect()
+}
+
+#[test]
+fn premier_league_fit_reaches_the_oracle_and_predicts_its_fixtures() {
+    let ws = Workspace::new(&["E0"]);
+    let out = ws
+        .cmd()
+        .args(["--model-type", "poisson_v2", "--xi", "0.0018", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = ws.model_dir("premier_league", "poisson_v2");
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    let oracle = oracle();
+    assert_eq!(metrics["total_matches"], oracle["matches"]);
+    assert_eq!(metrics["n_teams"], oracle["teams"]);
+    assert_eq!(metrics["reference_date"], oracle["reference_date"]);
+    assert_eq!(metrics["xi_per_day"], 0.0018);
+    let wll = metrics["weighted_log_likelihood"].as_f64().unwrap();
+    assert!(wll >= -1825.915, "weighted log-likelihood {wll}");
+    assert!(
+        wll <= oracle["weighted_loglik"].as_f64().unwrap() + 1e-6,
+        "{wll} above the optimum"
+    );
+    let decay = metrics["decay_factor"].as_f64().unwrap();
+    assert!((decay - (-0.0018f64 * 365.0).exp()).abs() < 1e-9);
+    for key in ["rps", "log_loss", "brier", "accuracy"] {
+        assert!(metrics["validation"][key].is_number(), "{key}");
+        assert!(
+            metrics["validation"]["base_rates"][key].is_number(),
+            "{key}"
+        );
+    }
+    assert!(
+        metrics["validation"]["rps"].as_f64().unwrap()
+            < metrics["validation"]["base_rates"]["rps"].as_f64().unwrap()
+    );
+
+    let fx = oracle["fixtures"].as_array().unwrap();
+    let pairs: Vec<(String, String)> = fx
+        .iter()
+        .map(|f| {
+            (
+                f["home"].as_str().unwrap().into(),
+                f["away"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let rows = predict(&ws, &write_fixtures(&ws, &pairs), "premier_league");
+    assert_eq!(rows.len(), fx.len());
+    for (f, row) in fx.iter().zip(&rows) {
+        assert_eq!(&row[1], f["home"].as_str().unwrap());
+        assert_eq!(&row[0], "2023-08-12");
+        let p: Vec<f64> = (3..10).map(|i| row[i].parse().unwrap()).collect();
+        for (k, key) in ["p_home", "p_draw", "p_away"].iter().enumerate() {
+            let want = f[key].as_f64().unwrap();
+            assert!(
+                (p[k] - want).abs() < 0.002,
+                "{} v {}: {key} {} vs {want}",
+                &row[1],
+                &row[2],
+                p[k]
+            );
+        }
+        assert!((p[0] + p[1] + p[2] - 1.0).abs() < 1e-9);
+        assert!((p[3] / f["lambda_home"].as_f64().unwrap() - 1.0).abs() < 1e-3);
+        assert!((p[4] / f["lambda_away"].as_f64().unwrap() - 1.0).abs() < 1e-3);
+        assert!(p[5] > 0.0 && p[5] < 1.0 && p[6] > 0.0 && p[6] < 1.0);
+    }
+}
+
+#[test]
+fn pickle_loads_in_python_with_no_imports() {
+    let ws = Workspace::new(&["N1"]);
+    ws.cmd()
+        .args(["--model-type", "poisson_v2"])
+        .assert()
+        .code(0);
+    let pkl = ws
+        .model_dir("eredivisie", "poisson_v2")
+        .join("poisson_model.pkl");
+    // An Unpickler that refuses every global proves the pickle needs no import.
+    let script = r#"
+import pickle, sys
+class NoGlobals(pickle.Unpickler):
+    def find_class(self, module, name):
+        raise RuntimeError("pickle needs an import: %s.%s" % (module, name))
+with open(sys.argv[1], "rb") as f:
+    d = NoGlobals(f).load()
+assert pickle.load(open(sys.argv[1], "rb")) == d
+assert d["model_type"] == "poisson_v2" and d["league"] == "eredivisie"
+assert len(d["teams"]) == 18, len(d["teams"])
+for t in d["teams"].values():
+    assert isinstance(t["attack"], float) and isinstance(t["defence"], float)
+for k in ["home_advantage", "rho", "xi_per_day", "reference_date", "promoted_prior"]:
+    assert k in d, k
+print("ok")
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&pkl)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+}
+
+#[test]
+fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
+    let ws = Workspace::new(&["N1"]);
+    ws.cmd()
+        .args(["--model-type", "poisson_v2"])
+        .assert()
+        .code(0);
+    let fixtures = write_fixtures(
+        &ws,
+        &[
+            ("Promoted FC".into(), "Ajax".into()),
+            ("Ajax".into(), "Promoted FC".into()),
+            ("Ajax".into(), "PSV Eindhoven".into()),
+        ],
+    );
+    let rows = predict(&ws, &fixtures, "eredivisie");
+    assert_eq!(rows.len(), 3);
+    assert_eq!((&rows[0][1], &rows[0][2]), ("Promoted FC", "Ajax"));
+    let home_win = |r: &csv::StringRecord| r[3].parse::<f64>().unwrap();
+    assert!(
+        home_win(&rows[1]) > home_win(&rows[0]),
+        "Ajax at home beats a promoted side more often"
+    );
+
+    // --out writes a new file and never replaces one.
+    let out_path = ws.path().join("out.csv");
+    let run_out = || {
+        assert_cmd::Command::cargo_bin("auto-train")
+            .unwrap()
+            .current_dir(ws.path())
+            .args(["predict", "--league", "eredivisie", "--fixtures"])
+            .arg(&fixtures)
+            .arg("--models-dir")
+            .arg(ws.models())
+            .arg("--out")
+            .arg(&out_path)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run_out().status.code(), Some(0));
+    let first = std::fs::read(&out_path).unwrap();
+    assert_eq!(first.iter().filter(|&&b| b == b'\n').count(), 4);
+    let again = run_out();
+    assert_ne!(again.status.code(), Some(0));
+    assert_eq!(std::fs::read(&out_path).unwrap(), first);
+
+    // A fixture row without a valid date is an error naming the row.
+    std::fs::write(
+        &fixtures,
+        "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV\n2023-02-30,Ajax,PSV\n",
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("auto-train")
+        .unwrap()
+        .current_dir(ws.path())
+        .args(["predict", "--league", "eredivisie", "--fixtures"])
+        .arg(&fixtures)
+        .arg("--models-dir")
+        .arg(ws.models())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("row 2: invalid date \"2023-02-30\"") && err.contains("fixtures.csv"),
+        "{err}"
+    );
+
+    // A league without models is a clear error.
+    std::fs::write(&fixtures, "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV\n").unwrap();
+    let out = assert_cmd::Command::cargo_bin("auto-train")
+        .unwrap()
+        .current_dir(ws.path())
+        .args(["predict", "--league", "serie_a", "--fixtures"])
+        .arg(&fixtures)
+        .arg("--models-dir")
+        .arg(ws.models())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no complete model for league \"serie_a\"")
+    );
+}
