@@ -47,6 +47,8 @@ pub struct Cli {
 pub enum Command {
     /// Predict fixtures with every complete model of a league (CSV out).
     Predict(PredictArgs),
+    /// Show every league x model type: state, whether it loads, headline metrics, registered.
+    Status(StatusArgs),
 }
 
 /// Which model types a run looks after.
@@ -134,6 +136,25 @@ pub struct PredictArgs {
     /// Write the CSV here (a new file; an existing file is never overwritten) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Match data (for match counts and the insufficient-data state).
+    #[arg(long, value_name = "DIR", default_value = "data/processed")]
+    pub data_dir: PathBuf,
+
+    /// Models root.
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    pub models_dir: PathBuf,
+
+    /// Registry file.
+    #[arg(long, value_name = "FILE", default_value = "registry.json")]
+    pub registry: PathBuf,
+
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Log output format.

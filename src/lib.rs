@@ -21,8 +21,20 @@ pub mod run;
 pub mod run_lock;
 pub mod safe_writer;
 pub mod scoreline;
+pub mod status;
 
 use clap::Parser;
+
+/// Writes to stdout; a closed pipe (`auto-train status | head`) ends the output quietly instead of
+/// panicking as `print!` would.
+pub fn write_stdout(text: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
 
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main_exit_code() -> i32 {
@@ -30,6 +42,7 @@ pub fn main_exit_code() -> i32 {
     logging::init(&cli.log);
     let result = match &cli.command {
         Some(cli::Command::Predict(args)) => predict::run_predict(args),
+        Some(cli::Command::Status(args)) => status::run_status(args),
         None => run::run_training(&cli.run, cli.log.quiet),
     };
     match result {

@@ -87,7 +87,7 @@ pub fn run_predict(args: &PredictArgs) -> Result<i32> {
     }
     match &args.out {
         Some(path) => write_new_file(path, &out)?,
-        None => std::io::stdout().lock().write_all(&out)?,
+        None => crate::write_stdout(&out)?,
     }
     Ok(exit::OK)
 }

@@ -216,6 +216,7 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
 
     // Training, in parallel across leagues and model types.
     let dataset = &loaded.dataset;
+    let progress = progress_bar(to_train.len(), quiet || args.json || args.dry_run);
     let outcomes: Vec<(usize, Status, String)> = to_train
         .par_iter()
         .map(|&(i, ty)| {
@@ -225,9 +226,11 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
             } else {
                 train_one(ty, league, dataset, args, &trained_date)
             };
+            progress.inc(1);
             (i, status, reason)
         })
         .collect();
+    progress.finish_and_clear();
     for (i, status, reason) in outcomes {
         results[i].status = status;
         results[i].reason = reason;
@@ -326,14 +329,29 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
     };
     let code = report.exit_code();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report::json_summary(&report))?
-        );
+        let mut text = serde_json::to_string_pretty(&report::json_summary(&report))?;
+        text.push('\n');
+        crate::write_stdout(text.as_bytes())?;
     } else if !quiet {
-        print!("{}", report::text_report(&report));
+        crate::write_stdout(report::text_report(&report).as_bytes())?;
     }
     Ok(code)
+}
+
+/// A progress bar on stderr, only when stderr is a terminal and there is real work: under cron
+/// nothing but the report and warnings is printed.
+fn progress_bar(jobs: usize, hidden: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if hidden || jobs < 2 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(jobs as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("training {bar:30} {pos}/{len} models")
+    {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn log_data_problems(loaded: &LoadedData) {
