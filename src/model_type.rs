@@ -93,24 +93,3 @@ pub trait ModelType: Send + Sync {
     /// Recomputes `metrics.json` for a directory holding this tool's model files without it.
     fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>>;
 }
-
-/// A model type that this version cannot train: reported as not available, never faked.
-pub struct NotAvailable(pub &'static ModelSpec);
-
-impl ModelType for NotAvailable {
-    fn spec(&self) -> &'static ModelSpec {
-        self.0
-    }
-    fn available(&self) -> bool {
-        false
-    }
-    fn train(&self, _: &TrainContext) -> Result<TrainedModel> {
-        anyhow::bail!("{} is not available in this version", self.0.name)
-    }
-    fn load(&self, _: &Path) -> Result<Box<dyn Predictor>> {
-        anyhow::bail!("{} is not available in this version", self.0.name)
-    }
-    fn metrics_for_existing(&self, _: &Path, _: &TrainContext) -> Result<Vec<u8>> {
-        anyhow::bail!("{} is not available in this version", self.0.name)
-    }
-}

@@ -318,22 +318,6 @@ fn a_held_lock_means_exit_75() {
 }
 
 #[test]
-fn unavailable_model_types_are_reported_not_faked() {
-    let ws = Workspace::new(&["N1"]);
-    let (code, summary, _) = ws.run_json(&[]);
-    assert_eq!(code, 0);
-    for (ty, available) in summary["per_model_type"].as_object().unwrap() {
-        if available["available"] == false {
-            assert_eq!(
-                statuses(&summary)[&("eredivisie".into(), ty.clone())],
-                "not_available"
-            );
-            assert!(!ws.model_dir("eredivisie", ty).exists());
-        }
-    }
-}
-
-#[test]
 fn bad_usage_is_exit_2() {
     let ws = Workspace::new(&["N1"]);
     ws.cmd().args(["--model-type", "nope"]).assert().code(2);
@@ -388,4 +372,62 @@ fn league_filter_and_league_column_and_folder_name() {
         summary["leagues_without_data"],
         serde_json::json!(["nowhere"])
     );
+}
+
+#[test]
+fn parquet_files_are_read_like_csv() {
+    use polars::prelude::*;
+    let ws = Workspace::new(&[]);
+    // The N1 season as Parquet with typed columns (integers for goals, a real date column).
+    let csv_path = fixtures().join("N1/2022-23.csv");
+    let mut df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .try_into_reader_with_file_path(Some(csv_path))
+        .unwrap()
+        .finish()
+        .unwrap();
+    // Dates as a real datetime column, as pandas writes them.
+    let dates = df.column("Date").unwrap().str().unwrap().clone();
+    let millis: Vec<i64> = dates
+        .iter()
+        .map(|d| {
+            let d = d.unwrap();
+            let (dd, mm, yyyy) = (&d[0..2], &d[3..5], &d[6..10]);
+            let days = days_from_civil(
+                yyyy.parse().unwrap(),
+                mm.parse().unwrap(),
+                dd.parse().unwrap(),
+            );
+            days * 86_400_000
+        })
+        .collect();
+    let date_col = Series::new("Date".into(), millis)
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+        .unwrap();
+    df.with_column(date_col.into_column()).unwrap();
+    let mut file = File::create(ws.data().join("eredivisie.parquet")).unwrap();
+    ParquetWriter::new(&mut file).finish(&mut df).unwrap();
+    assert!(df.column("FTHG").unwrap().dtype().is_integer());
+    assert!(matches!(
+        df.column("Date").unwrap().dtype(),
+        DataType::Datetime(..)
+    ));
+
+    let (code, summary, stderr) = ws.run_json(POISSON);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["data"]["leagues"]["eredivisie"], 306);
+    assert_eq!(summary["data"]["skipped_rows"], 0);
+    assert_eq!(
+        statuses(&summary)[&("eredivisie".into(), "poisson_v2".into())],
+        "trained"
+    );
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
 }

@@ -1,0 +1,737 @@
+//! Pre-match features shared by the `1x2_v2` and `draw_specialist` model types: one pass over
+//! every match of the dataset in date order keeps team ratings (goal-difference Elo with a
+//! per-league home advantage, online Poisson attack/defence strengths for goals and for shots on
+//! target), recent form across leagues, rest days and league draw rates, and answers "queries"
+//! (a match to train on or a fixture to predict) from the state left by the matches dated
+//! strictly before the query. Training rows and predictions go through the same code, so a
+//! feature can never see its own match or anything later.
+
+use std::collections::{HashMap, VecDeque};
+
+use anyhow::{bail, Result};
+
+use crate::date::Date;
+use crate::matches::{Dataset, Extras, LeagueMatches, Match};
+
+/// Every feature this module can compute, in the order of [`RawFeatures::values`]. Model files
+/// name the subset they use; names are part of the file format, so never rename one.
+pub const FEATURE_NAMES: &[&str] = &[
+    "elo_diff",
+    "elo_abs_diff",
+    "xg_home_log",
+    "xg_away_log",
+    "xg_total",
+    "xg_abs_diff",
+    "pois_home_logit",
+    "pois_draw_logit",
+    "pois_away_logit",
+    "sot_home_log",
+    "sot_away_log",
+    "form_pts_diff",
+    "form_gd_diff",
+    "form_sot_diff",
+    "draw_rate_home",
+    "draw_rate_away",
+    "league_draw_rate",
+    "rest_home",
+    "rest_away",
+    "new_home",
+    "new_away",
+    "mkt_home_logit",
+    "mkt_draw_logit",
+    "mkt_away_logit",
+    "mkt_abs_diff",
+    "mkt_absent",
+];
+
+/// Names of the market features (present only when a model was trained with odds).
+pub const MARKET_FEATURES: &[&str] = &[
+    "mkt_home_logit",
+    "mkt_draw_logit",
+    "mkt_away_logit",
+    "mkt_abs_diff",
+    "mkt_absent",
+];
+
+/// Index of a feature name in [`FEATURE_NAMES`].
+pub fn feature_index(name: &str) -> Option<usize> {
+    FEATURE_NAMES.iter().position(|n| *n == name)
+}
+
+/// Pre-match bookmaker triples (home, draw, away column names) in order of preference: Pinnacle,
+/// then market averages, then single bookmakers. Closing-odds columns (`PSCH`, `AvgCH`, ...) are
+/// never listed, so they can never become an input.
+const PRE_MATCH_ODDS: &[[&str; 3]] = &[
+    ["PSH", "PSD", "PSA"],
+    ["AvgH", "AvgD", "AvgA"],
+    ["BbAvH", "BbAvD", "BbAvA"],
+    ["B365H", "B365D", "B365A"],
+    ["BWH", "BWD", "BWA"],
+    ["IWH", "IWD", "IWA"],
+    ["WHH", "WHD", "WHA"],
+    ["VCH", "VCD", "VCA"],
+    ["LBH", "LBD", "LBA"],
+    ["GBH", "GBD", "GBA"],
+    ["SJH", "SJD", "SJA"],
+    ["BSH", "BSD", "BSA"],
+];
+
+/// The benchmark market of metrics files: Pinnacle opening, else the market average.
+const BENCHMARK_ODDS: &[[&str; 3]] = &[
+    ["PSH", "PSD", "PSA"],
+    ["AvgH", "AvgD", "AvgA"],
+    ["BbAvH", "BbAvD", "BbAvA"],
+];
+
+fn implied(extras: &Extras, sources: &[[&str; 3]]) -> Option<[f64; 3]> {
+    'next: for cols in sources {
+        let mut inv = [0.0; 3];
+        for (k, c) in cols.iter().enumerate() {
+            match extras.get(c) {
+                Some(o) if o.is_finite() && o > 1.0 && o < 1000.0 => inv[k] = 1.0 / o,
+                _ => continue 'next,
+            }
+        }
+        let s: f64 = inv.iter().sum();
+        // A sane book has a small over-round; anything else is a data error.
+        if !(0.9..=1.5).contains(&s) {
+            continue;
+        }
+        return Some([inv[0] / s, inv[1] / s, inv[2] / s]);
+    }
+    None
+}
+
+/// Pre-match market probabilities (margin removed proportionally) from the first usable
+/// bookmaker of the row, or `None` when it carries no usable pre-match odds.
+pub fn market_probs(extras: &Extras) -> Option<[f64; 3]> {
+    implied(extras, PRE_MATCH_ODDS)
+}
+
+/// The market forecast metrics files compare against (Pinnacle opening, else the average).
+pub fn benchmark_market_probs(extras: &Extras) -> Option<[f64; 3]> {
+    implied(extras, BENCHMARK_ODDS)
+}
+
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-9, 1.0 - 1e-9);
+    (p / (1.0 - p)).ln()
+}
+
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Something to compute features for: a match to train on or a fixture to predict.
+#[derive(Clone, Copy, Debug)]
+pub struct Query<'a> {
+    pub date: Date,
+    pub league: &'a str,
+    pub home: &'a str,
+    pub away: &'a str,
+    /// The row's own columns: only its pre-match odds are read.
+    pub extras: &'a Extras,
+}
+
+impl<'a> Query<'a> {
+    pub fn of_match(league: &'a str, m: &'a Match) -> Query<'a> {
+        Query {
+            date: m.date,
+            league,
+            home: &m.home,
+            away: &m.away,
+            extras: &m.extras,
+        }
+    }
+}
+
+/// Every feature of one query, indexed like [`FEATURE_NAMES`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawFeatures {
+    pub values: Vec<f64>,
+    /// Both clubs and the league have enough history for ratings to mean something.
+    pub warm: bool,
+    /// Pre-match market probabilities, when the row had odds.
+    pub market: Option<[f64; 3]>,
+    /// The benchmark market (Pinnacle opening, else the average) for metrics, never an input.
+    pub bench: Option<[f64; 3]>,
+}
+
+impl RawFeatures {
+    pub fn get(&self, name: &str) -> Option<f64> {
+        feature_index(name).map(|i| self.values[i])
+    }
+}
+
+// Rating hyper-parameters: conventional values set by hand, not tuned (a candidate for tuning
+// on seasons before the evaluation season).
+const ELO_K: f64 = 20.0;
+const ELO_HA0: f64 = 60.0;
+const ELO_HA_K: f64 = 1.0;
+const GOAL_ETA: f64 = 0.07;
+const SOT_ETA: f64 = 0.05;
+const MU_ETA: f64 = 0.004;
+const SEASON_SHRINK: f64 = 0.8;
+const NEW_BOOST: f64 = 1.6;
+const NEW_MATCHES: u32 = 10;
+const FORM_N: usize = 6;
+const DRAW_N: usize = 10;
+const LEAGUE_WARM: u32 = 150;
+const TEAM_WARM: usize = 5;
+const PRIOR_AFTER: u32 = 19;
+const PRIOR_WEIGHT: f64 = 0.3;
+const DRAW_EMA: f64 = 0.004;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Ratings {
+    elo: f64,
+    att: f64,
+    def: f64,
+    satt: f64,
+    sdef: f64,
+}
+
+impl Ratings {
+    fn scaled(self, f: f64) -> Ratings {
+        Ratings {
+            elo: self.elo * f,
+            att: self.att * f,
+            def: self.def * f,
+            satt: self.satt * f,
+            sdef: self.sdef * f,
+        }
+    }
+    fn blend(self, other: Ratings, w: f64) -> Ratings {
+        Ratings {
+            elo: self.elo + w * (other.elo - self.elo),
+            att: self.att + w * (other.att - self.att),
+            def: self.def + w * (other.def - self.def),
+            satt: self.satt + w * (other.satt - self.satt),
+            sdef: self.sdef + w * (other.sdef - self.sdef),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Recent {
+    pts: f64,
+    gf: f64,
+    ga: f64,
+    sot: Option<(f64, f64)>,
+    draw: bool,
+}
+
+#[derive(Debug, Default)]
+struct Team {
+    /// The league whose rating pool the ratings belong to.
+    league: Option<usize>,
+    pool_matches: u32,
+    newcomer: bool,
+    season: i32,
+    r: Ratings,
+    last_date: Option<Date>,
+    recent: VecDeque<Recent>,
+}
+
+#[derive(Debug)]
+struct League {
+    n: u32,
+    home_adv: f64,
+    mu_h: f64,
+    mu_a: f64,
+    smu_h: f64,
+    smu_a: f64,
+    draw_rate: f64,
+    /// Where a club new to the league starts: learnt from earlier newcomers.
+    prior: Ratings,
+}
+
+impl League {
+    fn new() -> League {
+        League {
+            n: 0,
+            home_adv: ELO_HA0,
+            mu_h: 1.5f64.ln(),
+            mu_a: 1.15f64.ln(),
+            smu_h: 4.8f64.ln(),
+            smu_a: 3.9f64.ln(),
+            draw_rate: 0.26,
+            prior: Ratings {
+                elo: -40.0,
+                att: -0.1,
+                def: -0.1,
+                satt: -0.1,
+                sdef: -0.1,
+            },
+        }
+    }
+}
+
+struct Engine<'a> {
+    league_ids: HashMap<&'a str, usize>,
+    leagues: Vec<League>,
+    team_ids: HashMap<&'a str, usize>,
+    teams: Vec<Team>,
+}
+
+/// A club's ratings as seen from league `l`: its own when it plays there, else the league's
+/// newcomer prior.
+struct View {
+    r: Ratings,
+    new: bool,
+}
+
+impl<'a> Engine<'a> {
+    fn league_id(&mut self, slug: &'a str) -> usize {
+        let n = self.leagues.len();
+        let id = *self.league_ids.entry(slug).or_insert(n);
+        if id == n {
+            self.leagues.push(League::new());
+        }
+        id
+    }
+
+    fn team_id(&mut self, name: &'a str) -> usize {
+        let n = self.teams.len();
+        let id = *self.team_ids.entry(name).or_insert(n);
+        if id == n {
+            self.teams.push(Team::default());
+        }
+        id
+    }
+
+    fn view(&self, team: Option<usize>, l: usize, season: i32) -> View {
+        let league = &self.leagues[l];
+        let fresh = if league.n >= LEAGUE_WARM * 2 {
+            league.prior
+        } else {
+            Ratings::default()
+        };
+        match team.map(|t| &self.teams[t]) {
+            Some(t) if t.league == Some(l) => {
+                let r = if t.season != season && t.pool_matches > 0 {
+                    t.r.scaled(SEASON_SHRINK)
+                } else {
+                    t.r
+                };
+                View {
+                    r,
+                    new: t.pool_matches < NEW_MATCHES,
+                }
+            }
+            _ => View {
+                r: fresh,
+                new: true,
+            },
+        }
+    }
+
+    fn features(&self, q: &Query) -> RawFeatures {
+        let l = self.league_ids.get(q.league).copied();
+        let h = self.team_ids.get(q.home).copied();
+        let a = self.team_ids.get(q.away).copied();
+        let season = q.date.season();
+        let default_league = League::new();
+        let (league, vh, va) = match l {
+            Some(l) => (
+                &self.leagues[l],
+                self.view(h, l, season),
+                self.view(a, l, season),
+            ),
+            None => {
+                let v = || View {
+                    r: Ratings::default(),
+                    new: true,
+                };
+                (&default_league, v(), v())
+            }
+        };
+        let elo_diff = (vh.r.elo + league.home_adv - va.r.elo) / 400.0 * std::f64::consts::LN_10;
+        let lh = league.mu_h + vh.r.att - va.r.def;
+        let la = league.mu_a + va.r.att - vh.r.def;
+        let (xh, xa) = (lh.exp(), la.exp());
+        let pois = poisson_1x2(xh, xa);
+        let sh = league.smu_h + vh.r.satt - va.r.sdef;
+        let sa = league.smu_a + va.r.satt - vh.r.sdef;
+
+        let team = |t: Option<usize>| t.map(|t| &self.teams[t]);
+        let (th, ta) = (team(h), team(a));
+        let form = |t: Option<&Team>| -> (f64, f64, f64) {
+            let Some(t) = t else {
+                return (1.35, 0.0, 0.0);
+            };
+            let recent: Vec<&Recent> = t.recent.iter().rev().take(FORM_N).collect();
+            if recent.is_empty() {
+                return (1.35, 0.0, 0.0);
+            }
+            let n = recent.len() as f64;
+            let pts = recent.iter().map(|r| r.pts).sum::<f64>() / n;
+            let gd = recent.iter().map(|r| r.gf - r.ga).sum::<f64>() / n;
+            let sots: Vec<f64> = recent
+                .iter()
+                .filter_map(|r| r.sot.map(|(f, a)| f - a))
+                .collect();
+            let sot = if sots.is_empty() {
+                0.0
+            } else {
+                sots.iter().sum::<f64>() / sots.len() as f64
+            };
+            (pts, gd, sot)
+        };
+        let draw_rate = |t: Option<&Team>| -> f64 {
+            let (d, n) = t
+                .map(|t| {
+                    let r: Vec<&Recent> = t.recent.iter().rev().take(DRAW_N).collect();
+                    (r.iter().filter(|r| r.draw).count() as f64, r.len() as f64)
+                })
+                .unwrap_or((0.0, 0.0));
+            (d + 3.0 * league.draw_rate) / (n + 3.0)
+        };
+        let rest = |t: Option<&Team>| -> f64 {
+            let days = t
+                .and_then(|t| t.last_date)
+                .map(|d| q.date.days_since(d).clamp(1, 21))
+                .unwrap_or(21);
+            (days as f64).ln()
+        };
+        let (fh, fa) = (form(th), form(ta));
+        let market = market_probs(q.extras);
+        let (mh, md, ma, mabs, mabsent) = match market {
+            Some(p) => (
+                logit(p[0]),
+                logit(p[1]),
+                logit(p[2]),
+                (logit(p[0]) - logit(p[2])).abs(),
+                0.0,
+            ),
+            None => (0.0, 0.0, 0.0, 0.0, 1.0),
+        };
+        let values = vec![
+            elo_diff,
+            elo_diff.abs(),
+            lh,
+            la,
+            xh + xa,
+            (xh - xa).abs(),
+            logit(pois[0]),
+            logit(pois[1]),
+            logit(pois[2]),
+            sh,
+            sa,
+            fh.0 - fa.0,
+            fh.1 - fa.1,
+            fh.2 - fa.2,
+            draw_rate(th),
+            draw_rate(ta),
+            league.draw_rate,
+            rest(th),
+            rest(ta),
+            vh.new as u8 as f64,
+            va.new as u8 as f64,
+            mh,
+            md,
+            ma,
+            mabs,
+            mabsent,
+        ];
+        debug_assert_eq!(values.len(), FEATURE_NAMES.len());
+        let warm = l.is_some_and(|l| self.leagues[l].n >= LEAGUE_WARM)
+            && th.is_some_and(|t| t.recent.len() >= TEAM_WARM)
+            && ta.is_some_and(|t| t.recent.len() >= TEAM_WARM);
+        RawFeatures {
+            values,
+            warm,
+            market,
+            bench: benchmark_market_probs(q.extras),
+        }
+    }
+
+    /// Moves `team` into league `l`'s rating pool (at the league's newcomer prior) if it is not
+    /// there yet, and applies the between-season shrinkage.
+    fn enter(&mut self, t: usize, l: usize, season: i32) {
+        let league_n = self.leagues[l].n;
+        let prior = self.leagues[l].prior;
+        let team = &mut self.teams[t];
+        if team.league != Some(l) {
+            team.league = Some(l);
+            team.pool_matches = 0;
+            team.newcomer = league_n >= LEAGUE_WARM * 2;
+            team.r = if team.newcomer {
+                prior
+            } else {
+                Ratings::default()
+            };
+            team.season = season;
+        } else if team.season != season {
+            if team.pool_matches > 0 {
+                team.r = team.r.scaled(SEASON_SHRINK);
+            }
+            team.season = season;
+        }
+    }
+
+    fn apply(&mut self, slug: &'a str, m: &'a Match) {
+        let l = self.league_id(slug);
+        let h = self.team_id(&m.home);
+        let a = self.team_id(&m.away);
+        if h == a {
+            return;
+        }
+        let season = m.date.season();
+        self.enter(h, l, season);
+        self.enter(a, l, season);
+        let (gh, ga) = (m.home_goals as f64, m.away_goals as f64);
+        let sot = match (m.extra("HST"), m.extra("AST")) {
+            (Some(x), Some(y)) if x >= 0.0 && y >= 0.0 && x < 100.0 && y < 100.0 => Some((x, y)),
+            _ => None,
+        };
+
+        let (rh, ra) = (self.teams[h].r, self.teams[a].r);
+        let boost = |t: &Team| {
+            if t.pool_matches < NEW_MATCHES && t.newcomer {
+                NEW_BOOST
+            } else {
+                1.0
+            }
+        };
+        let (bh, ba) = (boost(&self.teams[h]), boost(&self.teams[a]));
+        let league = &mut self.leagues[l];
+
+        // Elo with goal-difference multiplier (World Football Elo style).
+        let d = rh.elo + league.home_adv - ra.elo;
+        let expected = 1.0 / (1.0 + 10f64.powf(-d / 400.0));
+        let score = match m.outcome() {
+            0 => 1.0,
+            1 => 0.5,
+            _ => 0.0,
+        };
+        let margin = (gh - ga).abs();
+        let g = if margin <= 1.0 {
+            1.0
+        } else if margin == 2.0 {
+            1.5
+        } else {
+            (11.0 + margin) / 8.0
+        };
+        let delta = ELO_K * g * (score - expected);
+        league.home_adv += ELO_HA_K * (score - expected);
+
+        // Online Poisson strengths (gradient step on the log-likelihood).
+        let lh = (league.mu_h + rh.att - ra.def).exp();
+        let la = (league.mu_a + ra.att - rh.def).exp();
+        let (eh, ea) = ((gh - lh) / league.mu_h.exp(), (ga - la) / league.mu_a.exp());
+        league.mu_h += MU_ETA * (gh - lh);
+        league.mu_a += MU_ETA * (ga - la);
+        let (mut esh, mut esa) = (0.0, 0.0);
+        if let Some((sh, sa)) = sot {
+            let slh = (league.smu_h + rh.satt - ra.sdef).exp();
+            let sla = (league.smu_a + ra.satt - rh.sdef).exp();
+            esh = (sh - slh) / league.smu_h.exp();
+            esa = (sa - sla) / league.smu_a.exp();
+            league.smu_h += MU_ETA * (sh - slh) / league.smu_h.exp();
+            league.smu_a += MU_ETA * (sa - sla) / league.smu_a.exp();
+        }
+        league.draw_rate += DRAW_EMA * ((m.outcome() == 1) as u8 as f64 - league.draw_rate);
+        league.n += 1;
+
+        {
+            let t = &mut self.teams[h];
+            t.r.elo += delta * bh;
+            t.r.att += GOAL_ETA * bh * eh;
+            t.r.def -= GOAL_ETA * bh * ea;
+            t.r.satt += SOT_ETA * bh * esh;
+            t.r.sdef -= SOT_ETA * bh * esa;
+        }
+        {
+            let t = &mut self.teams[a];
+            t.r.elo -= delta * ba;
+            t.r.att += GOAL_ETA * ba * ea;
+            t.r.def -= GOAL_ETA * ba * eh;
+            t.r.satt += SOT_ETA * ba * esa;
+            t.r.sdef -= SOT_ETA * ba * esh;
+        }
+
+        let pts = |s: f64| {
+            if s == 1.0 {
+                3.0
+            } else if s == 0.5 {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let draw = m.outcome() == 1;
+        let items = [
+            (
+                h,
+                Recent {
+                    pts: pts(score),
+                    gf: gh,
+                    ga,
+                    sot,
+                    draw,
+                },
+            ),
+            (
+                a,
+                Recent {
+                    pts: pts(1.0 - score),
+                    gf: ga,
+                    ga: gh,
+                    sot: sot.map(|(x, y)| (y, x)),
+                    draw,
+                },
+            ),
+        ];
+        for (t, rec) in items {
+            let team = &mut self.teams[t];
+            team.recent.push_back(rec);
+            if team.recent.len() > DRAW_N.max(FORM_N) {
+                team.recent.pop_front();
+            }
+            team.last_date = Some(m.date);
+            team.pool_matches += 1;
+            if team.newcomer && team.pool_matches == PRIOR_AFTER {
+                let r = team.r;
+                let league = &mut self.leagues[l];
+                league.prior = league.prior.blend(r, PRIOR_WEIGHT);
+            }
+        }
+    }
+}
+
+/// P(home win), P(draw), P(away win) for independent Poisson scores.
+pub fn poisson_1x2(lh: f64, la: f64) -> [f64; 3] {
+    const MAX: usize = 12;
+    let pmf = |l: f64| {
+        let mut p = [0.0; MAX];
+        p[0] = (-l).exp();
+        for k in 1..MAX {
+            p[k] = p[k - 1] * l / k as f64;
+        }
+        p
+    };
+    let (ph, pa) = (pmf(lh.clamp(0.05, 8.0)), pmf(la.clamp(0.05, 8.0)));
+    let mut out = [0.0; 3];
+    for (i, x) in ph.iter().enumerate() {
+        for (j, y) in pa.iter().enumerate() {
+            let k = match i.cmp(&j) {
+                std::cmp::Ordering::Greater => 0,
+                std::cmp::Ordering::Equal => 1,
+                std::cmp::Ordering::Less => 2,
+            };
+            out[k] += x * y;
+        }
+    }
+    let s: f64 = out.iter().sum();
+    [out[0] / s, out[1] / s, out[2] / s]
+}
+
+/// Computes the features of every query from the matches of `dataset` (plus `league`, when the
+/// dataset does not already hold it) dated strictly before the query. Results are in query order.
+pub fn compute(
+    dataset: &Dataset,
+    league: Option<&LeagueMatches>,
+    queries: &[Query],
+) -> Result<Vec<RawFeatures>> {
+    let mut all = dataset.all_matches_by_date();
+    if let Some(l) = league {
+        if !dataset.leagues.contains_key(&l.league) {
+            all.extend(l.matches.iter().map(|m| (l.league.as_str(), m)));
+            all.sort_by(|a, b| {
+                (a.1.date, a.0, &a.1.home, &a.1.away).cmp(&(b.1.date, b.0, &b.1.home, &b.1.away))
+            });
+        }
+    }
+    let mut order: Vec<usize> = (0..queries.len()).collect();
+    order.sort_by_key(|&i| queries[i].date);
+    let mut engine = Engine {
+        league_ids: HashMap::new(),
+        leagues: Vec::new(),
+        team_ids: HashMap::new(),
+        teams: Vec::new(),
+    };
+    let mut out: Vec<Option<RawFeatures>> = vec![None; queries.len()];
+    let mut next = 0;
+    for (slug, m) in all {
+        while next < order.len() && queries[order[next]].date <= m.date {
+            out[order[next]] = Some(engine.features(&queries[order[next]]));
+            next += 1;
+        }
+        engine.apply(slug, m);
+    }
+    for &i in &order[next..] {
+        out[i] = Some(engine.features(&queries[i]));
+    }
+    let mut result = Vec::with_capacity(out.len());
+    for f in out {
+        match f {
+            Some(f) if f.values.iter().all(|v| v.is_finite()) => result.push(f),
+            Some(_) => bail!("a feature came out non-finite"),
+            None => bail!("a query was not answered"),
+        }
+    }
+    Ok(result)
+}
+
+/// The warm rows of one league, in date order, ready for training.
+pub struct LeagueRows {
+    pub raw: Vec<RawFeatures>,
+    pub outcomes: Vec<usize>,
+    pub seasons: Vec<i32>,
+    pub dates: Vec<Date>,
+}
+
+impl LeagueRows {
+    /// Computes the features of every match of `league` and keeps those with enough history.
+    pub fn build(dataset: &Dataset, league: &LeagueMatches) -> Result<LeagueRows> {
+        let queries: Vec<Query> = league
+            .matches
+            .iter()
+            .map(|m| Query::of_match(&league.league, m))
+            .collect();
+        let raw = compute(dataset, Some(league), &queries)?;
+        let mut out = LeagueRows {
+            raw: Vec::new(),
+            outcomes: Vec::new(),
+            seasons: Vec::new(),
+            dates: Vec::new(),
+        };
+        for (m, f) in league.matches.iter().zip(raw) {
+            if f.warm {
+                out.outcomes.push(m.outcome());
+                out.seasons.push(m.date.season());
+                out.dates.push(m.date);
+                out.raw.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Share of rows whose match had usable pre-match odds.
+    pub fn market_share(&self) -> f64 {
+        let n = self.raw.iter().filter(|r| r.market.is_some()).count();
+        n as f64 / self.raw.len().max(1) as f64
+    }
+}
+
+/// Picks the named features out of raw rows, failing on a name this version does not know.
+pub fn select(raw: &[RawFeatures], names: &[String]) -> Result<Vec<Vec<f64>>> {
+    let idx = indices(names)?;
+    Ok(raw
+        .iter()
+        .map(|r| idx.iter().map(|&i| r.values[i]).collect())
+        .collect())
+}
+
+pub fn indices(names: &[String]) -> Result<Vec<usize>> {
+    names
+        .iter()
+        .map(|n| feature_index(n).ok_or_else(|| anyhow::anyhow!("unknown feature {n:?}")))
+        .collect()
+}

@@ -1,0 +1,328 @@
+//! Logistic-regression plumbing shared by the model types: standardisation, linfa-logistic fits
+//! turned into plain coefficient vectors (what the pickles store), multinomial calibration and
+//! Platt scaling, and the time-ordered choice of the L2 strength. Keeping the fitted models as
+//! plain numbers makes predictions independent of linfa's types and the files readable anywhere.
+
+use anyhow::{anyhow, bail, Context, Result};
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::features::sigmoid;
+
+/// Per-feature mean and standard deviation of the training rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Standardiser {
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
+
+impl Standardiser {
+    /// Fits on `rows` (each of the same width). Constant columns get std 1.
+    pub fn fit(rows: &[Vec<f64>], width: usize) -> Standardiser {
+        let n = rows.len().max(1) as f64;
+        let mut mean = vec![0.0; width];
+        for r in rows {
+            for (m, v) in mean.iter_mut().zip(r) {
+                *m += v / n;
+            }
+        }
+        let mut var = vec![0.0; width];
+        for r in rows {
+            for ((s, v), m) in var.iter_mut().zip(r).zip(&mean) {
+                *s += (v - m) * (v - m) / n;
+            }
+        }
+        let std = var
+            .into_iter()
+            .map(|v| if v.sqrt() > 1e-9 { v.sqrt() } else { 1.0 })
+            .collect();
+        Standardiser { mean, std }
+    }
+
+    pub fn apply(&self, row: &[f64]) -> Vec<f64> {
+        row.iter()
+            .zip(self.mean.iter().zip(&self.std))
+            .map(|(v, (m, s))| (v - m) / s)
+            .collect()
+    }
+
+    pub fn matrix(&self, rows: &[Vec<f64>]) -> Result<Array2<f64>> {
+        let width = self.mean.len();
+        let flat: Vec<f64> = rows.iter().flat_map(|r| self.apply(r)).collect();
+        Array2::from_shape_vec((rows.len(), width), flat).context("building a feature matrix")
+    }
+}
+
+/// A fitted binary logistic model on standardised features: P = sigmoid(intercept + coef . x).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Linear {
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+}
+
+impl Linear {
+    pub fn score(&self, x: &[f64]) -> f64 {
+        self.intercept + self.coef.iter().zip(x).map(|(c, v)| c * v).sum::<f64>()
+    }
+}
+
+/// Fits a binary L2 logistic regression with linfa-logistic (`alpha` weights the penalty on the
+/// summed log loss).
+pub fn fit_binary(x: &Array2<f64>, y: &[bool], alpha: f64) -> Result<Linear> {
+    if x.nrows() != y.len() {
+        bail!("{} rows but {} labels", x.nrows(), y.len());
+    }
+    let pos = y.iter().filter(|&&b| b).count();
+    if pos == 0 || pos == y.len() {
+        bail!("only one class in {} training rows", y.len());
+    }
+    let targets: Array1<usize> = y.iter().map(|&b| b as usize).collect();
+    let ds = Dataset::new(x.clone(), targets);
+    let fitted = LogisticRegression::default()
+        .alpha(alpha)
+        .max_iterations(200)
+        .gradient_tolerance(1e-4)
+        .fit(&ds)
+        .map_err(|e| anyhow!("logistic regression failed: {e}"))?;
+    let sign = if fitted.labels().pos.class == 1 {
+        1.0
+    } else {
+        -1.0
+    };
+    let out = Linear {
+        coef: fitted.params().iter().map(|c| sign * c).collect(),
+        intercept: sign * fitted.intercept(),
+    };
+    if !out.intercept.is_finite() || out.coef.iter().any(|c| !c.is_finite()) {
+        bail!("logistic regression diverged");
+    }
+    Ok(out)
+}
+
+pub fn softmax3(h: [f64; 3]) -> [f64; 3] {
+    let m = h[0].max(h[1]).max(h[2]);
+    let e = [(h[0] - m).exp(), (h[1] - m).exp(), (h[2] - m).exp()];
+    let s = e[0] + e[1] + e[2];
+    let p = [e[0] / s, e[1] / s];
+    // The last class takes the remainder so the vector sums to 1 up to one rounding.
+    [p[0], p[1], 1.0 - p[0] - p[1]]
+}
+
+/// Platt scaling: P = sigmoid(a * z + b) on the model's logit `z`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Platt {
+    pub a: f64,
+    pub b: f64,
+}
+
+impl Platt {
+    pub fn prob(&self, z: f64) -> f64 {
+        sigmoid(self.a * z + self.b)
+    }
+}
+
+pub fn fit_platt(z: &[f64], y: &[bool]) -> Result<Platt> {
+    let x = Array2::from_shape_vec((z.len(), 1), z.to_vec()).context("Platt matrix")?;
+    let l = fit_binary(&x, y, 1e-3)?;
+    let a = l.coef.first().copied().unwrap_or(1.0);
+    Ok(Platt { a, b: l.intercept })
+}
+
+/// Mean binary log loss of `p` against `y`.
+pub fn log_loss(p: &[f64], y: &[bool]) -> f64 {
+    let n = p.len().min(y.len()).max(1) as f64;
+    p.iter()
+        .zip(y)
+        .map(|(&q, &e)| {
+            let q = q.clamp(1e-15, 1.0 - 1e-15);
+            -if e { q.ln() } else { (1.0 - q).ln() }
+        })
+        .sum::<f64>()
+        / n
+}
+
+/// The L2 strengths tried (linfa's `alpha`, on the summed loss of standardised features).
+pub const ALPHAS: &[f64] = &[1.0, 10.0, 100.0];
+
+/// Chooses `alpha` for a binary model: fits on `fit` rows, scores log loss on `val` rows, keeps
+/// the best (ties: the stronger penalty). Returns (alpha, model fitted on `fit`).
+pub fn choose_alpha(
+    x_fit: &Array2<f64>,
+    y_fit: &[bool],
+    x_val: &Array2<f64>,
+    y_val: &[bool],
+) -> Result<(f64, Linear)> {
+    let mut best: Option<(f64, f64, Linear)> = None;
+    for &alpha in ALPHAS.iter().rev() {
+        let m = fit_binary(x_fit, y_fit, alpha)?;
+        let p: Vec<f64> = scores(&m, x_val).into_iter().map(sigmoid).collect();
+        let ll = log_loss(&p, y_val);
+        if best.as_ref().is_none_or(|b| ll < b.1 - 1e-9) {
+            best = Some((alpha, ll, m));
+        }
+    }
+    best.map(|(a, _, m)| (a, m))
+        .ok_or_else(|| anyhow!("no regularisation candidate"))
+}
+
+/// The model's logit for every row of `x`.
+pub fn scores(m: &Linear, x: &Array2<f64>) -> Vec<f64> {
+    let coef = Array1::from(m.coef.clone());
+    (x.dot(&coef) + m.intercept).to_vec()
+}
+
+/// Time-ordered split of the (date-sorted) training rows: `fit` rows train the binary models
+/// while the L2 strength is chosen and the calibrator is fitted on `cal`; `val` is held out for
+/// the reported validation scores. Nothing is shuffled.
+#[derive(Clone, Debug)]
+pub struct Splits {
+    pub fit: std::ops::Range<usize>,
+    pub cal: std::ops::Range<usize>,
+    pub val: std::ops::Range<usize>,
+}
+
+impl Splits {
+    /// The latest season is `val` and the one before `cal` when they hold at least 100 rows each
+    /// and leave 150 to fit on; otherwise the latest 20% by date is `val` and the 20% before it
+    /// `cal`.
+    pub fn by_season(seasons: &[i32]) -> Result<Splits> {
+        let n = seasons.len();
+        if n < 60 {
+            bail!("only {n} matches with enough history to train on");
+        }
+        let start_of = |end: usize| {
+            let s = seasons[end - 1];
+            seasons[..end].partition_point(|&x| x < s)
+        };
+        let val_start = start_of(n);
+        if val_start >= 250 && n - val_start >= 100 {
+            let cal_start = start_of(val_start);
+            if cal_start >= 150 && val_start - cal_start >= 100 {
+                return Ok(Splits {
+                    fit: 0..cal_start,
+                    cal: cal_start..val_start,
+                    val: val_start..n,
+                });
+            }
+        }
+        let a = n * 3 / 5;
+        let b = n * 4 / 5;
+        Ok(Splits {
+            fit: 0..a,
+            cal: a..b,
+            val: b..n,
+        })
+    }
+}
+
+/// Standardised matrices of the three stages of training.
+pub struct Prepared {
+    pub x_fit: Array2<f64>,
+    /// `cal` rows standardised like `fit`.
+    pub x_cal: Array2<f64>,
+    /// `fit` + `cal` rows, standardised on themselves.
+    pub x_fitcal: Array2<f64>,
+    /// `val` rows standardised like `fit` + `cal`.
+    pub x_val: Array2<f64>,
+    /// Every row, standardised on all of them (the final model).
+    pub x_all: Array2<f64>,
+    pub std_all: Standardiser,
+}
+
+impl Prepared {
+    pub fn new(rows: &[Vec<f64>], s: &Splits) -> Result<Prepared> {
+        let width = rows.first().map(|r| r.len()).unwrap_or(0);
+        let std_fit = Standardiser::fit(&rows[s.fit.clone()], width);
+        let fitcal = s.fit.start..s.cal.end;
+        let std_fitcal = Standardiser::fit(&rows[fitcal.clone()], width);
+        let std_all = Standardiser::fit(rows, width);
+        Ok(Prepared {
+            x_fit: std_fit.matrix(&rows[s.fit.clone()])?,
+            x_cal: std_fit.matrix(&rows[s.cal.clone()])?,
+            x_fitcal: std_fitcal.matrix(&rows[fitcal])?,
+            x_val: std_fitcal.matrix(&rows[s.val.clone()])?,
+            x_all: std_all.matrix(rows)?,
+            std_all,
+        })
+    }
+}
+
+/// One binary target run through the time-ordered protocol.
+pub struct BinaryRun {
+    pub alpha: f64,
+    /// Logits on `cal` of the model fitted on `fit`.
+    pub cal_logits: Vec<f64>,
+    /// Logits on `val` of the model fitted on `fit` + `cal`.
+    pub val_logits: Vec<f64>,
+    /// Fitted on every row with the chosen alpha.
+    pub final_model: Linear,
+    /// Logits of the final model on every row (in-sample).
+    pub train_logits: Vec<f64>,
+}
+
+pub fn run_binary(p: &Prepared, y: &[bool], s: &Splits) -> Result<BinaryRun> {
+    let (alpha, m_fit) = choose_alpha(&p.x_fit, &y[s.fit.clone()], &p.x_cal, &y[s.cal.clone()])?;
+    let m_fitcal = fit_binary(&p.x_fitcal, &y[s.fit.start..s.cal.end], alpha)?;
+    let final_model = fit_binary(&p.x_all, y, alpha)?;
+    Ok(BinaryRun {
+        alpha,
+        cal_logits: scores(&m_fit, &p.x_cal),
+        val_logits: scores(&m_fitcal, &p.x_val),
+        train_logits: scores(&final_model, &p.x_all),
+        final_model,
+    })
+}
+
+/// Temperature calibration of one-vs-rest probabilities:
+/// p_k = sigmoid(z_k)^t / sum_j sigmoid(z_j)^t. With t = 1 it just normalises the binary models.
+pub fn temperature_probs(z: &[f64; 3], t: f64) -> [f64; 3] {
+    let h = z.map(|zk| t * log_sigmoid(zk));
+    softmax3(h)
+}
+
+fn log_sigmoid(z: f64) -> f64 {
+    if z > 0.0 {
+        -(-z).exp().ln_1p()
+    } else {
+        z - z.exp().ln_1p()
+    }
+}
+
+/// Fits the temperature by golden-section search of the mean log loss on [0.2, 5].
+pub fn fit_temperature(z: &[[f64; 3]], y: &[usize]) -> Result<f64> {
+    if z.is_empty() || z.len() != y.len() || y.iter().any(|&k| k > 2) {
+        bail!("no usable calibration rows");
+    }
+    let loss = |t: f64| {
+        z.iter()
+            .zip(y)
+            .map(|(zi, &k)| -temperature_probs(zi, t)[k].max(1e-15).ln())
+            .sum::<f64>()
+    };
+    let (mut a, mut b) = (0.2f64.ln(), 5f64.ln());
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
+    let (mut fc, mut fd) = (loss(c.exp()), loss(d.exp()));
+    for _ in 0..40 {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = loss(c.exp());
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = loss(d.exp());
+        }
+    }
+    let t = ((a + b) / 2.0).exp();
+    if !t.is_finite() {
+        bail!("temperature search failed");
+    }
+    Ok(t)
+}

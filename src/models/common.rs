@@ -1,0 +1,125 @@
+//! Pieces both logistic model types need around their files: the producer tag that lets `load`
+//! reject foreign pickles, reading a model file from a directory, and the small score blocks of
+//! metrics.json, so the two types write and check their artifacts the same way.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::metrics::{self, OutcomeScores};
+
+/// Written into every pickle; `load` refuses files without it.
+pub const PRODUCER: &str = "auto-train";
+
+/// Reads `dir/name` as a pickle of `T` and checks its producer and format tags.
+pub fn read_model<T: DeserializeOwned + Tagged>(dir: &Path, name: &str, format: &str) -> Result<T> {
+    let path = dir.join(name);
+    let value: T = crate::pickle::read_file(&path)?;
+    let (producer, found) = value.tags();
+    if producer != PRODUCER || found != format {
+        bail!(
+            "{} is not a {format} file written by {PRODUCER} (producer {producer:?}, format {found:?})",
+            path.display()
+        );
+    }
+    Ok(value)
+}
+
+/// Artifacts carry `producer` and `format` fields.
+pub trait Tagged {
+    fn tags(&self) -> (&str, &str);
+}
+
+/// Reads `dir/feature_list.json`-like JSON files.
+pub fn read_json<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T> {
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// 1X2 scores rounded for metrics.json.
+#[derive(Serialize)]
+pub struct Scores1x2 {
+    pub n: usize,
+    pub accuracy: f64,
+    pub log_loss: f64,
+    pub rps: f64,
+    pub brier: f64,
+}
+
+impl From<OutcomeScores> for Scores1x2 {
+    fn from(s: OutcomeScores) -> Self {
+        Scores1x2 {
+            n: s.n,
+            accuracy: metrics::round(s.accuracy),
+            log_loss: metrics::round(s.log_loss),
+            rps: metrics::round(s.rps),
+            brier: metrics::round(s.brier),
+        }
+    }
+}
+
+pub fn scores_1x2(p: &[[f64; 3]], y: &[usize]) -> Scores1x2 {
+    metrics::score_1x2(p, y).into()
+}
+
+/// Binary scores rounded for metrics.json.
+#[derive(Serialize)]
+pub struct ScoresBinary {
+    pub n: usize,
+    pub auc: Option<f64>,
+    pub log_loss: f64,
+    pub brier: f64,
+    pub ece: f64,
+    pub event_rate: f64,
+}
+
+pub fn scores_binary(p: &[f64], y: &[bool]) -> ScoresBinary {
+    let s = metrics::score_binary(p, y);
+    ScoresBinary {
+        n: s.n,
+        auc: s.auc.map(metrics::round),
+        log_loss: metrics::round(s.log_loss),
+        brier: metrics::round(s.brier),
+        ece: metrics::round(s.ece),
+        event_rate: metrics::round(s.event_rate),
+    }
+}
+
+/// First and last date of a range of rows, for the split description.
+pub fn span(dates: &[crate::date::Date], r: &std::ops::Range<usize>) -> String {
+    match (
+        dates.get(r.start),
+        r.end.checked_sub(1).and_then(|e| dates.get(e)),
+    ) {
+        (Some(a), Some(b)) if r.start < r.end => format!("{a}..{b} ({} matches)", r.len()),
+        _ => "empty".to_string(),
+    }
+}
+
+/// The latest season of a league as fixtures and outcomes: ("YYYY-YY", fixtures, outcomes).
+pub fn latest_season(
+    league: &crate::matches::LeagueMatches,
+) -> Result<(String, Vec<crate::model_type::Fixture>, Vec<usize>)> {
+    let Some(season) = league.last_date().map(|d| d.season()) else {
+        bail!("{} has no matches", league.league);
+    };
+    let latest: Vec<_> = league
+        .matches
+        .iter()
+        .filter(|m| m.date.season() == season)
+        .collect();
+    let fixtures = latest
+        .iter()
+        .map(|m| crate::model_type::Fixture {
+            date: m.date,
+            home: m.home.clone(),
+            away: m.away.clone(),
+            extras: m.extras.clone(),
+        })
+        .collect();
+    let y = latest.iter().map(|m| m.outcome()).collect();
+    Ok((format!("{}-{:02}", season, (season + 1) % 100), fixtures, y))
+}

@@ -1,0 +1,591 @@
+//! `1x2_v2`: home-win / draw / away-win probabilities from three one-vs-rest logistic models
+//! (linfa-logistic) on pre-match features (market odds when the data has them, else ratings and
+//! expected goals), joined into one probability vector by temperature scaling fitted on matches
+//! the binary models did not train on. It replaces the Poisson-only 1X2 forecast with one
+//! that can use whatever a league's files carry, while staying a set of plain-number pickles.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::features::{self, LeagueRows, Query};
+use crate::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
+use crate::matches::Dataset;
+use crate::metrics;
+use crate::model_type::{
+    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
+};
+use crate::models::common::{self, read_json, read_model, Tagged, PRODUCER};
+
+pub static SPEC: ModelSpec = ModelSpec {
+    name: "1x2_v2",
+    version: "v2",
+    required_files: &[
+        "home_model.pkl",
+        "draw_model.pkl",
+        "away_model.pkl",
+        "calibrator.pkl",
+        "feature_list.json",
+        "metrics.json",
+    ],
+    min_matches: 300,
+};
+
+/// Features without market odds, kept on validation evidence (seasons 2019-20 and 2021-22 of
+/// eight leagues, see the report): form, rest days and newcomer flags did not help.
+pub const BASE_FEATURES: &[&str] = &[
+    "elo_diff",
+    "xg_home_log",
+    "xg_away_log",
+    "sot_home_log",
+    "sot_away_log",
+    "pois_home_logit",
+    "pois_draw_logit",
+    "pois_away_logit",
+];
+
+/// Features when the data has pre-match odds: on validation no rating feature improved on the
+/// margin-free market log-odds.
+pub const MARKET_FEATURES: &[&str] = &[
+    "mkt_home_logit",
+    "mkt_draw_logit",
+    "mkt_away_logit",
+    "mkt_absent",
+];
+
+/// Market features are used when at least this share of training rows had pre-match odds.
+const MARKET_MIN_SHARE: f64 = 0.5;
+
+const BINARY_FORMAT: &str = "auto-train/1x2_v2/binary_logistic/v1";
+const CALIBRATOR_FORMAT: &str = "auto-train/1x2_v2/temperature_calibrator/v1";
+const TARGETS: [&str; 3] = ["home", "draw", "away"];
+const FILES: [&str; 3] = ["home_model.pkl", "draw_model.pkl", "away_model.pkl"];
+
+/// One standardised logistic model:
+/// logit = intercept + sum coef[i] * (x[i] - mean[i]) / std[i].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinearPart {
+    pub features: Vec<String>,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+    /// linfa-logistic `alpha`: L2 penalty alpha/2 * |w|^2 on the summed log loss.
+    pub l2_alpha: f64,
+}
+
+/// Contents of `home_model.pkl` / `draw_model.pkl` / `away_model.pkl` (one-vs-rest). `model`
+/// is used for fixtures whose row has pre-match odds (or always, when trained without them);
+/// `fallback` (odds-free features) for fixtures without odds when `model` uses the market.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BinaryFile {
+    pub producer: String,
+    pub format: String,
+    pub model_type: String,
+    /// `home`, `draw` or `away`.
+    pub target: String,
+    pub model: LinearPart,
+    pub fallback: Option<LinearPart>,
+}
+
+impl Tagged for BinaryFile {
+    fn tags(&self) -> (&str, &str) {
+        (&self.producer, &self.format)
+    }
+}
+
+/// Contents of `calibrator.pkl`: with z = the three binary models' logits (home, draw, away),
+/// p_k = sigmoid(z_k)^t / sum_j sigmoid(z_j)^t, t = `temperature` (or `fallback_temperature`
+/// for the fallback models).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibratorFile {
+    pub producer: String,
+    pub format: String,
+    pub model_type: String,
+    pub method: String,
+    pub inputs: Vec<String>,
+    pub classes: Vec<String>,
+    pub temperature: f64,
+    pub fallback_temperature: Option<f64>,
+}
+
+impl Tagged for CalibratorFile {
+    fn tags(&self) -> (&str, &str) {
+        (&self.producer, &self.format)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct FeatureEntry {
+    name: String,
+    mean: f64,
+    std: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct FeatureList {
+    model_type: String,
+    /// Features of the main models, in order.
+    features: Vec<FeatureEntry>,
+    /// Features of the odds-free fallback models (empty when there is none).
+    fallback_features: Vec<FeatureEntry>,
+}
+
+pub struct OneXTwoV2;
+
+/// One feature set run through the time-ordered protocol for the three targets.
+struct Variant {
+    names: Vec<String>,
+    std_all: Standardiser,
+    runs: Vec<BinaryRun>,
+    /// Temperature fitted on `cal` logits of the `fit` models (used for validation).
+    t_val: f64,
+    /// Temperature fitted on every out-of-sample logit (cal and val), shipped.
+    t_final: f64,
+    p_val: Vec<[f64; 3]>,
+    p_train: Vec<[f64; 3]>,
+}
+
+fn logits(runs: &[BinaryRun], f: impl Fn(&BinaryRun) -> &Vec<f64>) -> Vec<[f64; 3]> {
+    let n = f(&runs[0]).len();
+    (0..n)
+        .map(|i| [f(&runs[0])[i], f(&runs[1])[i], f(&runs[2])[i]])
+        .collect()
+}
+
+fn fit_variant(rows: &LeagueRows, names: Vec<String>, splits: &Splits) -> Result<Variant> {
+    let x = features::select(&rows.raw, &names)?;
+    let prep = Prepared::new(&x, splits)?;
+    let y = &rows.outcomes;
+    let mut runs = Vec::with_capacity(3);
+    for (k, target) in TARGETS.iter().enumerate() {
+        let yk: Vec<bool> = y.iter().map(|&o| o == k).collect();
+        runs.push(
+            logistic::run_binary(&prep, &yk, splits)
+                .with_context(|| format!("fitting the {target} model"))?,
+        );
+    }
+    let z_cal = logits(&runs, |r| &r.cal_logits);
+    let z_val = logits(&runs, |r| &r.val_logits);
+    let t_val = logistic::fit_temperature(&z_cal, &y[splits.cal.clone()])?;
+    let mut z_oos = z_cal;
+    z_oos.extend_from_slice(&z_val);
+    let t_final = logistic::fit_temperature(&z_oos, &y[splits.cal.start..splits.val.end])?;
+    let p_val = z_val
+        .iter()
+        .map(|z| logistic::temperature_probs(z, t_val))
+        .collect();
+    let p_train = logits(&runs, |r| &r.train_logits)
+        .iter()
+        .map(|z| logistic::temperature_probs(z, t_final))
+        .collect();
+    Ok(Variant {
+        names,
+        std_all: prep.std_all,
+        runs,
+        t_val,
+        t_final,
+        p_val,
+        p_train,
+    })
+}
+
+fn part(v: &Variant, k: usize) -> LinearPart {
+    LinearPart {
+        features: v.names.clone(),
+        mean: v.std_all.mean.clone(),
+        std: v.std_all.std.clone(),
+        coef: v.runs[k].final_model.coef.clone(),
+        intercept: v.runs[k].final_model.intercept,
+        l2_alpha: v.runs[k].alpha,
+    }
+}
+
+fn entries(v: &Variant) -> Vec<FeatureEntry> {
+    v.names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| FeatureEntry {
+            name: n.clone(),
+            mean: v.std_all.mean[i],
+            std: v.std_all.std[i],
+        })
+        .collect()
+}
+
+fn to_strings(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+/// Trains and returns (model files without metrics.json, metrics, summary).
+fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
+    let rows = LeagueRows::build(ctx.dataset, ctx.league)
+        .with_context(|| format!("computing 1x2_v2 features for {}", ctx.league.league))?;
+    let use_market = rows.market_share() >= MARKET_MIN_SHARE;
+    let splits = Splits::by_season(&rows.seasons)?;
+    let base = fit_variant(&rows, to_strings(BASE_FEATURES), &splits)?;
+    let (main, fallback) = if use_market {
+        (
+            fit_variant(&rows, to_strings(MARKET_FEATURES), &splits)?,
+            Some(base),
+        )
+    } else {
+        (base, None)
+    };
+    let y = &rows.outcomes;
+    let y_val = &y[splits.val.clone()];
+    let val_raw = &rows.raw[splits.val.clone()];
+    // As at prediction time: rows without odds go to the fallback.
+    let pick = |i: usize,
+                r: &features::RawFeatures,
+                main_p: &[[f64; 3]],
+                fb: Option<&[[f64; 3]]>| {
+        match fb {
+            Some(fb) if r.market.is_none() => fb[i],
+            _ => main_p[i],
+        }
+    };
+    let p_val: Vec<[f64; 3]> = val_raw
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            pick(
+                i,
+                r,
+                &main.p_val,
+                fallback.as_ref().map(|f| f.p_val.as_slice()),
+            )
+        })
+        .collect();
+    let p_train: Vec<[f64; 3]> = rows
+        .raw
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            pick(
+                i,
+                r,
+                &main.p_train,
+                fallback.as_ref().map(|f| f.p_train.as_slice()),
+            )
+        })
+        .collect();
+
+    let val_scores = metrics::score_1x2(&p_val, y_val);
+    let train_scores = metrics::score_1x2(&p_train, y);
+    let per_outcome = |f: &dyn Fn(usize, &[bool]) -> serde_json::Value| {
+        (0..3)
+            .map(|k| {
+                let e: Vec<bool> = y_val.iter().map(|&o| o == k).collect();
+                (TARGETS[k].to_string(), f(k, &e))
+            })
+            .collect::<serde_json::Map<String, serde_json::Value>>()
+    };
+    let ece = per_outcome(&|k, e| {
+        let p: Vec<f64> = p_val.iter().map(|p| p[k]).collect();
+        metrics::round(metrics::ece(&p, e, 10)).into()
+    });
+    let auc = per_outcome(&|k, e| {
+        serde_json::json!(metrics::auc(&main.runs[k].val_logits, e).map(metrics::round))
+    });
+    let rates = metrics::base_rates(&y[..splits.val.start]);
+    let p_base = vec![rates; y_val.len()];
+    let (mut mk_p, mut mk_model, mut mk_y) = (Vec::new(), Vec::new(), Vec::new());
+    for ((r, p), &o) in val_raw.iter().zip(&p_val).zip(y_val) {
+        if let Some(m) = r.bench {
+            mk_p.push(m);
+            mk_model.push(*p);
+            mk_y.push(o);
+        }
+    }
+    let market = if mk_p.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::json!({
+            "source": "Pinnacle opening (PSH/PSD/PSA), else market average, margin removed proportionally",
+            "n": mk_p.len(),
+            "market": common::scores_1x2(&mk_p, &mk_y),
+            "model_on_same_matches": common::scores_1x2(&mk_model, &mk_y),
+            "base_rates_on_same_matches": common::scores_1x2(&vec![rates; mk_y.len()], &mk_y),
+        })
+    };
+    let alphas = |v: &Variant| serde_json::json!({"home": v.runs[0].alpha, "draw": v.runs[1].alpha, "away": v.runs[2].alpha});
+    let metrics_json = serde_json::json!({
+        "league": ctx.league.league,
+        "model_type": "1x2_v2_binary",
+        "trained_date": ctx.trained_date,
+        "train": {
+            "accuracy": metrics::round(train_scores.accuracy),
+            "log_loss": metrics::round(train_scores.log_loss),
+        },
+        "val": {
+            "accuracy": metrics::round(val_scores.accuracy),
+            "log_loss": metrics::round(val_scores.log_loss),
+            "rps": metrics::round(val_scores.rps),
+            "brier": metrics::round(val_scores.brier),
+            "ece": ece,
+            "auc": auc,
+        },
+        "n_train": splits.val.start,
+        "n_val": y_val.len(),
+        "regularisation": {
+            "penalty": "L2: linfa-logistic alpha, alpha/2 |w|^2 added to the summed log loss of standardised features; chosen per model on the calibration season",
+            "candidates": logistic::ALPHAS,
+            "model": alphas(&main),
+            "fallback": fallback.as_ref().map(alphas),
+        },
+        "calibration": {
+            "method": "temperature on one-vs-rest probabilities: p_k = sigmoid(z_k)^t / sum_j sigmoid(z_j)^t",
+            "temperature": metrics::round(main.t_final),
+            "temperature_for_validation": metrics::round(main.t_val),
+            "fallback_temperature": fallback.as_ref().map(|f| metrics::round(f.t_final)),
+        },
+        "base_rates": common::scores_1x2(&p_base, y_val),
+        "market": market,
+        "uses_market_features": use_market,
+        "features": main.names,
+        "fallback_features": fallback.as_ref().map(|f| f.names.clone()),
+        "split": {
+            "fit": common::span(&rows.dates, &splits.fit),
+            "calibration": common::span(&rows.dates, &splits.cal),
+            "validation": common::span(&rows.dates, &splits.val),
+            "protocol": "alpha chosen on calibration rows with models fitted on fit rows; validation scores from models refitted on fit+calibration rows with the temperature fitted on calibration rows; shipped files refitted on every row, temperature on all out-of-sample logits",
+        },
+    });
+
+    let mut files = Vec::new();
+    for k in 0..3 {
+        let f = BinaryFile {
+            producer: PRODUCER.to_string(),
+            format: BINARY_FORMAT.to_string(),
+            model_type: SPEC.name.to_string(),
+            target: TARGETS[k].to_string(),
+            model: part(&main, k),
+            fallback: fallback.as_ref().map(|f| part(f, k)),
+        };
+        files.push(ModelFile {
+            name: FILES[k].to_string(),
+            bytes: crate::pickle::to_bytes(&f)?,
+        });
+    }
+    let cal_file = CalibratorFile {
+        producer: PRODUCER.to_string(),
+        format: CALIBRATOR_FORMAT.to_string(),
+        model_type: SPEC.name.to_string(),
+        method: "temperature".to_string(),
+        inputs: to_strings(&["home_logit", "draw_logit", "away_logit"]),
+        classes: to_strings(&TARGETS),
+        temperature: main.t_final,
+        fallback_temperature: fallback.as_ref().map(|f| f.t_final),
+    };
+    files.push(ModelFile {
+        name: "calibrator.pkl".to_string(),
+        bytes: crate::pickle::to_bytes(&cal_file)?,
+    });
+    let fl = FeatureList {
+        model_type: SPEC.name.to_string(),
+        features: entries(&main),
+        fallback_features: fallback.as_ref().map(entries).unwrap_or_default(),
+    };
+    files.push(ModelFile {
+        name: "feature_list.json".to_string(),
+        bytes: serde_json::to_vec_pretty(&fl)?,
+    });
+    let summary = format!(
+        "{}, validation RPS {:.4} (base rates {:.4}), temperature {:.3}",
+        if use_market {
+            "market features (+ odds-free fallback)"
+        } else {
+            "rating features"
+        },
+        val_scores.rps,
+        metrics::score_1x2(&p_base, y_val).rps,
+        main.t_final,
+    );
+    Ok((files, metrics_json, summary))
+}
+
+impl ModelType for OneXTwoV2 {
+    fn spec(&self) -> &'static ModelSpec {
+        &SPEC
+    }
+
+    fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
+        let (mut files, metrics, summary) = train_all(ctx)?;
+        files.push(ModelFile {
+            name: "metrics.json".to_string(),
+            bytes: serde_json::to_vec_pretty(&metrics)?,
+        });
+        Ok(TrainedModel { files, summary })
+    }
+
+    fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>> {
+        Ok(Box::new(Model::load(dir)?))
+    }
+
+    /// Checks the files load, then recomputes metrics.json with the training protocol (the
+    /// validation needs models that did not see the latest season, which the shipped files
+    /// did), adding how the files themselves score on the latest season.
+    fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
+        let model = Model::load(dir)?;
+        let (_, mut metrics, _) = train_all(ctx)?;
+        let (season, fixtures, y) = common::latest_season(ctx.league)?;
+        let p = model.probs(&fixtures, ctx.dataset, &ctx.league.league)?;
+        if let Some(obj) = metrics.as_object_mut() {
+            obj.insert(
+                "existing_files_on_latest_season".to_string(),
+                serde_json::json!({
+                    "season": season,
+                    "scores": common::scores_1x2(&p, &y),
+                    "note": "the files in the directory scored on the latest season (in-sample if they trained on it); train/val above are recomputed by the training protocol",
+                }),
+            );
+        }
+        Ok(serde_json::to_vec_pretty(&metrics)?)
+    }
+}
+
+/// A loaded standardised linear model.
+struct Part {
+    names: Vec<String>,
+    std: Standardiser,
+    linear: [Linear; 3],
+    temperature: f64,
+}
+
+impl Part {
+    fn from_files(parts: [&LinearPart; 3], temperature: f64) -> Result<Part> {
+        for (k, p) in parts.iter().enumerate() {
+            let w = p.features.len();
+            if p.mean.len() != w || p.std.len() != w || p.coef.len() != w {
+                bail!(
+                    "{}: coefficient lengths do not match its features",
+                    FILES[k]
+                );
+            }
+            if p.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+                bail!("{}: invalid standard deviations", FILES[k]);
+            }
+            if p.features != parts[0].features || p.mean != parts[0].mean || p.std != parts[0].std {
+                bail!("{} and {} disagree on features", FILES[0], FILES[k]);
+            }
+        }
+        features::indices(&parts[0].features)?;
+        if !(temperature.is_finite() && temperature > 0.0) {
+            bail!("calibrator.pkl: invalid temperature");
+        }
+        let lin = |p: &LinearPart| Linear {
+            coef: p.coef.clone(),
+            intercept: p.intercept,
+        };
+        Ok(Part {
+            names: parts[0].features.clone(),
+            std: Standardiser {
+                mean: parts[0].mean.clone(),
+                std: parts[0].std.clone(),
+            },
+            linear: [lin(parts[0]), lin(parts[1]), lin(parts[2])],
+            temperature,
+        })
+    }
+
+    fn probs(&self, raw: &features::RawFeatures) -> Result<[f64; 3]> {
+        let x = features::select(std::slice::from_ref(raw), &self.names)?;
+        let s = self.std.apply(&x[0]);
+        let z = [
+            self.linear[0].score(&s),
+            self.linear[1].score(&s),
+            self.linear[2].score(&s),
+        ];
+        Ok(logistic::temperature_probs(&z, self.temperature))
+    }
+}
+
+/// A loaded `1x2_v2` model.
+pub struct Model {
+    main: Part,
+    fallback: Option<Part>,
+}
+
+impl Model {
+    pub fn load(dir: &Path) -> Result<Model> {
+        let mut files = Vec::new();
+        for k in 0..3 {
+            let f: BinaryFile = read_model(dir, FILES[k], BINARY_FORMAT)?;
+            if f.target != TARGETS[k] {
+                bail!("{} holds the {:?} model", FILES[k], f.target);
+            }
+            files.push(f);
+        }
+        let cal: CalibratorFile = read_model(dir, "calibrator.pkl", CALIBRATOR_FORMAT)?;
+        let main = Part::from_files(
+            [&files[0].model, &files[1].model, &files[2].model],
+            cal.temperature,
+        )?;
+        let fallback = match (
+            &files[0].fallback,
+            &files[1].fallback,
+            &files[2].fallback,
+            cal.fallback_temperature,
+        ) {
+            (Some(a), Some(b), Some(c), Some(t)) => Some(Part::from_files([a, b, c], t)?),
+            (None, None, None, None) => None,
+            _ => bail!("the model files disagree on the fallback model"),
+        };
+        let fl: FeatureList = read_json(dir, "feature_list.json")?;
+        let names = |e: &[FeatureEntry]| e.iter().map(|f| f.name.clone()).collect::<Vec<_>>();
+        let fb_names = fallback
+            .as_ref()
+            .map(|f| f.names.clone())
+            .unwrap_or_default();
+        if names(&fl.features) != main.names || names(&fl.fallback_features) != fb_names {
+            bail!("feature_list.json does not match the model files");
+        }
+        Ok(Model { main, fallback })
+    }
+
+    pub fn probs(
+        &self,
+        fixtures: &[Fixture],
+        dataset: &Dataset,
+        league: &str,
+    ) -> Result<Vec<[f64; 3]>> {
+        let queries: Vec<Query> = fixtures
+            .iter()
+            .map(|f| Query {
+                date: f.date,
+                league,
+                home: &f.home,
+                away: &f.away,
+                extras: &f.extras,
+            })
+            .collect();
+        let raw = features::compute(dataset, None, &queries)?;
+        raw.iter()
+            .map(|r| match &self.fallback {
+                Some(fb) if r.market.is_none() => fb.probs(r),
+                _ => self.main.probs(r),
+            })
+            .collect()
+    }
+}
+
+impl Predictor for Model {
+    fn columns(&self) -> Vec<String> {
+        TARGETS.iter().map(|t| format!("1x2_v2_{t}")).collect()
+    }
+
+    fn predict(
+        &self,
+        fixtures: &[Fixture],
+        dataset: &Dataset,
+        league: &str,
+    ) -> Result<Vec<Vec<f64>>> {
+        Ok(self
+            .probs(fixtures, dataset, league)?
+            .into_iter()
+            .map(|p| p.to_vec())
+            .collect())
+    }
+}
