@@ -1,0 +1,211 @@
+//! Every model type through the binary: train, rerun, predict, pickles, a league without odds.
+
+mod common;
+
+use common::*;
+
+/// Keeps only the columns a league without any odds would have.
+fn strip_odds(text: &str) -> String {
+    let keep = [
+        "Div", "Date", "Time", "HomeTeam", "AwayTeam", "FTHG", "FTAG", "FTR", "HTHG", "HTAG",
+        "HTR", "HS", "AS", "HST", "AST",
+    ];
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let idx: Vec<usize> = (0..header.len())
+        .filter(|&i| keep.contains(&header[i]))
+        .collect();
+    let pick = |l: &str| {
+        let cells: Vec<&str> = l.split(',').collect();
+        idx.iter()
+            .map(|&i| cells.get(i).copied().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut out = pick(&header.join(",")) + "\n";
+    for l in lines {
+        out.push_str(&pick(l));
+        out.push('\n');
+    }
+    out
+}
+
+fn predict_csv(ws: &Workspace, league: &str, fixtures: &std::path::Path) -> Vec<csv::StringRecord> {
+    let out = assert_cmd::Command::cargo_bin("auto-train")
+        .unwrap()
+        .current_dir(ws.path())
+        .args(["predict", "--league", league, "--fixtures"])
+        .arg(fixtures)
+        .arg("--models-dir")
+        .arg(ws.models())
+        .arg("--data-dir")
+        .arg(ws.data())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut r = csv::Reader::from_reader(out.stdout.as_slice());
+    let header = r.headers().unwrap().clone();
+    let mut rows = vec![header];
+    rows.extend(r.records().map(|x| x.unwrap()));
+    rows
+}
+
+fn check_probabilities(rows: &[csv::StringRecord]) {
+    let header = &rows[0];
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
+    for group in [
+        ["1x2_v2_home", "1x2_v2_draw", "1x2_v2_away"],
+        ["poisson_v2_home", "poisson_v2_draw", "poisson_v2_away"],
+    ] {
+        let idx: Vec<usize> = group.iter().map(|g| col(g)).collect();
+        for r in &rows[1..] {
+            let p: Vec<f64> = idx.iter().map(|&i| r[i].parse().unwrap()).collect();
+            assert!(p.iter().all(|&x| x > 0.0 && x < 1.0), "{r:?}");
+            assert!(
+                (p.iter().sum::<f64>() - 1.0).abs() < 1e-9,
+                "{group:?} {r:?}"
+            );
+        }
+    }
+    let d = col("draw_specialist_draw");
+    for r in &rows[1..] {
+        let p: f64 = r[d].parse().unwrap();
+        assert!(p > 0.0 && p < 1.0);
+    }
+}
+
+#[test]
+fn every_model_type_trains_predicts_and_a_rerun_trains_nothing() {
+    let ws = Workspace::new(&["D1"]);
+    let (code, summary, stderr) = ws.run_json(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["totals"]["trained"], 3, "{summary:#}");
+    for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
+        assert_eq!(
+            statuses(&summary)[&("bundesliga".into(), ty.into())],
+            "trained"
+        );
+    }
+    for f in [
+        "home_model.pkl",
+        "draw_model.pkl",
+        "away_model.pkl",
+        "calibrator.pkl",
+        "feature_list.json",
+        "metrics.json",
+    ] {
+        assert!(
+            ws.model_dir("bundesliga", "1x2_v2").join(f).is_file(),
+            "{f}"
+        );
+    }
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(ws.model_dir("bundesliga", "1x2_v2").join("metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["model_type"], "1x2_v2_binary");
+    for k in ["accuracy", "log_loss"] {
+        assert!(m["train"][k].is_number() && m["val"][k].is_number(), "{k}");
+    }
+    let d: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            ws.model_dir("bundesliga", "draw_specialist")
+                .join("metrics.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(d["model_type"], "draw_specialist");
+    assert_eq!(
+        registry_keys(&ws.registry()),
+        [
+            "1x2_v2_bundesliga_v2",
+            "poisson_v2_bundesliga_v2",
+            "draw_specialist_bundesliga_v1"
+        ]
+    );
+
+    let snap = snapshot(ws.path());
+    let (code, again, _) = ws.run_json(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(again["totals"]["trained"], 0);
+    assert_eq!(again["consistent"], true);
+    assert_eq!(snapshot(ws.path()), snap);
+
+    // The last 30 matches of 2022-23 as fixtures, with their pre-match odds.
+    let fixtures_file = ws.path().join("fixtures.csv");
+    let text = std::fs::read_to_string(fixtures().join("D1/2022-23.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let body = [&lines[..1], &lines[lines.len() - 30..]]
+        .concat()
+        .join("\n")
+        + "\n";
+    std::fs::write(&fixtures_file, body).unwrap();
+    let rows = predict_csv(&ws, "bundesliga", &fixtures_file);
+    assert_eq!(rows.len(), 31);
+    check_probabilities(&rows);
+
+    // Every pickle loads in python3 with no imports.
+    let script = r#"
+import pickle, sys
+class NoGlobals(pickle.Unpickler):
+    def find_class(self, module, name):
+        raise RuntimeError("needs an import: %s.%s" % (module, name))
+for p in sys.argv[1:]:
+    with open(p, "rb") as f:
+        d = NoGlobals(f).load()
+    assert isinstance(d, dict) and d, p
+print("ok")
+"#;
+    let mut pkls = Vec::new();
+    for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
+        for e in std::fs::read_dir(ws.model_dir("bundesliga", ty)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "pkl") {
+                pkls.push(p);
+            }
+        }
+    }
+    assert_eq!(pkls.len(), 4 + 1 + 1);
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(&pkls)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_league_without_odds_columns_trains_and_predicts() {
+    let ws = Workspace::new(&[]);
+    for season in ["2020-21", "2021-22", "2022-23"] {
+        let text = std::fs::read_to_string(fixtures().join(format!("D1/{season}.csv"))).unwrap();
+        write_csv(
+            &ws.data().join(format!("D1/{season}.csv")),
+            &[strip_odds(&text).trim_end()],
+        );
+    }
+    let (code, summary, stderr) = ws.run_json(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["totals"]["trained"], 3, "{summary:#}");
+    let fixtures_file = ws.path().join("fixtures.csv");
+    std::fs::write(&fixtures_file, "Date,HomeTeam,AwayTeam\n2023-08-18,Bayern Munich,Dortmund\n2023-08-18,Dortmund,Newcomer FC\n").unwrap();
+    let rows = predict_csv(&ws, "bundesliga", &fixtures_file);
+    assert_eq!(rows.len(), 3);
+    check_probabilities(&rows);
+}
