@@ -6,7 +6,8 @@
 //! strictly before the query. Training rows and predictions go through the same code, so a
 //! feature can never see its own match or anything later.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Result};
 
@@ -696,19 +697,9 @@ impl LeagueRows {
             .map(|m| Query::of_match(&league.league, m))
             .collect();
         let raw = compute(dataset, Some(league), &queries)?;
-        let mut out = LeagueRows {
-            raw: Vec::new(),
-            outcomes: Vec::new(),
-            seasons: Vec::new(),
-            dates: Vec::new(),
-        };
+        let mut out = LeagueRows::empty();
         for (m, f) in league.matches.iter().zip(raw) {
-            if f.warm {
-                out.outcomes.push(m.outcome());
-                out.seasons.push(m.date.season());
-                out.dates.push(m.date);
-                out.raw.push(f);
-            }
+            out.push(m, f);
         }
         Ok(out)
     }
@@ -717,6 +708,82 @@ impl LeagueRows {
     pub fn market_share(&self) -> f64 {
         let n = self.raw.iter().filter(|r| r.market.is_some()).count();
         n as f64 / self.raw.len().max(1) as f64
+    }
+}
+
+/// Feature rows of every league of a dataset, computed in one pass over all matches the first time
+/// any model of a run asks, then shared: the 1x2_v2 and draw_specialist trainers of every league
+/// read their rows from it instead of each replaying the whole dataset.
+#[derive(Default)]
+pub struct FeatureCache {
+    all: OnceLock<std::result::Result<BTreeMap<String, Arc<LeagueRows>>, String>>,
+}
+
+impl FeatureCache {
+    pub fn new() -> FeatureCache {
+        FeatureCache::default()
+    }
+
+    /// The rows of `league`: from the shared pass when `league` is the dataset's own league, else
+    /// computed for it alone (features depend only on matches dated before each row, so both
+    /// ways give identical rows).
+    pub fn league_rows(&self, dataset: &Dataset, league: &LeagueMatches) -> Result<Arc<LeagueRows>> {
+        let is_dataset_league = dataset
+            .league(&league.league)
+            .is_some_and(|l| std::ptr::eq(l, league));
+        if !is_dataset_league {
+            return LeagueRows::build(dataset, league).map(Arc::new);
+        }
+        let all = self
+            .all
+            .get_or_init(|| LeagueRows::build_all(dataset).map_err(|e| format!("{e:#}")));
+        match all {
+            Ok(map) => map
+                .get(&league.league)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("no feature rows for {}", league.league)),
+            Err(e) => bail!("{e}"),
+        }
+    }
+}
+
+impl LeagueRows {
+    /// The rows of every league of `dataset`, from one pass.
+    pub fn build_all(dataset: &Dataset) -> Result<BTreeMap<String, Arc<LeagueRows>>> {
+        let queries: Vec<Query> = dataset
+            .leagues
+            .iter()
+            .flat_map(|(slug, l)| l.matches.iter().map(move |m| Query::of_match(slug, m)))
+            .collect();
+        let mut raw = compute(dataset, None, &queries)?.into_iter();
+        let mut out = BTreeMap::new();
+        for (slug, league) in &dataset.leagues {
+            let mut rows = LeagueRows::empty();
+            for (m, f) in league.matches.iter().zip(raw.by_ref()) {
+                rows.push(m, f);
+            }
+            out.insert(slug.clone(), Arc::new(rows));
+        }
+        Ok(out)
+    }
+
+    fn empty() -> LeagueRows {
+        LeagueRows {
+            raw: Vec::new(),
+            outcomes: Vec::new(),
+            seasons: Vec::new(),
+            dates: Vec::new(),
+        }
+    }
+
+    /// Keeps a match's row when it has enough history.
+    fn push(&mut self, m: &Match, f: RawFeatures) {
+        if f.warm {
+            self.outcomes.push(m.outcome());
+            self.seasons.push(m.date.season());
+            self.dates.push(m.date);
+            self.raw.push(f);
+        }
     }
 }
 

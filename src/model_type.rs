@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::date::Date;
+use crate::features::FeatureCache;
 use crate::matches::{Dataset, Extras, LeagueMatches};
 
 /// Static facts about a model type, also known for types whose trainer is not built yet.
@@ -34,6 +35,8 @@ pub struct TrainContext<'a> {
     pub xi_per_day: Option<f64>,
     /// `YYYY-MM-DD HH:MM:SS` (UTC), the same for every model of one run.
     pub trained_date: &'a str,
+    /// Feature rows shared by the model types of one run (computed once, on first use).
+    pub features: &'a FeatureCache,
 }
 
 /// One file of a trained model.

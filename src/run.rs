@@ -14,6 +14,7 @@ use crate::cli::{exit, RunArgs};
 use crate::data::{self, LoadedData};
 use crate::date;
 use crate::detect::{self, ModelState};
+use crate::features::FeatureCache;
 use crate::leagues;
 use crate::matches::{Dataset, LeagueMatches};
 use crate::model_type::{ModelFile, ModelType, TrainContext};
@@ -216,6 +217,7 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
 
     // Training, in parallel across leagues and model types.
     let dataset = &loaded.dataset;
+    let features = FeatureCache::new();
     let progress = progress_bar(to_train.len(), quiet || args.json || args.dry_run);
     let outcomes: Vec<(usize, Status, String)> = to_train
         .par_iter()
@@ -224,7 +226,7 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
             let (status, reason) = if args.dry_run {
                 (Status::WouldTrain, "missing: would train".to_string())
             } else {
-                train_one(ty, league, dataset, args, &trained_date)
+                train_one(ty, league, dataset, &features, args, &trained_date)
             };
             progress.inc(1);
             (i, status, reason)
@@ -254,6 +256,7 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
             dataset,
             xi_per_day: args.xi,
             trained_date: &trained_date,
+            features: &features,
         };
         match ty
             .metrics_for_existing(&dir, &ctx)
@@ -393,6 +396,7 @@ fn train_one(
     ty: &dyn ModelType,
     league: &LeagueMatches,
     dataset: &Dataset,
+    features: &FeatureCache,
     args: &RunArgs,
     trained_date: &str,
 ) -> (Status, String) {
@@ -404,6 +408,7 @@ fn train_one(
         dataset,
         xi_per_day: args.xi,
         trained_date,
+        features,
     };
     let result = ty.train(&ctx).and_then(|trained| {
         let entry = RegistryEntry {

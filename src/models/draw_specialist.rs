@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::features::{self, LeagueRows, Query};
+use crate::features::{self, Query};
 use crate::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
 use crate::matches::Dataset;
 use crate::metrics;
@@ -69,7 +69,9 @@ impl Tagged for DrawFile {
 pub struct DrawSpecialist;
 
 fn train_all(ctx: &TrainContext) -> Result<(DrawFile, serde_json::Value, String)> {
-    let rows = LeagueRows::build(ctx.dataset, ctx.league)
+    let rows = ctx
+        .features
+        .league_rows(ctx.dataset, ctx.league)
         .with_context(|| format!("computing draw features for {}", ctx.league.league))?;
     let use_market = rows.market_share() >= 0.5;
     let mut names: Vec<String> = BASE_FEATURES.iter().map(|s| s.to_string()).collect();

@@ -220,7 +220,9 @@ fn to_strings(names: &[&str]) -> Vec<String> {
 
 /// Trains and returns (model files without metrics.json, metrics, summary).
 fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
-    let rows = LeagueRows::build(ctx.dataset, ctx.league)
+    let rows = ctx
+        .features
+        .league_rows(ctx.dataset, ctx.league)
         .with_context(|| format!("computing 1x2_v2 features for {}", ctx.league.league))?;
     let use_market = rows.market_share() >= MARKET_MIN_SHARE;
     let splits = Splits::by_season(&rows.seasons)?;
