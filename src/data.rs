@@ -287,6 +287,8 @@ fn parse_file(data_dir: &Path, path: &Path) -> Result<ParsedFile> {
     let mut matches = Vec::with_capacity(n_rows);
     let text = |col: usize, row: usize| columns[col].1.get(row).map(str::trim);
     for row in 0..n_rows {
+        // An unknown division code is reported only for rows that are used (not for junk rows).
+        let mut unknown_code = None;
         let parsed = (|| -> std::result::Result<(String, Match), String> {
             let league = if let Some(c) = league_col.and_then(|c| text(c, row)) {
                 leagues::normalise_slug(c)
@@ -294,9 +296,8 @@ fn parse_file(data_dir: &Path, path: &Path) -> Result<ParsedFile> {
                 match leagues::slug_for_division(code) {
                     Some(slug) => slug.to_string(),
                     None => {
-                        let slug = leagues::normalise_slug(code);
-                        unknown_divisions.insert(code.to_string());
-                        slug
+                        unknown_code = Some(code.to_string());
+                        leagues::normalise_slug(code)
                     }
                 }
             } else if league_col.is_none() && div_col.is_none() {
@@ -345,7 +346,10 @@ fn parse_file(data_dir: &Path, path: &Path) -> Result<ParsedFile> {
             ))
         })();
         match parsed {
-            Ok(m) => matches.push(m),
+            Ok(m) => {
+                unknown_divisions.extend(unknown_code);
+                matches.push(m);
+            }
             Err(reason) => {
                 report.skipped += 1;
                 if report.skipped_examples.len() < SHOWN_SKIPPED_ROWS {

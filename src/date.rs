@@ -48,8 +48,10 @@ impl Date {
     pub fn parse(text: &str) -> Option<Date> {
         let s = text.trim();
         if s.len() >= 10 && s.as_bytes().get(4) == Some(&b'-') {
-            let date_part = &s[..10];
-            let rest = &s[10..];
+            // `get`, not slicing: byte 10 may fall inside a multi-byte character.
+            let (Some(date_part), Some(rest)) = (s.get(..10), s.get(10..)) else {
+                return None;
+            };
             if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
                 return None;
             }
@@ -184,6 +186,9 @@ mod tests {
             "2020-5-12",
             "+1/01/2020",
             "12/05/20 x",
+            "2022-08-0\u{e9}",
+            "2022-08-\u{e9}1",
+            "2022-\u{fffd}-01",
         ] {
             assert_eq!(Date::parse(s), None, "{s}");
         }

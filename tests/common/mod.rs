@@ -148,3 +148,142 @@ pub fn head_of(fixture: &str, n: usize) -> String {
     let text = std::fs::read_to_string(fixtures().join(fixture)).unwrap();
     text.lines().take(n + 1).collect::<Vec<_>>().join("\n") + "\n"
 }
+
+/// The binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_auto-train"))
+}
+
+/// Copies every file of a fixture folder into `to`, with the `Div` code of every data row
+/// rewritten to `code` (real rows under another league).
+pub fn copy_with_div(fixture_dir: &str, code: &str, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(fixtures().join(fixture_dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let mut out = String::with_capacity(text.len());
+        for (i, line) in text.lines().enumerate() {
+            if i == 0 {
+                out.push_str(line);
+            } else {
+                let (_, rest) = line.split_once(',').unwrap();
+                out.push_str(code);
+                out.push(',');
+                out.push_str(rest);
+            }
+            out.push('\n');
+        }
+        std::fs::write(to.join(f.file_name().unwrap()), out).unwrap();
+    }
+}
+
+/// Hidden temporary names (`.*.auto-train-tmp-*`) under `models/leagues`, up to three levels
+/// deep (league, model dir, file), as paths relative to the models dir.
+pub fn temp_leftovers(models: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .map(|r| {
+                r.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let is_temp = |n: &str| n.starts_with('.') && n.contains(".auto-train-tmp-");
+    let root = models.join("leagues");
+    for l in names(&root) {
+        if is_temp(&l) {
+            out.push(format!("leagues/{l}"));
+            continue;
+        }
+        for m in names(&root.join(&l)) {
+            if is_temp(&m) {
+                out.push(format!("leagues/{l}/{m}"));
+                continue;
+            }
+            for f in names(&root.join(&l).join(&m)) {
+                if is_temp(&f) {
+                    out.push(format!("leagues/{l}/{m}/{f}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Checks that a poisson_v2 model directory is complete: its three files, metrics.json and the
+/// manifest parse, and the model loads. Panics with `context` otherwise.
+pub fn assert_complete_poisson_dir(dir: &Path, context: &str) {
+    for f in [
+        "poisson_model.pkl",
+        "metrics.json",
+        "auto_train_manifest.json",
+    ] {
+        assert!(
+            dir.join(f).is_file(),
+            "{context}: {} lacks {f}",
+            dir.display()
+        );
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap())
+            .unwrap_or_else(|e| panic!("{context}: metrics.json of {}: {e}", dir.display()));
+    assert_eq!(metrics["model_type"], "poisson_v2", "{context}");
+    let _: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("auto_train_manifest.json")).unwrap())
+            .unwrap_or_else(|e| panic!("{context}: manifest of {}: {e}", dir.display()));
+    let ty = auto_train::models::by_name("poisson_v2").unwrap();
+    if let Err(e) = ty.load(dir) {
+        panic!("{context}: {} does not load: {e:#}", dir.display());
+    }
+}
+
+/// Validates a registry file the way the tool does (valid JSON of the right shape, no key
+/// twice) and returns its keys in order.
+pub fn valid_registry_keys(path: &Path, context: &str) -> Vec<String> {
+    if let Err(e) = auto_train::registry::Registry::load(path) {
+        panic!("{context}: {e}");
+    }
+    registry_keys(path)
+}
+
+/// Writes every row of a fixture folder (all seasons, in order) as one compact CSV file with
+/// the core columns and the Bet365 1X2 odds, under the division code `code`: real rows, loaded
+/// much faster than the ~100-column originals.
+pub fn compact_league(fixture_dir: &str, code: &str, to: &Path) {
+    const COLUMNS: [&str; 9] = [
+        "Date", "HomeTeam", "AwayTeam", "FTHG", "FTAG", "FTR", "B365H", "B365D", "B365A",
+    ];
+    let mut files: Vec<_> = std::fs::read_dir(fixtures().join(fixture_dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut out = format!("Div,{}\n", COLUMNS.join(","));
+    for f in files {
+        let mut reader = csv::Reader::from_path(&f).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let idx: Vec<usize> = COLUMNS
+            .iter()
+            .map(|c| header.iter().position(|h| h == *c).unwrap())
+            .collect();
+        for record in reader.records() {
+            let record = record.unwrap();
+            out.push_str(code);
+            for &i in &idx {
+                out.push(',');
+                out.push_str(&record[i]);
+            }
+            out.push('\n');
+        }
+    }
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::write(to, out).unwrap();
+}
