@@ -103,7 +103,13 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadedData> {
             }
             Err(e) => loaded.unreadable.push(UnreadableFile {
                 path,
-                reason: format!("{e:#}"),
+                // Polars explains parse errors at length (with advice for its Python API): the
+                // first line says what is wrong.
+                reason: format!("{e:#}")
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
             }),
         }
     }
@@ -199,6 +205,9 @@ pub fn read_frame(path: &Path) -> Result<DataFrame> {
     } else {
         // Checked first: polars would read a binary file as one odd column.
         let head = read_head(path)?;
+        if head.iter().all(u8::is_ascii_whitespace) {
+            bail!("empty file (no header row)");
+        }
         if head.contains(&0) {
             bail!("not a text CSV file (it contains NUL bytes)");
         }

@@ -146,3 +146,23 @@ pub fn leagues_in_models_dir(models_dir: &Path) -> Vec<String> {
         .map(|(name, _)| name)
         .collect()
 }
+
+/// Temporary files of an interrupted registry update beside the registry (full paths).
+pub fn registry_leftovers(registry: &Path) -> Vec<String> {
+    let Some(name) = registry
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+    else {
+        return Vec::new();
+    };
+    let dir = match registry.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = format!(".{name}{}", safe_writer::TEMP_MARKER);
+    sorted_entries(&dir)
+        .into_iter()
+        .filter(|(n, _)| n.starts_with(&prefix))
+        .map(|(_, p)| p.display().to_string())
+        .collect()
+}

@@ -727,7 +727,11 @@ impl FeatureCache {
     /// The rows of `league`: from the shared pass when `league` is the dataset's own league, else
     /// computed for it alone (features depend only on matches dated before each row, so both
     /// ways give identical rows).
-    pub fn league_rows(&self, dataset: &Dataset, league: &LeagueMatches) -> Result<Arc<LeagueRows>> {
+    pub fn league_rows(
+        &self,
+        dataset: &Dataset,
+        league: &LeagueMatches,
+    ) -> Result<Arc<LeagueRows>> {
         let is_dataset_league = dataset
             .league(&league.league)
             .is_some_and(|l| std::ptr::eq(l, league));

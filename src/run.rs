@@ -207,12 +207,16 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
         .iter()
         .map(|t| t.spec().name)
         .collect();
-    let untouched = detect::scan_untouched(&args.models_dir, &leagues_with_data, &known_types);
+    let mut untouched = detect::scan_untouched(&args.models_dir, &leagues_with_data, &known_types);
     for l in &untouched.leftovers {
         tracing::warn!(
             "leftover of an interrupted run (never counted as a model, left in place): {}",
             args.models_dir.join(l).display()
         );
+    }
+    for l in detect::registry_leftovers(&args.registry) {
+        tracing::warn!("leftover of an interrupted registry update (left in place): {l}");
+        untouched.leftovers.push(l);
     }
 
     // Training, in parallel across leagues and model types.

@@ -175,14 +175,10 @@ const CASES: &[Case] = &[
     case("huge_cell.csv", Clean, BUNDES20),
     case("UPPER_EXTENSION.CSV", Clean, BUNDES20),
     // Not CSV at all, or nothing in it.
-    case(
-        "empty.csv",
-        Unreadable("missing required column Date"),
-        NONE,
-    ),
+    case("empty.csv", Unreadable("empty file (no header row)"), NONE),
     case(
         "blank_lines_only.csv",
-        Unreadable("missing required column Date"),
+        Unreadable("empty file (no header row)"),
         NONE,
     ),
     case("header_only.csv", Clean, NONE),

@@ -390,3 +390,26 @@ fn immutable_registry_and_models_dir_as_root() {
         assert!(!ws.registry().exists());
     }
 }
+
+#[test]
+fn leftover_of_an_interrupted_registry_update_is_reported_and_left() {
+    let ws = Workspace::new(&["N1"]);
+    std::fs::write(ws.registry(), "{\"models\": []}").unwrap();
+    let leftover = ws.path().join(".registry.json.auto-train-tmp-123-456");
+    std::fs::write(&leftover, "{\"models\": [").unwrap();
+    let (code, summary, stderr) = ws.run_json(&["--model-type", "poisson_v2"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("interrupted registry update"), "{stderr}");
+    let listed = summary["untouched"]["leftovers"].as_array().unwrap();
+    assert!(
+        listed.iter().any(|l| l
+            .as_str()
+            .unwrap()
+            .ends_with(".registry.json.auto-train-tmp-123-456")),
+        "{listed:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&leftover).unwrap(),
+        "{\"models\": ["
+    );
+}
