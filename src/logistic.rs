@@ -69,8 +69,14 @@ impl Linear {
 }
 
 /// Fits a binary L2 logistic regression with linfa-logistic (`alpha` weights the penalty on the
-/// summed log loss).
-pub fn fit_binary(x: &Array2<f64>, y: &[bool], alpha: f64) -> Result<Linear> {
+/// summed log loss). `warm` (a model of the same features, e.g. fitted with another penalty or
+/// on fewer rows) is where the optimiser starts: fewer iterations, the same optimum.
+pub fn fit_binary(
+    x: &Array2<f64>,
+    y: &[bool],
+    alpha: f64,
+    warm: Option<&Linear>,
+) -> Result<Linear> {
     if x.nrows() != y.len() {
         bail!("{} rows but {} labels", x.nrows(), y.len());
     }
@@ -80,10 +86,18 @@ pub fn fit_binary(x: &Array2<f64>, y: &[bool], alpha: f64) -> Result<Linear> {
     }
     let targets: Array1<usize> = y.iter().map(|&b| b as usize).collect();
     let ds = Dataset::new(x.clone(), targets);
-    let fitted = LogisticRegression::default()
+    let mut params = LogisticRegression::default()
         .alpha(alpha)
         .max_iterations(200)
-        .gradient_tolerance(1e-4)
+        .gradient_tolerance(1e-4);
+    if let Some(w) = warm.filter(|w| w.coef.len() == x.ncols()) {
+        // linfa models the larger class as positive; its parameters are ours times `sign`.
+        let sign = if 2 * pos > y.len() { 1.0 } else { -1.0 };
+        let mut init: Vec<f64> = w.coef.iter().map(|c| sign * c).collect();
+        init.push(sign * w.intercept);
+        params = params.initial_params(Array1::from(init));
+    }
+    let fitted = params
         .fit(&ds)
         .map_err(|e| anyhow!("logistic regression failed: {e}"))?;
     let sign = if fitted.labels().pos.class == 1 {
@@ -125,7 +139,7 @@ impl Platt {
 
 pub fn fit_platt(z: &[f64], y: &[bool]) -> Result<Platt> {
     let x = Array2::from_shape_vec((z.len(), 1), z.to_vec()).context("Platt matrix")?;
-    let l = fit_binary(&x, y, 1e-3)?;
+    let l = fit_binary(&x, y, 1e-3, None)?;
     let a = l.coef.first().copied().unwrap_or(1.0);
     Ok(Platt { a, b: l.intercept })
 }
@@ -155,8 +169,10 @@ pub fn choose_alpha(
     y_val: &[bool],
 ) -> Result<(f64, Linear)> {
     let mut best: Option<(f64, f64, Linear)> = None;
+    let mut previous: Option<Linear> = None;
     for &alpha in ALPHAS.iter().rev() {
-        let m = fit_binary(x_fit, y_fit, alpha)?;
+        let m = fit_binary(x_fit, y_fit, alpha, previous.as_ref())?;
+        previous = Some(m.clone());
         let p: Vec<f64> = scores(&m, x_val).into_iter().map(sigmoid).collect();
         let ll = log_loss(&p, y_val);
         if best.as_ref().is_none_or(|b| ll < b.1 - 1e-9) {
@@ -264,8 +280,8 @@ pub struct BinaryRun {
 
 pub fn run_binary(p: &Prepared, y: &[bool], s: &Splits) -> Result<BinaryRun> {
     let (alpha, m_fit) = choose_alpha(&p.x_fit, &y[s.fit.clone()], &p.x_cal, &y[s.cal.clone()])?;
-    let m_fitcal = fit_binary(&p.x_fitcal, &y[s.fit.start..s.cal.end], alpha)?;
-    let final_model = fit_binary(&p.x_all, y, alpha)?;
+    let m_fitcal = fit_binary(&p.x_fitcal, &y[s.fit.start..s.cal.end], alpha, Some(&m_fit))?;
+    let final_model = fit_binary(&p.x_all, y, alpha, Some(&m_fitcal))?;
     Ok(BinaryRun {
         alpha,
         cal_logits: scores(&m_fit, &p.x_cal),
