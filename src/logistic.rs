@@ -89,7 +89,7 @@ pub fn fit_binary(
     let mut params = LogisticRegression::default()
         .alpha(alpha)
         .max_iterations(200)
-        .gradient_tolerance(1e-4);
+        .gradient_tolerance(1e-3);
     if let Some(w) = warm.filter(|w| w.coef.len() == x.ncols()) {
         // linfa models the larger class as positive; its parameters are ours times `sign`.
         let sign = if 2 * pos > y.len() { 1.0 } else { -1.0 };
