@@ -16,6 +16,19 @@ pub struct OutcomeScores {
     pub accuracy: f64,
 }
 
+impl OutcomeScores {
+    /// The same scores rounded for metrics files.
+    pub fn rounded(&self) -> OutcomeScores {
+        OutcomeScores {
+            n: self.n,
+            rps: round(self.rps),
+            log_loss: round(self.log_loss),
+            brier: round(self.brier),
+            accuracy: round(self.accuracy),
+        }
+    }
+}
+
 /// Scores three-way forecasts. `probs[i]` is (home, draw, away); `outcomes[i]` is 0, 1 or 2.
 pub fn score_1x2(probs: &[[f64; 3]], outcomes: &[usize]) -> OutcomeScores {
     let n = probs.len().min(outcomes.len());
@@ -62,6 +75,20 @@ pub struct BinaryScores {
     pub brier: f64,
     pub ece: f64,
     pub event_rate: f64,
+}
+
+impl BinaryScores {
+    /// The same scores rounded for metrics files.
+    pub fn rounded(&self) -> BinaryScores {
+        BinaryScores {
+            n: self.n,
+            auc: self.auc.map(round),
+            log_loss: round(self.log_loss),
+            brier: round(self.brier),
+            ece: round(self.ece),
+            event_rate: round(self.event_rate),
+        }
+    }
 }
 
 /// Scores binary forecasts `p[i]` = P(event) against `y[i]`.

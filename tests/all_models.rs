@@ -31,9 +31,8 @@ fn strip_odds(text: &str) -> String {
 }
 
 fn predict_csv(ws: &Workspace, league: &str, fixtures: &std::path::Path) -> Vec<csv::StringRecord> {
-    let out = assert_cmd::Command::cargo_bin("auto-train")
-        .unwrap()
-        .current_dir(ws.path())
+    let out = ws
+        .bin()
         .args(["predict", "--league", league, "--fixtures"])
         .arg(fixtures)
         .arg("--models-dir")

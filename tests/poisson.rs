@@ -19,9 +19,8 @@ fn write_fixtures(ws: &Workspace, rows: &[(String, String)]) -> std::path::PathB
 }
 
 fn predict(ws: &Workspace, fixtures: &std::path::Path, league: &str) -> Vec<csv::StringRecord> {
-    let out = assert_cmd::Command::cargo_bin("auto-train")
-        .unwrap()
-        .current_dir(ws.path())
+    let out = ws
+        .bin()
         .args(["predict", "--league", league, "--fixtures"])
         .arg(fixtures)
         .arg("--models-dir")
@@ -199,9 +198,7 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
     // --out writes a new file and never replaces one.
     let out_path = ws.path().join("out.csv");
     let run_out = || {
-        assert_cmd::Command::cargo_bin("auto-train")
-            .unwrap()
-            .current_dir(ws.path())
+        ws.bin()
             .args(["predict", "--league", "eredivisie", "--fixtures"])
             .arg(&fixtures)
             .arg("--models-dir")
@@ -224,9 +221,8 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
         "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV\n2023-02-30,Ajax,PSV\n",
     )
     .unwrap();
-    let out = assert_cmd::Command::cargo_bin("auto-train")
-        .unwrap()
-        .current_dir(ws.path())
+    let out = ws
+        .bin()
         .args(["predict", "--league", "eredivisie", "--fixtures"])
         .arg(&fixtures)
         .arg("--models-dir")
@@ -242,9 +238,8 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
 
     // A league without models is a clear error.
     std::fs::write(&fixtures, "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV\n").unwrap();
-    let out = assert_cmd::Command::cargo_bin("auto-train")
-        .unwrap()
-        .current_dir(ws.path())
+    let out = ws
+        .bin()
         .args(["predict", "--league", "serie_a", "--fixtures"])
         .arg(&fixtures)
         .arg("--models-dir")

@@ -323,9 +323,8 @@ fn bad_usage_is_exit_2() {
     ws.cmd().args(["--model-type", "nope"]).assert().code(2);
     ws.cmd().args(["--xi", "-1"]).assert().code(2);
     ws.cmd().args(["--league", "../x"]).assert().code(2);
-    let out = assert_cmd::Command::cargo_bin("auto-train")
-        .unwrap()
-        .current_dir(ws.path())
+    let out = ws
+        .bin()
         .args([
             "--data-dir",
             "does-not-exist",

@@ -5,9 +5,8 @@ mod common;
 use common::*;
 
 fn status_json(ws: &Workspace) -> serde_json::Value {
-    let out = assert_cmd::Command::cargo_bin("auto-train")
-        .unwrap()
-        .current_dir(ws.path())
+    let out = ws
+        .bin()
         .arg("status")
         .arg("--json")
         .arg("--data-dir")
@@ -78,9 +77,8 @@ fn status_reports_state_loading_metrics_and_registration() {
     assert_eq!(row(&s, "bundesliga", "draw_specialist")["state"], "missing");
 
     // The table has one line per model plus details, and a closed pipe is no panic.
-    let out = assert_cmd::Command::cargo_bin("auto-train")
-        .unwrap()
-        .current_dir(ws.path())
+    let out = ws
+        .bin()
         .arg("status")
         .arg("--data-dir")
         .arg(ws.data())

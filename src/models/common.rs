@@ -6,9 +6,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
-use crate::metrics::{self, OutcomeScores};
+use crate::metrics::{self, BinaryScores, OutcomeScores};
 
 /// Written into every pickle; `load` refuses files without it.
 pub const PRODUCER: &str = "auto-train";
@@ -40,52 +39,13 @@ pub fn read_json<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T> {
 }
 
 /// 1X2 scores rounded for metrics.json.
-#[derive(Serialize)]
-pub struct Scores1x2 {
-    pub n: usize,
-    pub accuracy: f64,
-    pub log_loss: f64,
-    pub rps: f64,
-    pub brier: f64,
-}
-
-impl From<OutcomeScores> for Scores1x2 {
-    fn from(s: OutcomeScores) -> Self {
-        Scores1x2 {
-            n: s.n,
-            accuracy: metrics::round(s.accuracy),
-            log_loss: metrics::round(s.log_loss),
-            rps: metrics::round(s.rps),
-            brier: metrics::round(s.brier),
-        }
-    }
-}
-
-pub fn scores_1x2(p: &[[f64; 3]], y: &[usize]) -> Scores1x2 {
-    metrics::score_1x2(p, y).into()
+pub fn scores_1x2(p: &[[f64; 3]], y: &[usize]) -> OutcomeScores {
+    metrics::score_1x2(p, y).rounded()
 }
 
 /// Binary scores rounded for metrics.json.
-#[derive(Serialize)]
-pub struct ScoresBinary {
-    pub n: usize,
-    pub auc: Option<f64>,
-    pub log_loss: f64,
-    pub brier: f64,
-    pub ece: f64,
-    pub event_rate: f64,
-}
-
-pub fn scores_binary(p: &[f64], y: &[bool]) -> ScoresBinary {
-    let s = metrics::score_binary(p, y);
-    ScoresBinary {
-        n: s.n,
-        auc: s.auc.map(metrics::round),
-        log_loss: metrics::round(s.log_loss),
-        brier: metrics::round(s.brier),
-        ece: metrics::round(s.ece),
-        event_rate: metrics::round(s.event_rate),
-    }
+pub fn scores_binary(p: &[f64], y: &[bool]) -> BinaryScores {
+    metrics::score_binary(p, y).rounded()
 }
 
 /// First and last date of a range of rows, for the split description.

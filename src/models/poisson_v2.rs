@@ -303,13 +303,7 @@ fn validate(matches: &[Match], candidates: &[f64]) -> Result<Option<(XiChoice, V
         brier: round(model.brier),
         accuracy: round(model.accuracy),
         mean_scoreline_log_likelihood: round(mean_ll),
-        base_rates: OutcomeScores {
-            rps: round(base.rps),
-            log_loss: round(base.log_loss),
-            brier: round(base.brier),
-            accuracy: round(base.accuracy),
-            ..base
-        },
+        base_rates: base.rounded(),
     };
     let source = if candidates.len() == 1 {
         "fixed by --xi"

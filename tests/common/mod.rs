@@ -42,13 +42,17 @@ impl Workspace {
         self.models().join("leagues").join(league).join(ty)
     }
 
-    /// The binary with --data-dir/--models-dir/--registry pointing into the workspace, run from
-    /// inside it so that nothing can land in the repo.
-    pub fn cmd(&self) -> Command {
+    /// The binary run from inside the workspace (so that nothing can land in the repo), no flags.
+    pub fn bin(&self) -> Command {
         let mut c = Command::cargo_bin("auto-train").unwrap();
-        c.current_dir(self.path())
-            .env_remove("RUST_LOG")
-            .arg("--data-dir")
+        c.current_dir(self.path()).env_remove("RUST_LOG");
+        c
+    }
+
+    /// The binary with --data-dir/--models-dir/--registry pointing into the workspace.
+    pub fn cmd(&self) -> Command {
+        let mut c = self.bin();
+        c.arg("--data-dir")
             .arg(self.data())
             .arg("--models-dir")
             .arg(self.models())
