@@ -128,6 +128,8 @@ fn parse_files(data_dir: &Path, files: Vec<PathBuf>) -> Vec<(PathBuf, Result<Par
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let workers = rayon::current_num_threads().clamp(1, files.len().max(1));
+    // More files than workers: parallel across files, each file read single-threaded.
+    let one_of_many = files.len() > workers;
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Result<ParsedFile>>>> =
         files.iter().map(|_| Mutex::new(None)).collect();
@@ -136,7 +138,7 @@ fn parse_files(data_dir: &Path, files: Vec<PathBuf>) -> Vec<(PathBuf, Result<Par
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let result = parse_file(data_dir, path);
+                let result = parse_file(data_dir, path, one_of_many);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
             });
         }
@@ -213,6 +215,13 @@ struct ParsedFile {
 
 /// Reads a CSV or Parquet file into a frame whose columns are all text.
 pub fn read_frame(path: &Path) -> Result<DataFrame> {
+    read_frame_with(path, false)
+}
+
+/// `read_frame`; `one_of_many` when the caller reads many files side by side: then each CSV is
+/// parsed on the calling thread (polars' own splitting of a ~100 kB file across its pool costs
+/// more than it saves) and its chunks are not concatenated (the loader walks chunks anyway).
+fn read_frame_with(path: &Path, one_of_many: bool) -> Result<DataFrame> {
     let is_parquet = path
         .extension()
         .and_then(|e| e.to_str())
@@ -240,6 +249,8 @@ pub fn read_frame(path: &Path) -> Result<DataFrame> {
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
             .with_raise_if_empty(false)
+            .with_n_threads(one_of_many.then_some(1))
+            .with_rechunk(!one_of_many)
             .with_parse_options(parse)
             .try_into_reader_with_file_path(Some(path.to_path_buf()))?
             .finish()?
@@ -268,8 +279,8 @@ fn find_column<'a>(columns: &'a [(String, &'a StringChunked)], names: &[&str]) -
         .find_map(|n| columns.iter().position(|(c, _)| c == n))
 }
 
-fn parse_file(data_dir: &Path, path: &Path) -> Result<ParsedFile> {
-    let df = read_frame(path)?;
+fn parse_file(data_dir: &Path, path: &Path, one_of_many: bool) -> Result<ParsedFile> {
+    let df = read_frame_with(path, one_of_many)?;
     let owned: Vec<(String, Column)> = df
         .columns()
         .iter()
