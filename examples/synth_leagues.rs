@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 const HOME_ADVANTAGE: f64 = 0.25;
 /// ln of the per-side base rate; with the strength spread this gives ~2.7 goals a match.
-const BASE: f64 = 0.17;
+const BASE: f64 = 0.235;
 const STRENGTH_SD: f64 = 0.3;
 /// Season-to-season persistence of a club's strength (AR(1), stationary sd STRENGTH_SD).
 const PERSISTENCE: f64 = 0.9;
