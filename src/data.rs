@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use polars::prelude::*;
-use rayon::prelude::*;
 
 use crate::date::Date;
 use crate::leagues;
@@ -82,13 +81,7 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadedData> {
         .with_context(|| format!("data dir {} cannot be listed", data_dir.display()))?;
     files.sort();
 
-    let parsed: Vec<(PathBuf, Result<ParsedFile>)> = files
-        .into_par_iter()
-        .map(|path| {
-            let result = parse_file(data_dir, &path);
-            (path, result)
-        })
-        .collect();
+    let parsed = parse_files(data_dir, files);
 
     let mut loaded = LoadedData::default();
     let mut by_league: BTreeMap<String, Vec<Match>> = BTreeMap::new();
@@ -128,6 +121,45 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadedData> {
             .insert(league.clone(), LeagueMatches { league, matches });
     }
     Ok(loaded)
+}
+
+/// Parses every file, in parallel, and returns the results in the order of `files`.
+///
+/// The workers are plain scoped threads, not rayon workers: polars runs its CSV reader on its own
+/// rayon pool, and a rayon worker of another pool that waits for it keeps stealing work from its
+/// own pool meanwhile, i.e. starts parsing the next file one stack frame deeper. With many files
+/// (900 synthetic files were enough) that nesting overflowed the stack. A thread outside any pool
+/// just blocks until polars is done. The worker count follows rayon's (`RAYON_NUM_THREADS`).
+fn parse_files(data_dir: &Path, files: Vec<PathBuf>) -> Vec<(PathBuf, Result<ParsedFile>)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let workers = rayon::current_num_threads().clamp(1, files.len().max(1));
+    // More files than workers: parallel across files, each file read single-threaded.
+    let one_of_many = files.len() > workers;
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<ParsedFile>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                let result = parse_file(data_dir, path, one_of_many);
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+            });
+        }
+    });
+    files
+        .into_iter()
+        .zip(slots)
+        .map(|(path, slot)| {
+            let result = slot
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| Err(anyhow::anyhow!("file was not parsed")));
+            (path, result)
+        })
+        .collect()
 }
 
 /// Gives every occurrence of a team name in a league one shared allocation.
@@ -189,6 +221,13 @@ struct ParsedFile {
 
 /// Reads a CSV or Parquet file into a frame whose columns are all text.
 pub fn read_frame(path: &Path) -> Result<DataFrame> {
+    read_frame_with(path, false)
+}
+
+/// `read_frame`; `one_of_many` when the caller reads many files side by side: then each CSV is
+/// parsed on the calling thread (polars' own splitting of a ~100 kB file across its pool costs
+/// more than it saves) and its chunks are not concatenated (the loader walks chunks anyway).
+fn read_frame_with(path: &Path, one_of_many: bool) -> Result<DataFrame> {
     let is_parquet = path
         .extension()
         .and_then(|e| e.to_str())
@@ -219,6 +258,8 @@ pub fn read_frame(path: &Path) -> Result<DataFrame> {
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
             .with_raise_if_empty(false)
+            .with_n_threads(one_of_many.then_some(1))
+            .with_rechunk(!one_of_many)
             .with_parse_options(parse)
             .try_into_reader_with_file_path(Some(path.to_path_buf()))?
             .finish()?
@@ -247,8 +288,8 @@ fn find_column<'a>(columns: &'a [(String, &'a StringChunked)], names: &[&str]) -
         .find_map(|n| columns.iter().position(|(c, _)| c == n))
 }
 
-fn parse_file(data_dir: &Path, path: &Path) -> Result<ParsedFile> {
-    let df = read_frame(path)?;
+fn parse_file(data_dir: &Path, path: &Path, one_of_many: bool) -> Result<ParsedFile> {
+    let df = read_frame_with(path, one_of_many)?;
     let owned: Vec<(String, Column)> = df
         .columns()
         .iter()
@@ -276,12 +317,28 @@ fn parse_file(data_dir: &Path, path: &Path) -> Result<ParsedFile> {
         .chain([Some(ag_col), league_col, div_col])
         .flatten()
         .collect();
-    let extra_cols: Vec<(Arc<str>, &StringChunked)> = columns
+    // Column by column, not cell by cell: one pass over each column's chunks (a per-cell
+    // `get(row)` looks the chunk up every time), and each extra column parsed once. Extra
+    // columns without a single number (team names, referee, result letters) are dropped here,
+    // and the rest are put in name order once, so every row's extras arrive already sorted.
+    let cells = |col: usize| -> Vec<Option<&str>> {
+        columns[col].1.iter().map(|v| v.map(str::trim)).collect()
+    };
+    let mut extra_cols: Vec<(Arc<str>, Vec<Option<f32>>)> = columns
         .iter()
         .enumerate()
         .filter(|(i, (name, _))| !fixed.contains(i) && !name.is_empty())
-        .map(|(_, (name, col))| (Arc::from(name.as_str()), *col))
+        .filter_map(|(_, (name, col))| {
+            let values: Vec<Option<f32>> = col.iter().map(|v| v.and_then(parse_number)).collect();
+            values
+                .iter()
+                .any(Option::is_some)
+                .then(|| (Arc::from(name.as_str()), values))
+        })
         .collect();
+    // Stable: of two columns with the same name the first one in the file comes first, as in
+    // `Extras::from_pairs`.
+    extra_cols.sort_by(|a, b| a.0.cmp(&b.0));
     let folder_league = folder_league(data_dir, path);
 
     let n_rows = df.height();
@@ -294,21 +351,35 @@ fn parse_file(data_dir: &Path, path: &Path) -> Result<ParsedFile> {
     };
     let mut unknown_divisions = BTreeSet::new();
     let mut matches = Vec::with_capacity(n_rows);
-    let text = |col: usize, row: usize| columns[col].1.get(row).map(str::trim);
+    let league_cells = league_col.map(cells);
+    let div_cells = div_col.map(cells);
+    let dates = cells(date_col);
+    let homes = cells(home_col);
+    let aways = cells(away_col);
+    let home_goal_cells = cells(hg_col);
+    let away_goal_cells = cells(ag_col);
+    // A file holds few distinct leagues and teams: each is resolved and allocated once.
+    let mut slugs: HashMap<(bool, &str), String> = HashMap::new();
+    let mut team_names: HashMap<&str, Arc<str>> = HashMap::new();
     for row in 0..n_rows {
         // An unknown division code is reported only for rows that are used (not for junk rows).
         let mut unknown_code = None;
         let parsed = (|| -> std::result::Result<(String, Match), String> {
-            let league = if let Some(c) = league_col.and_then(|c| text(c, row)) {
-                leagues::normalise_slug(c)
-            } else if let Some(code) = div_col.and_then(|c| text(c, row)) {
-                match leagues::slug_for_division(code) {
-                    Some(slug) => slug.to_string(),
-                    None => {
-                        unknown_code = Some(code.to_string());
-                        leagues::normalise_slug(code)
-                    }
+            let league = if let Some(c) = league_cells.as_ref().and_then(|c| c[row]) {
+                slugs
+                    .entry((true, c))
+                    .or_insert_with(|| leagues::normalise_slug(c))
+                    .clone()
+            } else if let Some(code) = div_cells.as_ref().and_then(|c| c[row]) {
+                let slug = slugs.entry((false, code)).or_insert_with(|| {
+                    leagues::slug_for_division(code)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| leagues::normalise_slug(code))
+                });
+                if leagues::slug_for_division(code).is_none() {
+                    unknown_code = Some(code);
                 }
+                slug.clone()
             } else if league_col.is_none() && div_col.is_none() {
                 folder_league.clone()
             } else {
@@ -317,37 +388,39 @@ fn parse_file(data_dir: &Path, path: &Path) -> Result<ParsedFile> {
             if !leagues::is_valid_slug(&league) {
                 return Err(format!("league name {league:?} is not usable"));
             }
-            let date_text = text(date_col, row).ok_or("no date")?;
+            let date_text = dates[row].ok_or("no date")?;
             let date =
                 Date::parse(date_text).ok_or_else(|| format!("invalid date {date_text:?}"))?;
-            let home = text(home_col, row)
-                .filter(|s| !s.is_empty())
-                .ok_or("no home team")?;
-            let away = text(away_col, row)
-                .filter(|s| !s.is_empty())
-                .ok_or("no away team")?;
+            let home = homes[row].filter(|s| !s.is_empty()).ok_or("no home team")?;
+            let away = aways[row].filter(|s| !s.is_empty()).ok_or("no away team")?;
             if home == away {
                 return Err(format!("home and away team are the same ({home:?})"));
             }
             let home_goals =
-                parse_goals(text(hg_col, row)).map_err(|e| format!("home goals {e}"))?;
+                parse_goals(home_goal_cells[row]).map_err(|e| format!("home goals {e}"))?;
             let away_goals =
-                parse_goals(text(ag_col, row)).map_err(|e| format!("away goals {e}"))?;
-            let extras = Extras::from_pairs(
-                extra_cols
-                    .iter()
-                    .filter_map(|(name, col)| {
-                        let v = parse_number(col.get(row)?)?;
-                        Some((name.clone(), v))
-                    })
-                    .collect(),
-            );
+                parse_goals(away_goal_cells[row]).map_err(|e| format!("away goals {e}"))?;
+            let mut pairs = Vec::with_capacity(extra_cols.len());
+            for (name, values) in &extra_cols {
+                if let Some(v) = values[row] {
+                    pairs.push((name.clone(), v));
+                }
+            }
+            let extras = Extras::from_pairs(pairs);
+            let home = team_names
+                .entry(home)
+                .or_insert_with(|| Arc::from(home))
+                .clone();
+            let away = team_names
+                .entry(away)
+                .or_insert_with(|| Arc::from(away))
+                .clone();
             Ok((
                 league,
                 Match {
                     date,
-                    home: Arc::from(home),
-                    away: Arc::from(away),
+                    home,
+                    away,
                     home_goals,
                     away_goals,
                     extras,
@@ -356,7 +429,9 @@ fn parse_file(data_dir: &Path, path: &Path) -> Result<ParsedFile> {
         })();
         match parsed {
             Ok(m) => {
-                unknown_divisions.extend(unknown_code);
+                if let Some(code) = unknown_code.filter(|c| !unknown_divisions.contains(*c)) {
+                    unknown_divisions.insert(code.to_string());
+                }
                 matches.push(m);
             }
             Err(reason) => {

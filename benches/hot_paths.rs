@@ -1,0 +1,155 @@
+//! Criterion benches of the hot pieces of a training run, on the shipped data:
+//! loading `data/processed`, the shared feature pass, one Dixon-Coles fit, and the training of one
+//! league for each model type through the `ModelType` seam. Kept short (small samples) so that `cargo bench` finishes in about a
+//! minute on 2 cores.
+//!
+//! ```sh
+//! cargo bench --bench hot_paths                 # all
+//! cargo bench --bench hot_paths -- load         # one group
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use auto_train::data::load_data_dir;
+use auto_train::dixon_coles::{self, GoalsData};
+use auto_train::features::{FeatureCache, LeagueRows};
+use auto_train::matches::{LeagueMatches, Match};
+use auto_train::model_type::{ModelType, TrainContext};
+use auto_train::models::draw_specialist::DrawSpecialist;
+use auto_train::models::one_x_two_v2::OneXTwoV2;
+use auto_train::models::poisson_v2::PoissonV2;
+use criterion::{criterion_group, criterion_main, Criterion};
+
+const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/processed");
+const LEAGUE: &str = "premier_league";
+const XI: f64 = 0.0018;
+
+/// The likelihood inputs exactly as Poisson v2 builds them (teams sorted by name, weights
+/// exp(-xi * days before the latest match)).
+fn goals_data(matches: &[Match], xi: f64) -> GoalsData {
+    let mut teams: Vec<Arc<str>> = matches
+        .iter()
+        .flat_map(|m| [m.home.clone(), m.away.clone()])
+        .collect();
+    teams.sort();
+    teams.dedup();
+    let index = |t: &Arc<str>| teams.binary_search(t).unwrap_or(0) as u32;
+    let reference = matches.last().expect("matches").date;
+    GoalsData {
+        n_teams: teams.len(),
+        home: matches.iter().map(|m| index(&m.home)).collect(),
+        away: matches.iter().map(|m| index(&m.away)).collect(),
+        home_goals: matches.iter().map(|m| m.home_goals as u16).collect(),
+        away_goals: matches.iter().map(|m| m.away_goals as u16).collect(),
+        weight: matches
+            .iter()
+            .map(|m| (-xi * reference.days_since(m.date) as f64).exp())
+            .collect(),
+    }
+}
+
+fn league() -> (auto_train::matches::Dataset, LeagueMatches) {
+    let loaded = load_data_dir(Path::new(DATA_DIR)).expect("data/processed loads");
+    let league = loaded
+        .dataset
+        .league(LEAGUE)
+        .expect("premier_league in data/processed")
+        .clone();
+    (loaded.dataset, league)
+}
+
+fn bench_load(c: &mut Criterion) {
+    let mut g = c.benchmark_group("load");
+    g.sample_size(10).measurement_time(Duration::from_secs(8));
+    g.bench_function("load_data_dir(data/processed)", |b| {
+        b.iter(|| load_data_dir(Path::new(DATA_DIR)).expect("loads"))
+    });
+    g.finish();
+}
+
+fn bench_fit(c: &mut Criterion) {
+    let (_, league) = league();
+    let data = goals_data(&league.matches, XI);
+    let mut g = c.benchmark_group("fit");
+    g.sample_size(20).measurement_time(Duration::from_secs(3));
+    g.bench_function("dixon_coles::fit premier_league xi=0.0018", |b| {
+        b.iter(|| dixon_coles::fit(&data, None).expect("fits"))
+    });
+    g.finish();
+}
+
+fn bench_train(c: &mut Criterion) {
+    let (dataset, league) = league();
+    let mut g = c.benchmark_group("train");
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    for (name, xi) in [
+        ("fixed xi 0.0018", Some(XI)),
+        ("xi chosen by validation", None),
+    ] {
+        g.bench_function(format!("poisson_v2 premier_league, {name}"), |b| {
+            b.iter(|| {
+                let ctx = TrainContext {
+                    league: &league,
+                    dataset: &dataset,
+                    xi_per_day: xi,
+                    trained_date: "2000-01-01 00:00:00",
+                    features: &FeatureCache::new(),
+                };
+                PoissonV2.train(&ctx).expect("trains")
+            })
+        });
+    }
+    g.finish();
+}
+
+/// The feature pass over every match of every league (shared by 1x2_v2 and draw_specialist).
+fn bench_features(c: &mut Criterion) {
+    let dataset = load_data_dir(Path::new(DATA_DIR))
+        .expect("data loads")
+        .dataset;
+    let mut g = c.benchmark_group("features");
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    g.bench_function("all leagues, one pass", |b| {
+        b.iter(|| LeagueRows::build_all(&dataset).expect("features"))
+    });
+    g.finish();
+}
+
+/// 1x2_v2 and draw_specialist training of one league, features already computed (as for every
+/// league after the first in a run).
+fn bench_train_feature_models(c: &mut Criterion) {
+    let dataset = load_data_dir(Path::new(DATA_DIR))
+        .expect("data loads")
+        .dataset;
+    let league = dataset.league(LEAGUE).expect("league");
+    let features = FeatureCache::new();
+    features.league_rows(&dataset, league).expect("features");
+    let ctx = TrainContext {
+        league,
+        dataset: &dataset,
+        xi_per_day: None,
+        trained_date: "2000-01-01 00:00:00",
+        features: &features,
+    };
+    let mut g = c.benchmark_group("train");
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    g.bench_function("1x2_v2 premier_league", |b| {
+        b.iter(|| OneXTwoV2.train(&ctx).expect("trains"))
+    });
+    g.bench_function("draw_specialist premier_league", |b| {
+        b.iter(|| DrawSpecialist.train(&ctx).expect("trains"))
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_load,
+    bench_features,
+    bench_fit,
+    bench_train,
+    bench_train_feature_models
+);
+criterion_main!(benches);
