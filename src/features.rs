@@ -724,6 +724,12 @@ impl FeatureCache {
         FeatureCache::default()
     }
 
+    /// Runs the shared pass now (no-op if it already ran), so that later callers only read it.
+    pub fn warm(&self, dataset: &Dataset) {
+        self.all
+            .get_or_init(|| LeagueRows::build_all(dataset).map_err(|e| format!("{e:#}")));
+    }
+
     /// The rows of `league`: from the shared pass when `league` is the dataset's own league, else
     /// computed for it alone (features depend only on matches dated before each row, so both
     /// ways give identical rows).
@@ -738,15 +744,14 @@ impl FeatureCache {
         if !is_dataset_league {
             return LeagueRows::build(dataset, league).map(Arc::new);
         }
-        let all = self
-            .all
-            .get_or_init(|| LeagueRows::build_all(dataset).map_err(|e| format!("{e:#}")));
-        match all {
-            Ok(map) => map
+        self.warm(dataset);
+        match self.all.get() {
+            Some(Ok(map)) => map
                 .get(&league.league)
                 .cloned()
                 .ok_or_else(|| anyhow::anyhow!("no feature rows for {}", league.league)),
-            Err(e) => bail!("{e}"),
+            Some(Err(e)) => bail!("{e}"),
+            None => bail!("the feature pass did not run"),
         }
     }
 }

@@ -86,6 +86,12 @@ pub trait ModelType: Send + Sync {
         true
     }
 
+    /// True when training reads `ctx.features` (the shared feature pass): a run computes that
+    /// pass while the models that do not need it train.
+    fn uses_features(&self) -> bool {
+        false
+    }
+
     /// Trains on `ctx.league` and returns every file of the model directory, including
     /// `metrics.json`.
     fn train(&self, ctx: &TrainContext) -> Result<TrainedModel>;

@@ -223,19 +223,35 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
     let dataset = &loaded.dataset;
     let features = FeatureCache::new();
     let progress = progress_bar(to_train.len(), quiet || args.json || args.dry_run);
-    let outcomes: Vec<(usize, Status, String)> = to_train
-        .par_iter()
-        .map(|&(i, ty)| {
-            let league = dataset.league(&results[i].league).unwrap_or(&empty);
-            let (status, reason) = if args.dry_run {
-                (Status::WouldTrain, "missing: would train".to_string())
-            } else {
-                train_one(ty, league, dataset, &features, args, &trained_date)
-            };
-            progress.inc(1);
-            (i, status, reason)
-        })
-        .collect();
+    let train_jobs = |jobs: &[(usize, &'static dyn ModelType)]| -> Vec<(usize, Status, String)> {
+        jobs.par_iter()
+            .map(|&(i, ty)| {
+                let league = dataset.league(&results[i].league).unwrap_or(&empty);
+                let (status, reason) = if args.dry_run {
+                    (Status::WouldTrain, "missing: would train".to_string())
+                } else {
+                    train_one(ty, league, dataset, &features, args, &trained_date)
+                };
+                progress.inc(1);
+                (i, status, reason)
+            })
+            .collect()
+    };
+    // The shared feature pass is one sequential sweep: it runs beside the models that do not
+    // need it, then the models that do.
+    let (with_features, without): (Vec<_>, Vec<_>) =
+        to_train.iter().partition(|(_, ty)| ty.uses_features());
+    let mut outcomes = Vec::with_capacity(to_train.len());
+    let (_, first) = rayon::join(
+        || {
+            if !with_features.is_empty() && !args.dry_run {
+                features.warm(dataset);
+            }
+        },
+        || train_jobs(&without),
+    );
+    outcomes.extend(first);
+    outcomes.extend(train_jobs(&with_features));
     progress.finish_and_clear();
     for (i, status, reason) in outcomes {
         results[i].status = status;

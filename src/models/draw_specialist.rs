@@ -185,6 +185,10 @@ impl ModelType for DrawSpecialist {
         &SPEC
     }
 
+    fn uses_features(&self) -> bool {
+        true
+    }
+
     fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
         let (file, metrics, summary) = train_all(ctx)?;
         Ok(TrainedModel {

@@ -413,6 +413,10 @@ impl ModelType for OneXTwoV2 {
         &SPEC
     }
 
+    fn uses_features(&self) -> bool {
+        true
+    }
+
     fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
         let (mut files, metrics, summary) = train_all(ctx)?;
         files.push(ModelFile {
