@@ -9,46 +9,21 @@
 //! ```
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use auto_train::data::load_data_dir;
-use auto_train::dixon_coles::{self, GoalsData};
+use auto_train::dixon_coles;
 use auto_train::features::{FeatureCache, LeagueRows};
-use auto_train::matches::{LeagueMatches, Match};
+use auto_train::matches::LeagueMatches;
 use auto_train::model_type::{ModelType, TrainContext};
 use auto_train::models::draw_specialist::DrawSpecialist;
 use auto_train::models::one_x_two_v2::OneXTwoV2;
-use auto_train::models::poisson_v2::PoissonV2;
+use auto_train::models::poisson_v2::{self, PoissonV2};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/processed");
 const LEAGUE: &str = "premier_league";
 const XI: f64 = 0.0018;
-
-/// The likelihood inputs exactly as Poisson v2 builds them (teams sorted by name, weights
-/// exp(-xi * days before the latest match)).
-fn goals_data(matches: &[Match], xi: f64) -> GoalsData {
-    let mut teams: Vec<Arc<str>> = matches
-        .iter()
-        .flat_map(|m| [m.home.clone(), m.away.clone()])
-        .collect();
-    teams.sort();
-    teams.dedup();
-    let index = |t: &Arc<str>| teams.binary_search(t).unwrap_or(0) as u32;
-    let reference = matches.last().expect("matches").date;
-    GoalsData {
-        n_teams: teams.len(),
-        home: matches.iter().map(|m| index(&m.home)).collect(),
-        away: matches.iter().map(|m| index(&m.away)).collect(),
-        home_goals: matches.iter().map(|m| m.home_goals as u16).collect(),
-        away_goals: matches.iter().map(|m| m.away_goals as u16).collect(),
-        weight: matches
-            .iter()
-            .map(|m| (-xi * reference.days_since(m.date) as f64).exp())
-            .collect(),
-    }
-}
 
 fn league() -> (auto_train::matches::Dataset, LeagueMatches) {
     let loaded = load_data_dir(Path::new(DATA_DIR)).expect("data/processed loads");
@@ -71,7 +46,7 @@ fn bench_load(c: &mut Criterion) {
 
 fn bench_fit(c: &mut Criterion) {
     let (_, league) = league();
-    let data = goals_data(&league.matches, XI);
+    let (_, data) = poisson_v2::goals_data(&league.matches, XI);
     let mut g = c.benchmark_group("fit");
     g.sample_size(20).measurement_time(Duration::from_secs(3));
     g.bench_function("dixon_coles::fit premier_league xi=0.0018", |b| {

@@ -13,34 +13,10 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
-use auto_train::dixon_coles::{self, GoalsData};
-use auto_train::matches::Match;
-
-fn goals_data(matches: &[Match], xi: f64) -> (Vec<Arc<str>>, GoalsData) {
-    let mut teams: Vec<Arc<str>> = matches
-        .iter()
-        .flat_map(|m| [m.home.clone(), m.away.clone()])
-        .collect();
-    teams.sort();
-    teams.dedup();
-    let index = |t: &Arc<str>| teams.binary_search(t).unwrap_or(0) as u32;
-    let reference = matches.last().map(|m| m.date).expect("no matches");
-    let data = GoalsData {
-        n_teams: teams.len(),
-        home: matches.iter().map(|m| index(&m.home)).collect(),
-        away: matches.iter().map(|m| index(&m.away)).collect(),
-        home_goals: matches.iter().map(|m| m.home_goals as u16).collect(),
-        away_goals: matches.iter().map(|m| m.away_goals as u16).collect(),
-        weight: matches
-            .iter()
-            .map(|m| (-xi * reference.days_since(m.date) as f64).exp())
-            .collect(),
-    };
-    (teams, data)
-}
+use auto_train::dixon_coles;
+use auto_train::models::poisson_v2;
 
 fn main() -> anyhow::Result<()> {
     let mut data_dir = PathBuf::from("data/processed");
@@ -68,7 +44,7 @@ fn main() -> anyhow::Result<()> {
         if !wanted.is_empty() && !wanted.contains(slug) {
             continue;
         }
-        let (teams, data) = goals_data(&league.matches, xi);
+        let (teams, data) = poisson_v2::goals_data(&league.matches, xi);
         if let Some(dir) = &dump {
             std::fs::create_dir_all(dir)?;
             let mut f =

@@ -31,16 +31,7 @@ fn strip_odds(text: &str) -> String {
 }
 
 fn predict_csv(ws: &Workspace, league: &str, fixtures: &std::path::Path) -> Vec<csv::StringRecord> {
-    let out = ws
-        .bin()
-        .args(["predict", "--league", league, "--fixtures"])
-        .arg(fixtures)
-        .arg("--models-dir")
-        .arg(ws.models())
-        .arg("--data-dir")
-        .arg(ws.data())
-        .output()
-        .unwrap();
+    let out = ws.predict(league, fixtures).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -460,16 +460,7 @@ fn completed_models_load_in_python_and_predict() {
         &fixtures,
         &["Date,HomeTeam,AwayTeam", "01/08/2023,Ajax,PSV"],
     );
-    let out = Command::new(bin())
-        .current_dir(ws.path())
-        .args(["predict", "--league", "eredivisie", "--fixtures"])
-        .arg(&fixtures)
-        .arg("--data-dir")
-        .arg(ws.data())
-        .arg("--models-dir")
-        .arg(ws.models())
-        .output()
-        .unwrap();
+    let out = ws.predict("eredivisie", &fixtures).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -19,16 +19,7 @@ fn write_fixtures(ws: &Workspace, rows: &[(String, String)]) -> std::path::PathB
 }
 
 fn predict(ws: &Workspace, fixtures: &std::path::Path, league: &str) -> Vec<csv::StringRecord> {
-    let out = ws
-        .bin()
-        .args(["predict", "--league", league, "--fixtures"])
-        .arg(fixtures)
-        .arg("--models-dir")
-        .arg(ws.models())
-        .arg("--data-dir")
-        .arg(ws.data())
-        .output()
-        .unwrap();
+    let out = ws.predict(league, fixtures).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -198,11 +189,7 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
     // --out writes a new file and never replaces one.
     let out_path = ws.path().join("out.csv");
     let run_out = || {
-        ws.bin()
-            .args(["predict", "--league", "eredivisie", "--fixtures"])
-            .arg(&fixtures)
-            .arg("--models-dir")
-            .arg(ws.models())
+        ws.predict("eredivisie", &fixtures)
             .arg("--out")
             .arg(&out_path)
             .output()
@@ -221,14 +208,7 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
         "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV\n2023-02-30,Ajax,PSV\n",
     )
     .unwrap();
-    let out = ws
-        .bin()
-        .args(["predict", "--league", "eredivisie", "--fixtures"])
-        .arg(&fixtures)
-        .arg("--models-dir")
-        .arg(ws.models())
-        .output()
-        .unwrap();
+    let out = ws.predict("eredivisie", &fixtures).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -238,14 +218,7 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
 
     // A league without models is a clear error.
     std::fs::write(&fixtures, "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV\n").unwrap();
-    let out = ws
-        .bin()
-        .args(["predict", "--league", "serie_a", "--fixtures"])
-        .arg(&fixtures)
-        .arg("--models-dir")
-        .arg(ws.models())
-        .output()
-        .unwrap();
+    let out = ws.predict("serie_a", &fixtures).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no complete model for league \"serie_a\"")

@@ -5,18 +5,7 @@ mod common;
 use common::*;
 
 fn status_json(ws: &Workspace) -> serde_json::Value {
-    let out = ws
-        .bin()
-        .arg("status")
-        .arg("--json")
-        .arg("--data-dir")
-        .arg(ws.data())
-        .arg("--models-dir")
-        .arg(ws.models())
-        .arg("--registry")
-        .arg(ws.registry())
-        .output()
-        .unwrap();
+    let out = ws.status().arg("--json").output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -77,17 +66,7 @@ fn status_reports_state_loading_metrics_and_registration() {
     assert_eq!(row(&s, "bundesliga", "draw_specialist")["state"], "missing");
 
     // The table has one line per model plus details, and a closed pipe is no panic.
-    let out = ws
-        .bin()
-        .arg("status")
-        .arg("--data-dir")
-        .arg(ws.data())
-        .arg("--models-dir")
-        .arg(ws.models())
-        .arg("--registry")
-        .arg(ws.registry())
-        .output()
-        .unwrap();
+    let out = ws.status().output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.lines().any(|l| l.starts_with("bundesliga")

@@ -101,27 +101,16 @@ impl LeagueFit {
     }
 }
 
-/// Builds the likelihood's inputs: teams sorted by name, weights relative to the latest match.
-fn goals_data(matches: &[Match], xi: f64) -> (Vec<Arc<str>>, GoalsData) {
+/// The likelihood's inputs as the trainer builds them: teams sorted by name, each match weighted
+/// exp(-xi * days before the latest match). Public for the benches and timing example.
+pub fn goals_data(matches: &[Match], xi: f64) -> (Vec<Arc<str>>, GoalsData) {
     let mut teams: Vec<Arc<str>> = matches
         .iter()
         .flat_map(|m| [m.home.clone(), m.away.clone()])
         .collect();
     teams.sort();
     teams.dedup();
-    let index = |t: &Arc<str>| teams.binary_search(t).unwrap_or(0) as u32;
-    let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
-    let data = GoalsData {
-        n_teams: teams.len(),
-        home: matches.iter().map(|m| index(&m.home)).collect(),
-        away: matches.iter().map(|m| index(&m.away)).collect(),
-        home_goals: matches.iter().map(|m| m.home_goals as u16).collect(),
-        away_goals: matches.iter().map(|m| m.away_goals as u16).collect(),
-        weight: matches
-            .iter()
-            .map(|m| (-xi * reference.days_since(m.date) as f64).exp())
-            .collect(),
-    };
+    let data = goals_data_for(matches, &teams, xi);
     (teams, data)
 }
 
@@ -465,7 +454,7 @@ impl ModelType for PoissonV2 {
         let end = ctx.league.matches.partition_point(|m| m.date <= reference);
         let matches = &ctx.league.matches[..end];
         let fitted = model.as_league_fit();
-        let (_, data) = goals_data_for(matches, &fitted.teams, model.xi_per_day);
+        let data = goals_data_for(matches, &fitted.teams, model.xi_per_day);
         let wll = dixon_coles::weighted_log_likelihood(
             &data,
             &fitted.fit.attack,
@@ -482,15 +471,16 @@ impl ModelType for PoissonV2 {
     }
 }
 
-/// Like `goals_data` but over a given team list; matches with a team outside it are dropped.
-fn goals_data_for(matches: &[Match], teams: &[Arc<str>], xi: f64) -> (usize, GoalsData) {
+/// Like `goals_data` but over a given (sorted) team list; matches with a team outside it are
+/// dropped. Weights are relative to the latest of `matches`.
+fn goals_data_for(matches: &[Match], teams: &[Arc<str>], xi: f64) -> GoalsData {
     let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
     let idx = |t: &Arc<str>| teams.binary_search(t).ok().map(|i| i as u32);
     let rows: Vec<(&Match, u32, u32)> = matches
         .iter()
         .filter_map(|m| Some((m, idx(&m.home)?, idx(&m.away)?)))
         .collect();
-    let data = GoalsData {
+    GoalsData {
         n_teams: teams.len(),
         home: rows.iter().map(|r| r.1).collect(),
         away: rows.iter().map(|r| r.2).collect(),
@@ -500,8 +490,7 @@ fn goals_data_for(matches: &[Match], teams: &[Arc<str>], xi: f64) -> (usize, Goa
             .iter()
             .map(|r| (-xi * reference.days_since(r.0.date) as f64).exp())
             .collect(),
-    };
-    (rows.len(), data)
+    }
 }
 
 fn load_model(dir: &Path) -> Result<PoissonModelFile> {

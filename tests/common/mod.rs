@@ -61,6 +61,31 @@ impl Workspace {
         c
     }
 
+    /// `auto-train predict --league LEAGUE --fixtures FIXTURES` on the workspace's models and data.
+    pub fn predict(&self, league: &str, fixtures: &Path) -> Command {
+        let mut c = self.bin();
+        c.args(["predict", "--league", league, "--fixtures"])
+            .arg(fixtures)
+            .arg("--models-dir")
+            .arg(self.models())
+            .arg("--data-dir")
+            .arg(self.data());
+        c
+    }
+
+    /// `auto-train status` on the workspace's data, models and registry.
+    pub fn status(&self) -> Command {
+        let mut c = self.bin();
+        c.arg("status")
+            .arg("--data-dir")
+            .arg(self.data())
+            .arg("--models-dir")
+            .arg(self.models())
+            .arg("--registry")
+            .arg(self.registry());
+        c
+    }
+
     /// Runs with `--json` plus `args`; returns (exit code, parsed summary, stderr).
     pub fn run_json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
         let out = self.cmd().arg("--json").args(args).output().unwrap();
