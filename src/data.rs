@@ -69,8 +69,24 @@ impl LoadedData {
     }
 }
 
+/// Which columns a load keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Columns {
+    /// The required columns and every numeric extra (what training and prediction need).
+    All,
+    /// Only the required columns: the same matches, skipped rows and reports, without extras.
+    /// What detection needs (`--dry-run`, `status`); CSV files are then read with a column
+    /// projection, so polars never builds the ~100 odds and statistics columns.
+    Required,
+}
+
 /// Loads every data file under `data_dir`. Fails only when the directory itself cannot be read.
 pub fn load_data_dir(data_dir: &Path) -> Result<LoadedData> {
+    load_data_dir_with(data_dir, Columns::All)
+}
+
+/// `load_data_dir`, keeping only `columns`.
+pub fn load_data_dir_with(data_dir: &Path, columns: Columns) -> Result<LoadedData> {
     let meta = std::fs::metadata(data_dir)
         .with_context(|| format!("data dir {} cannot be read", data_dir.display()))?;
     if !meta.is_dir() {
@@ -81,7 +97,7 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadedData> {
         .with_context(|| format!("data dir {} cannot be listed", data_dir.display()))?;
     files.sort();
 
-    let parsed = parse_files(data_dir, files);
+    let parsed = parse_files(data_dir, files, columns);
 
     let mut loaded = LoadedData::default();
     let mut by_league: BTreeMap<String, Vec<Match>> = BTreeMap::new();
@@ -130,7 +146,11 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadedData> {
 /// own pool meanwhile, i.e. starts parsing the next file one stack frame deeper. With many files
 /// (900 synthetic files were enough) that nesting overflowed the stack. A thread outside any pool
 /// just blocks until polars is done. The worker count follows rayon's (`RAYON_NUM_THREADS`).
-fn parse_files(data_dir: &Path, files: Vec<PathBuf>) -> Vec<(PathBuf, Result<ParsedFile>)> {
+fn parse_files(
+    data_dir: &Path,
+    files: Vec<PathBuf>,
+    columns: Columns,
+) -> Vec<(PathBuf, Result<ParsedFile>)> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let workers = rayon::current_num_threads().clamp(1, files.len().max(1));
@@ -144,7 +164,7 @@ fn parse_files(data_dir: &Path, files: Vec<PathBuf>) -> Vec<(PathBuf, Result<Par
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let result = parse_file(data_dir, path, one_of_many);
+                let result = parse_file(data_dir, path, one_of_many, columns);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
             });
         }
@@ -221,13 +241,17 @@ struct ParsedFile {
 
 /// Reads a CSV or Parquet file into a frame whose columns are all text.
 pub fn read_frame(path: &Path) -> Result<DataFrame> {
-    read_frame_with(path, false)
+    read_frame_with(path, false, Columns::All)
 }
 
 /// `read_frame`; `one_of_many` when the caller reads many files side by side: then each CSV is
 /// parsed on the calling thread (polars' own splitting of a ~100 kB file across its pool costs
 /// more than it saves) and its chunks are not concatenated (the loader walks chunks anyway).
-fn read_frame_with(path: &Path, one_of_many: bool) -> Result<DataFrame> {
+///
+/// With `Columns::Required` a CSV file is read with a projection onto the required columns when
+/// its header can be read up front; the frame may then hold only those columns (or, when the
+/// header could not be read on its own, all of them: the caller finds columns by name anyway).
+fn read_frame_with(path: &Path, one_of_many: bool, columns: Columns) -> Result<DataFrame> {
     let is_parquet = path
         .extension()
         .and_then(|e| e.to_str())
@@ -254,17 +278,93 @@ fn read_frame_with(path: &Path, one_of_many: bool) -> Result<DataFrame> {
             .with_encoding(CsvEncoding::LossyUtf8)
             .with_truncate_ragged_lines(true)
             .with_missing_is_null(true);
-        CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_raise_if_empty(false)
-            .with_n_threads(one_of_many.then_some(1))
-            .with_rechunk(!one_of_many)
-            .with_parse_options(parse)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))?
-            .finish()?
+        let projection = match columns {
+            Columns::All => None,
+            Columns::Required => required_projection(path, &head),
+        };
+        let read = |projection: Option<&Vec<usize>>| -> Result<DataFrame> {
+            Ok(CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .with_raise_if_empty(false)
+                .with_n_threads(one_of_many.then_some(1))
+                .with_rechunk(!one_of_many)
+                .with_projection(projection.map(|p| Arc::new(p.clone())))
+                .with_parse_options(parse.clone())
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+                .finish()?)
+        };
+        match projection {
+            Some((indices, names)) => {
+                let df = read(Some(&indices))?;
+                // The header was split as polars splits it, or the projection is not used.
+                let got: Vec<String> = df
+                    .get_column_names()
+                    .iter()
+                    .map(|n| clean_name(n))
+                    .collect();
+                if got == names {
+                    df
+                } else {
+                    read(None)?
+                }
+            }
+            None => read(None)?,
+        }
     };
     Ok(df)
+}
+
+/// The indices and cleaned names of the columns `parse_file` looks up, from the file's header
+/// line read with the csv crate; `None` when the header is not in the first 64 kB or is not
+/// plain enough to be sure polars splits it the same way (the caller then reads every column).
+fn required_projection(path: &Path, head: &[u8]) -> Option<(Vec<usize>, Vec<String>)> {
+    let mut head = head.to_vec();
+    if !head.contains(&b'\n') {
+        use std::io::Read;
+        let mut more = Vec::new();
+        std::fs::File::open(path)
+            .ok()?
+            .take(64 * 1024)
+            .read_to_end(&mut more)
+            .ok()?;
+        head = more;
+    }
+    let line_end = head.iter().position(|&b| b == b'\n')?;
+    let header_line = &head[..line_end];
+    // Quotes or stray carriage returns inside the header: leave the splitting to polars.
+    if header_line.contains(&b'"')
+        || header_line[..header_line.len().saturating_sub(1)].contains(&b'\r')
+    {
+        return None;
+    }
+    let names: Vec<String> = String::from_utf8_lossy(header_line)
+        .trim_end_matches('\r')
+        .split(',')
+        .map(clean_name)
+        .collect();
+    let first = |aliases: &[&str]| {
+        aliases
+            .iter()
+            .find_map(|a| names.iter().position(|n| n == a))
+    };
+    // A required column missing: the full read reports it as usual (and polars is never asked
+    // for an empty projection).
+    let mut indices: Vec<usize> = [
+        first(DATE)?,
+        first(HOME)?,
+        first(AWAY)?,
+        first(HOME_GOALS)?,
+        first(AWAY_GOALS)?,
+    ]
+    .into_iter()
+    .chain(first(&["Div"]))
+    .chain(names.iter().position(|n| n.eq_ignore_ascii_case("league")))
+    .collect();
+    indices.sort_unstable();
+    indices.dedup();
+    let picked = indices.iter().map(|&i| names[i].clone()).collect();
+    Some((indices, picked))
 }
 
 fn read_head(path: &Path) -> Result<Vec<u8>> {
@@ -288,8 +388,13 @@ fn find_column<'a>(columns: &'a [(String, &'a StringChunked)], names: &[&str]) -
         .find_map(|n| columns.iter().position(|(c, _)| c == n))
 }
 
-fn parse_file(data_dir: &Path, path: &Path, one_of_many: bool) -> Result<ParsedFile> {
-    let df = read_frame_with(path, one_of_many)?;
+fn parse_file(
+    data_dir: &Path,
+    path: &Path,
+    one_of_many: bool,
+    wanted: Columns,
+) -> Result<ParsedFile> {
+    let df = read_frame_with(path, one_of_many, wanted)?;
     let owned: Vec<(String, Column)> = df
         .columns()
         .iter()
@@ -327,6 +432,7 @@ fn parse_file(data_dir: &Path, path: &Path, one_of_many: bool) -> Result<ParsedF
     let mut extra_cols: Vec<(Arc<str>, Vec<Option<f32>>)> = columns
         .iter()
         .enumerate()
+        .filter(|_| wanted == Columns::All)
         .filter(|(i, (name, _))| !fixed.contains(i) && !name.is_empty())
         .filter_map(|(_, (name, col))| {
             let values: Vec<Option<f32>> = col.iter().map(|v| v.and_then(parse_number)).collect();
@@ -336,9 +442,11 @@ fn parse_file(data_dir: &Path, path: &Path, one_of_many: bool) -> Result<ParsedF
                 .then(|| (Arc::from(name.as_str()), values))
         })
         .collect();
-    // Stable: of two columns with the same name the first one in the file comes first, as in
-    // `Extras::from_pairs`.
+    // Stable: of two columns with the same name the first one in the file comes first; a row
+    // takes the first number it has under that name.
     extra_cols.sort_by(|a, b| a.0.cmp(&b.0));
+    let extra_cols = merge_same_names(extra_cols);
+    let extra_names: Arc<[Arc<str>]> = extra_cols.iter().map(|(n, _)| n.clone()).collect();
     let folder_league = folder_league(data_dir, path);
 
     let n_rows = df.height();
@@ -400,13 +508,13 @@ fn parse_file(data_dir: &Path, path: &Path, one_of_many: bool) -> Result<ParsedF
                 parse_goals(home_goal_cells[row]).map_err(|e| format!("home goals {e}"))?;
             let away_goals =
                 parse_goals(away_goal_cells[row]).map_err(|e| format!("away goals {e}"))?;
-            let mut pairs = Vec::with_capacity(extra_cols.len());
-            for (name, values) in &extra_cols {
-                if let Some(v) = values[row] {
-                    pairs.push((name.clone(), v));
-                }
-            }
-            let extras = Extras::from_pairs(pairs);
+            let extras = Extras::from_columns(
+                extra_names.clone(),
+                extra_cols
+                    .iter()
+                    .map(|(_, values)| values[row].unwrap_or(f32::NAN))
+                    .collect(),
+            );
             let home = team_names
                 .entry(home)
                 .or_insert_with(|| Arc::from(home))
@@ -451,6 +559,27 @@ fn parse_file(data_dir: &Path, path: &Path, one_of_many: bool) -> Result<ParsedF
         matches,
         unknown_divisions,
     })
+}
+
+/// Merges neighbouring columns of the same name (the input is sorted by name, file order within
+/// a name): each row keeps the first number it has under that name.
+fn merge_same_names(
+    sorted: Vec<(Arc<str>, Vec<Option<f32>>)>,
+) -> Vec<(Arc<str>, Vec<Option<f32>>)> {
+    let mut merged: Vec<(Arc<str>, Vec<Option<f32>>)> = Vec::with_capacity(sorted.len());
+    for (name, values) in sorted {
+        match merged.last_mut() {
+            Some((last, kept)) if *last == name => {
+                for (k, v) in kept.iter_mut().zip(values) {
+                    if k.is_none() {
+                        *k = v;
+                    }
+                }
+            }
+            _ => merged.push((name, values)),
+        }
+    }
+    merged
 }
 
 /// The league of a file with neither a `league` nor a `Div` column: the name of its folder

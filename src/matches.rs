@@ -6,32 +6,66 @@ use std::sync::Arc;
 use crate::date::Date;
 
 /// Numeric columns of a row beyond the required ones (odds, shots, ...), kept by name so models
-/// can use what a file happens to carry. Sorted by name; missing or non-numeric cells are absent.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Extras(Box<[(Arc<str>, f32)]>);
+/// can use what a file happens to carry. Missing or non-numeric cells are absent.
+///
+/// Compact: the rows of one file share one sorted list of column names and each row holds only
+/// its values (NaN marks an absent cell; the loader never stores a non-finite number). With
+/// about a hundred columns a row this is a sixth of the memory of (name, value) pairs, and
+/// memory that is never allocated is never zeroed by the kernel either.
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    /// Sorted, without duplicates; shared by every row of a file.
+    names: Arc<[Arc<str>]>,
+    /// `values[i]` belongs to `names[i]`.
+    values: Box<[f32]>,
+}
 
 impl Extras {
     /// Builds from (name, value) pairs; later duplicates of a name are dropped.
     pub fn from_pairs(mut pairs: Vec<(Arc<str>, f32)>) -> Extras {
+        pairs.retain(|(_, v)| v.is_finite());
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         pairs.dedup_by(|a, b| a.0 == b.0);
-        Extras(pairs.into_boxed_slice())
+        let (names, values): (Vec<Arc<str>>, Vec<f32>) = pairs.into_iter().unzip();
+        Extras {
+            names: names.into(),
+            values: values.into(),
+        }
+    }
+
+    /// A row of a file: `names` sorted and unique, `values` of the same length with NaN for
+    /// absent cells. Panics if the lengths differ (a bug in the caller, not bad data).
+    pub fn from_columns(names: Arc<[Arc<str>]>, values: Box<[f32]>) -> Extras {
+        assert_eq!(names.len(), values.len(), "one value per extra column");
+        debug_assert!(names.windows(2).all(|w| w[0] < w[1]));
+        Extras { names, values }
     }
 
     /// The value of column `name`, if the row had a number there.
     pub fn get(&self, name: &str) -> Option<f64> {
-        self.0
-            .binary_search_by(|(n, _)| n.as_ref().cmp(name))
-            .ok()
-            .map(|i| self.0[i].1 as f64)
+        let i = self.names.binary_search_by(|n| n.as_ref().cmp(name)).ok()?;
+        let v = self.values[i];
+        (!v.is_nan()).then_some(v as f64)
     }
 
+    /// The present (name, value) pairs, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
-        self.0.iter().map(|(n, v)| (n.as_ref(), *v as f64))
+        self.names
+            .iter()
+            .zip(self.values.iter())
+            .filter(|(_, v)| !v.is_nan())
+            .map(|(n, v)| (n.as_ref(), *v as f64))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.iter().next().is_none()
+    }
+}
+
+/// Equal when the same columns hold the same numbers (however the rows are stored).
+impl PartialEq for Extras {
+    fn eq(&self, other: &Extras) -> bool {
+        self.iter().eq(other.iter())
     }
 }
 

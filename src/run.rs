@@ -112,7 +112,13 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
         }
     };
 
-    let loaded = match data::load_data_dir(&args.data_dir) {
+    // A dry run only detects: it needs the matches, not their odds and statistics.
+    let columns = if args.dry_run {
+        data::Columns::Required
+    } else {
+        data::Columns::All
+    };
+    let loaded = match data::load_data_dir_with(&args.data_dir, columns) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -58,7 +58,7 @@ pub fn run_status(args: &StatusArgs) -> Result<i32> {
     if let Err(e) = &registry {
         eprintln!("error: {e}");
     }
-    let loaded = match data::load_data_dir(&args.data_dir) {
+    let loaded = match data::load_data_dir_with(&args.data_dir, data::Columns::Required) {
         Ok(l) => Some(l),
         Err(e) => {
             eprintln!("warning: {e:#}; states are shown without match counts");
