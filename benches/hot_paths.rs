@@ -1,7 +1,9 @@
 //! Criterion benches of the hot pieces of a training run, on the shipped data:
-//! loading `data/processed`, the shared feature pass, one Dixon-Coles fit, and the training of one
-//! league for each model type through the `ModelType` seam. Kept short (small samples) so that `cargo bench` finishes in about a
-//! minute on 2 cores.
+//! loading `data/processed` (every column, and only the required ones as detection does), the
+//! shared feature pass, one Dixon-Coles fit, one logistic fit (as shipped, and linfa-logistic
+//! from its own zero start for comparison), and the training of one league for each model type
+//! through the `ModelType` seam. Kept short (small samples) so that `cargo bench` finishes in
+//! about a minute and a half on 2 cores.
 //!
 //! ```sh
 //! cargo bench --bench hot_paths                 # all
@@ -11,7 +13,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use auto_train::data::load_data_dir;
+use auto_train::data::{load_data_dir, load_data_dir_with, Columns};
 use auto_train::dixon_coles;
 use auto_train::features::{FeatureCache, LeagueRows};
 use auto_train::matches::LeagueMatches;
@@ -20,6 +22,10 @@ use auto_train::models::draw_specialist::DrawSpecialist;
 use auto_train::models::one_x_two_v2::OneXTwoV2;
 use auto_train::models::poisson_v2::{self, PoissonV2};
 use criterion::{criterion_group, criterion_main, Criterion};
+
+// The binary's allocator (src/main.rs), so that the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/processed");
 const LEAGUE: &str = "premier_league";
@@ -40,6 +46,50 @@ fn bench_load(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(8));
     g.bench_function("load_data_dir(data/processed)", |b| {
         b.iter(|| load_data_dir(Path::new(DATA_DIR)).expect("loads"))
+    });
+    g.bench_function("load_data_dir_with(data/processed, Required)", |b| {
+        b.iter(|| load_data_dir_with(Path::new(DATA_DIR), Columns::Required).expect("loads"))
+    });
+    g.finish();
+}
+
+/// One binary logistic fit as 1x2_v2 makes it: the home-win model on the rating features of
+/// every premier_league row, standardised, alpha 1 (the weakest penalty, the slowest case).
+fn bench_logistic(c: &mut Criterion) {
+    use auto_train::logistic::{self, Standardiser};
+    use linfa::prelude::*;
+    let dataset = load_data_dir(Path::new(DATA_DIR))
+        .expect("data loads")
+        .dataset;
+    let league = dataset.league(LEAGUE).expect("league");
+    let rows = FeatureCache::new()
+        .league_rows(&dataset, league)
+        .expect("features");
+    let names: Vec<String> = auto_train::models::one_x_two_v2::BASE_FEATURES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let raw = auto_train::features::select(&rows.raw, &names).expect("features");
+    let x = Standardiser::fit(&raw, names.len())
+        .matrix(&raw)
+        .expect("matrix");
+    let y: Vec<bool> = rows.outcomes.iter().map(|&o| o == 0).collect();
+    let targets: ndarray::Array1<usize> = y.iter().map(|&b| b as usize).collect();
+    let mut g = c.benchmark_group("logistic");
+    g.sample_size(20).measurement_time(Duration::from_secs(4));
+    g.bench_function(
+        "fit_binary (Newton start, linfa-logistic) 8 features",
+        |b| b.iter(|| logistic::fit_binary(&x, &y, 1.0, None).expect("fits")),
+    );
+    g.bench_function("linfa-logistic from zero, 8 features", |b| {
+        b.iter(|| {
+            linfa_logistic::LogisticRegression::default()
+                .alpha(1.0)
+                .max_iterations(200)
+                .gradient_tolerance(1e-3)
+                .fit(&linfa::Dataset::new(x.clone(), targets.clone()))
+                .expect("fits")
+        })
     });
     g.finish();
 }
@@ -124,6 +174,7 @@ criterion_group!(
     bench_load,
     bench_features,
     bench_fit,
+    bench_logistic,
     bench_train,
     bench_train_feature_models
 );

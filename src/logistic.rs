@@ -245,7 +245,7 @@ fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
         for k in 0..j {
             diag -= a[j * n + k] * a[j * n + k];
         }
-        if !(diag > 0.0) || !diag.is_finite() {
+        if diag.is_nan() || diag <= 0.0 || diag.is_infinite() {
             return None;
         }
         let diag = diag.sqrt();
