@@ -295,20 +295,20 @@ fn read_frame_with(path: &Path, one_of_many: bool, columns: Columns) -> Result<D
                 .finish()?)
         };
         match projection {
-            Some((indices, names)) => {
-                let df = read(Some(&indices))?;
-                // The header was split as polars splits it, or the projection is not used.
-                let got: Vec<String> = df
-                    .get_column_names()
-                    .iter()
-                    .map(|n| clean_name(n))
-                    .collect();
-                if got == names {
+            Some((indices, names)) => match read(Some(&indices)) {
+                // The header was split as polars splits it, or the projection is not used; and
+                // an error is always the one of reading every column.
+                Ok(df)
+                    if df
+                        .get_column_names()
+                        .iter()
+                        .map(|n| clean_name(n))
+                        .eq(names.iter().cloned()) =>
+                {
                     df
-                } else {
-                    read(None)?
                 }
-            }
+                _ => read(None)?,
+            },
             None => read(None)?,
         }
     };
@@ -316,8 +316,8 @@ fn read_frame_with(path: &Path, one_of_many: bool, columns: Columns) -> Result<D
 }
 
 /// The indices and cleaned names of the columns `parse_file` looks up, from the file's header
-/// line read with the csv crate; `None` when the header is not in the first 64 kB or is not
-/// plain enough to be sure polars splits it the same way (the caller then reads every column).
+/// line split at commas; `None` when the header is not in the first 64 kB, holds quotes, or
+/// lacks a required column (the caller then reads every column, and polars has the last word).
 fn required_projection(path: &Path, head: &[u8]) -> Option<(Vec<usize>, Vec<String>)> {
     let mut head = head.to_vec();
     if !head.contains(&b'\n') {
