@@ -63,6 +63,20 @@ pub struct Linear {
 }
 
 impl Linear {
+    /// linfa's fitted model in our convention (class `1` = `true` is the positive class; linfa
+    /// labels the larger class positive, so its parameters may be ours times -1).
+    fn from_linfa(fitted: &linfa_logistic::FittedLogisticRegression<f64, usize>) -> Linear {
+        let sign = if fitted.labels().pos.class == 1 {
+            1.0
+        } else {
+            -1.0
+        };
+        Linear {
+            coef: fitted.params().iter().map(|c| sign * c).collect(),
+            intercept: sign * fitted.intercept(),
+        }
+    }
+
     pub fn score(&self, x: &[f64]) -> f64 {
         self.intercept + self.coef.iter().zip(x).map(|(c, v)| c * v).sum::<f64>()
     }
@@ -119,15 +133,7 @@ pub fn fit_binary(
     let fitted = params
         .fit(&ds)
         .map_err(|e| anyhow!("logistic regression failed: {e}"))?;
-    let sign = if fitted.labels().pos.class == 1 {
-        1.0
-    } else {
-        -1.0
-    };
-    let out = Linear {
-        coef: fitted.params().iter().map(|c| sign * c).collect(),
-        intercept: sign * fitted.intercept(),
-    };
+    let out = Linear::from_linfa(&fitted);
     if !out.intercept.is_finite() || out.coef.iter().any(|c| !c.is_finite()) {
         bail!("logistic regression diverged");
     }
@@ -540,15 +546,7 @@ mod tests {
             .gradient_tolerance(1e-8)
             .fit(&Dataset::new(x.clone(), targets))
             .expect("linfa fits");
-        let sign = if fitted.labels().pos.class == 1 {
-            1.0
-        } else {
-            -1.0
-        };
-        Linear {
-            coef: fitted.params().iter().map(|c| sign * c).collect(),
-            intercept: sign * fitted.intercept(),
-        }
+        Linear::from_linfa(&fitted)
     }
 
     fn max_difference(a: &Linear, b: &Linear) -> f64 {

@@ -38,6 +38,32 @@ pub fn read_json<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T> {
     serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
 }
 
+/// `metrics.json` as one of a model's files.
+pub fn metrics_file(metrics: &serde_json::Value) -> Result<crate::model_type::ModelFile> {
+    Ok(crate::model_type::ModelFile {
+        name: "metrics.json".to_string(),
+        bytes: serde_json::to_vec_pretty(metrics)?,
+    })
+}
+
+/// `metrics.json` for a directory that lacks one: the training protocol's `metrics` (validation
+/// needs models that did not see the latest season, which shipped files did) plus how the files
+/// already in the directory score on the latest season.
+pub fn metrics_with_existing_scores(
+    mut metrics: serde_json::Value,
+    season: &str,
+    scores: impl serde::Serialize,
+    note: &str,
+) -> Result<Vec<u8>> {
+    if let Some(obj) = metrics.as_object_mut() {
+        obj.insert(
+            "existing_files_on_latest_season".to_string(),
+            serde_json::json!({ "season": season, "scores": scores, "note": note }),
+        );
+    }
+    Ok(serde_json::to_vec_pretty(&metrics)?)
+}
+
 /// 1X2 scores rounded for metrics.json.
 pub fn scores_1x2(p: &[[f64; 3]], y: &[usize]) -> OutcomeScores {
     metrics::score_1x2(p, y).rounded()

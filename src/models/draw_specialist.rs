@@ -197,10 +197,7 @@ impl ModelType for DrawSpecialist {
                     name: "draw_model.pkl".to_string(),
                     bytes: crate::pickle::to_bytes(&file)?,
                 },
-                ModelFile {
-                    name: "metrics.json".to_string(),
-                    bytes: serde_json::to_vec_pretty(&metrics)?,
-                },
+                common::metrics_file(&metrics)?,
             ],
             summary,
         })
@@ -212,21 +209,16 @@ impl ModelType for DrawSpecialist {
 
     fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
         let model = Model::load(dir)?;
-        let (_, mut metrics, _) = train_all(ctx)?;
+        let (_, metrics, _) = train_all(ctx)?;
         let (season, fixtures, y) = common::latest_season(ctx.league)?;
         let y: Vec<bool> = y.iter().map(|&o| o == 1).collect();
         let p = model.probs(&fixtures, ctx.dataset, &ctx.league.league)?;
-        if let Some(obj) = metrics.as_object_mut() {
-            obj.insert(
-                "existing_files_on_latest_season".to_string(),
-                serde_json::json!({
-                    "season": season,
-                    "scores": common::scores_binary(&p, &y),
-                    "note": "the file in the directory scored on the latest season (possibly in-sample); val above is recomputed by the training protocol",
-                }),
-            );
-        }
-        Ok(serde_json::to_vec_pretty(&metrics)?)
+        common::metrics_with_existing_scores(
+            metrics,
+            &season,
+            common::scores_binary(&p, &y),
+            "the file in the directory scored on the latest season (possibly in-sample); val above is recomputed by the training protocol",
+        )
     }
 }
 

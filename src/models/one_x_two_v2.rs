@@ -419,10 +419,7 @@ impl ModelType for OneXTwoV2 {
 
     fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
         let (mut files, metrics, summary) = train_all(ctx)?;
-        files.push(ModelFile {
-            name: "metrics.json".to_string(),
-            bytes: serde_json::to_vec_pretty(&metrics)?,
-        });
+        files.push(common::metrics_file(&metrics)?);
         Ok(TrainedModel { files, summary })
     }
 
@@ -435,20 +432,15 @@ impl ModelType for OneXTwoV2 {
     /// did), adding how the files themselves score on the latest season.
     fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
         let model = Model::load(dir)?;
-        let (_, mut metrics, _) = train_all(ctx)?;
+        let (_, metrics, _) = train_all(ctx)?;
         let (season, fixtures, y) = common::latest_season(ctx.league)?;
         let p = model.probs(&fixtures, ctx.dataset, &ctx.league.league)?;
-        if let Some(obj) = metrics.as_object_mut() {
-            obj.insert(
-                "existing_files_on_latest_season".to_string(),
-                serde_json::json!({
-                    "season": season,
-                    "scores": common::scores_1x2(&p, &y),
-                    "note": "the files in the directory scored on the latest season (in-sample if they trained on it); train/val above are recomputed by the training protocol",
-                }),
-            );
-        }
-        Ok(serde_json::to_vec_pretty(&metrics)?)
+        common::metrics_with_existing_scores(
+            metrics,
+            &season,
+            common::scores_1x2(&p, &y),
+            "the files in the directory scored on the latest season (in-sample if they trained on it); train/val above are recomputed by the training protocol",
+        )
     }
 }
 
