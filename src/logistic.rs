@@ -603,6 +603,17 @@ mod tests {
     }
 
     #[test]
+    fn separable_data_with_a_tiny_penalty_still_fits() {
+        // y = (x > 0): the optimum's coefficient is huge and only the penalty bounds it.
+        let x = Array2::from_shape_fn((400, 1), |(i, _)| i as f64 / 200.0 - 1.0 + 0.0025);
+        let y: Vec<bool> = x.column(0).iter().map(|&v| v > 0.0).collect();
+        let m = fit_binary(&x, &y, 1e-3, None).unwrap();
+        assert!(m.coef[0] > 10.0 && m.coef[0].is_finite(), "{m:?}");
+        let p = fit_platt(&x.column(0).to_vec(), &y).unwrap();
+        assert!(p.a > 10.0 && p.b.is_finite(), "{p:?}");
+    }
+
+    #[test]
     fn cholesky_solves_a_known_system() {
         // [[4, 2], [2, 3]] x = [2, 1]  =>  x = [0.5, 0].
         let mut a = vec![4.0, 0.0, 2.0, 3.0];
