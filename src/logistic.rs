@@ -144,7 +144,7 @@ pub fn fit_binary(
 /// not penalised), by Newton's method with the exact Hessian and step halving, from `start`
 /// (or zero coefficients and the intercept of the base rate). `None` unless the gradient norm
 /// ends far below linfa's tolerance. With at most a dozen columns each step is one pass over
-/// the rows plus a Cholesky solve of a 13x13 system at most, and it takes 4-8 steps.
+/// the rows plus a Cholesky solve of a 13x13 system at most.
 pub fn newton_optimum(
     x: &Array2<f64>,
     y: &[bool],
