@@ -30,21 +30,6 @@ fn strip_odds(text: &str) -> String {
     out
 }
 
-fn predict_csv(ws: &Workspace, league: &str, fixtures: &std::path::Path) -> Vec<csv::StringRecord> {
-    let out = ws.predict(league, fixtures).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut r = csv::Reader::from_reader(out.stdout.as_slice());
-    let header = r.headers().unwrap().clone();
-    let mut rows = vec![header];
-    rows.extend(r.records().map(|x| x.unwrap()));
-    rows
-}
-
 fn check_probabilities(rows: &[csv::StringRecord]) {
     let header = &rows[0];
     let col = |name: &str| {
@@ -141,7 +126,7 @@ fn every_model_type_trains_predicts_and_a_rerun_trains_nothing() {
         .join("\n")
         + "\n";
     std::fs::write(&fixtures_file, body).unwrap();
-    let rows = predict_csv(&ws, "bundesliga", &fixtures_file);
+    let rows = ws.predict_ok("bundesliga", &fixtures_file);
     assert_eq!(rows.len(), 31);
     check_probabilities(&rows);
 
@@ -195,7 +180,7 @@ fn a_league_without_odds_columns_trains_and_predicts() {
     assert_eq!(summary["totals"]["trained"], 3, "{summary:#}");
     let fixtures_file = ws.path().join("fixtures.csv");
     std::fs::write(&fixtures_file, "Date,HomeTeam,AwayTeam\n2023-08-18,Bayern Munich,Dortmund\n2023-08-18,Dortmund,Newcomer FC\n").unwrap();
-    let rows = predict_csv(&ws, "bundesliga", &fixtures_file);
+    let rows = ws.predict_ok("bundesliga", &fixtures_file);
     assert_eq!(rows.len(), 3);
     check_probabilities(&rows);
 }

@@ -21,19 +21,8 @@ fn setup() -> Workspace {
 }
 
 fn command(ws: &Workspace) -> Command {
-    let mut c = Command::new(bin());
-    c.current_dir(ws.path())
-        .env_remove("RUST_LOG")
-        .arg("--data-dir")
-        .arg(ws.data())
-        .arg("--models-dir")
-        .arg(ws.models())
-        .arg("--registry")
-        .arg(ws.registry())
-        .args(["--model-type", "poisson_v2", "--json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut c = ws.process(&["--model-type", "poisson_v2", "--json"]);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
     c
 }
 

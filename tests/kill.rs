@@ -79,17 +79,7 @@ fn setup() -> Workspace {
 }
 
 fn spawn(ws: &Workspace) -> Child {
-    Command::new(bin())
-        .current_dir(ws.path())
-        .env_remove("RUST_LOG")
-        .arg("--data-dir")
-        .arg(ws.data())
-        .arg("--models-dir")
-        .arg(ws.models())
-        .arg("--registry")
-        .arg(ws.registry())
-        .args(["--model-type", "poisson_v2", "-q"])
-        .stdin(Stdio::null())
+    ws.process(&["--model-type", "poisson_v2", "-q"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -61,6 +61,23 @@ impl Workspace {
         c
     }
 
+    /// The binary as a plain `std::process::Command` (to spawn it and watch or kill it while it
+    /// runs) on the workspace's dirs with `args`, no stdin; stdout and stderr are the caller's.
+    pub fn process(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(bin());
+        c.current_dir(self.path())
+            .env_remove("RUST_LOG")
+            .arg("--data-dir")
+            .arg(self.data())
+            .arg("--models-dir")
+            .arg(self.models())
+            .arg("--registry")
+            .arg(self.registry())
+            .args(args)
+            .stdin(std::process::Stdio::null());
+        c
+    }
+
     /// `auto-train predict --league LEAGUE --fixtures FIXTURES` on the workspace's models and data.
     pub fn predict(&self, league: &str, fixtures: &Path) -> Command {
         let mut c = self.bin();
@@ -71,6 +88,21 @@ impl Workspace {
             .arg("--data-dir")
             .arg(self.data());
         c
+    }
+
+    /// `predict` that must succeed: its CSV output as records, the header first.
+    pub fn predict_ok(&self, league: &str, fixtures: &Path) -> Vec<csv::StringRecord> {
+        let out = self.predict(league, fixtures).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+        let mut rows = vec![reader.headers().unwrap().clone()];
+        rows.extend(reader.records().map(|r| r.unwrap()));
+        rows
     }
 
     /// `auto-train status` on the workspace's data, models and registry.
