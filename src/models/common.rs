@@ -1,13 +1,17 @@
 //! Pieces both logistic model types need around their files: the producer tag that lets `load`
-//! reject foreign pickles, reading a model file from a directory, and the small score blocks of
-//! metrics.json, so the two types write and check their artifacts the same way.
+//! reject foreign pickles, reading a model file from a directory, metrics.json and its small
+//! score blocks, and the features of fixtures to predict, so the two types write, check and
+//! predict from their artifacts the same way.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde::de::DeserializeOwned;
 
+use crate::features::{self, Query, RawFeatures};
+use crate::matches::Dataset;
 use crate::metrics::{self, BinaryScores, OutcomeScores};
+use crate::model_type::{Fixture, ModelFile};
 
 /// Written into every pickle; `load` refuses files without it.
 pub const PRODUCER: &str = "auto-train";
@@ -39,8 +43,8 @@ pub fn read_json<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T> {
 }
 
 /// `metrics.json` as one of a model's files.
-pub fn metrics_file(metrics: &serde_json::Value) -> Result<crate::model_type::ModelFile> {
-    Ok(crate::model_type::ModelFile {
+pub fn metrics_file(metrics: &serde_json::Value) -> Result<ModelFile> {
+    Ok(ModelFile {
         name: "metrics.json".to_string(),
         bytes: serde_json::to_vec_pretty(metrics)?,
     })
@@ -62,6 +66,26 @@ pub fn metrics_with_existing_scores(
         );
     }
     Ok(serde_json::to_vec_pretty(&metrics)?)
+}
+
+/// The pre-match features of `fixtures` of `league`: each from the state the dataset's matches
+/// dated before it leave (what both logistic model types predict from).
+pub fn fixture_features(
+    dataset: &Dataset,
+    league: &str,
+    fixtures: &[Fixture],
+) -> Result<Vec<RawFeatures>> {
+    let queries: Vec<Query> = fixtures
+        .iter()
+        .map(|f| Query {
+            date: f.date,
+            league,
+            home: &f.home,
+            away: &f.away,
+            extras: &f.extras,
+        })
+        .collect();
+    features::compute(dataset, None, &queries)
 }
 
 /// 1X2 scores rounded for metrics.json.

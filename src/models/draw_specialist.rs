@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::features::{self, Query};
+use crate::features;
 use crate::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
 use crate::matches::Dataset;
 use crate::metrics;
@@ -259,17 +259,7 @@ impl Model {
     }
 
     pub fn probs(&self, fixtures: &[Fixture], dataset: &Dataset, league: &str) -> Result<Vec<f64>> {
-        let queries: Vec<Query> = fixtures
-            .iter()
-            .map(|f| Query {
-                date: f.date,
-                league,
-                home: &f.home,
-                away: &f.away,
-                extras: &f.extras,
-            })
-            .collect();
-        let raw = features::compute(dataset, None, &queries)?;
+        let raw = common::fixture_features(dataset, league, fixtures)?;
         let x = features::select(&raw, &self.names)?;
         Ok(x.iter()
             .map(|row| self.platt.prob(self.linear.score(&self.std.apply(row))))

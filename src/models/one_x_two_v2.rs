@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::features::{self, LeagueRows, Query};
+use crate::features::{self, LeagueRows};
 use crate::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
 use crate::matches::Dataset;
 use crate::metrics;
@@ -549,17 +549,7 @@ impl Model {
         dataset: &Dataset,
         league: &str,
     ) -> Result<Vec<[f64; 3]>> {
-        let queries: Vec<Query> = fixtures
-            .iter()
-            .map(|f| Query {
-                date: f.date,
-                league,
-                home: &f.home,
-                away: &f.away,
-                extras: &f.extras,
-            })
-            .collect();
-        let raw = features::compute(dataset, None, &queries)?;
+        let raw = common::fixture_features(dataset, league, fixtures)?;
         raw.iter()
             .map(|r| match &self.fallback {
                 Some(fb) if r.market.is_none() => fb.probs(r),
