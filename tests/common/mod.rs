@@ -189,7 +189,12 @@ pub fn statuses(summary: &serde_json::Value) -> BTreeMap<(String, String), Strin
 
 /// Registry keys in file order.
 pub fn registry_keys(path: &Path) -> Vec<String> {
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    registry_keys_in(&std::fs::read_to_string(path).unwrap())
+}
+
+/// Keys of a registry text in order, without validating uniqueness.
+pub fn registry_keys_in(text: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
     v["models"]
         .as_array()
         .unwrap()
