@@ -14,10 +14,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use auto_train::data::{load_data_dir, load_data_dir_with, Columns};
-use auto_train::dixon_coles;
+use auto_train::stats::dixon_coles;
 use auto_train::features::{FeatureCache, LeagueRows};
-use auto_train::matches::LeagueMatches;
-use auto_train::model_type::{ModelType, TrainContext};
+use auto_train::data::matches::LeagueMatches;
+use auto_train::models::model_type::{ModelType, TrainContext};
 use auto_train::models::draw_specialist::DrawSpecialist;
 use auto_train::models::one_x_two_v2::OneXTwoV2;
 use auto_train::models::poisson_v2::{self, PoissonV2};
@@ -31,7 +31,7 @@ const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/processed");
 const LEAGUE: &str = "premier_league";
 const XI: f64 = 0.0018;
 
-fn league() -> (auto_train::matches::Dataset, LeagueMatches) {
+fn league() -> (auto_train::data::matches::Dataset, LeagueMatches) {
     let loaded = load_data_dir(Path::new(DATA_DIR)).expect("data/processed loads");
     let league = loaded
         .dataset
@@ -56,7 +56,7 @@ fn bench_load(c: &mut Criterion) {
 /// One binary logistic fit as 1x2_v2 makes it: the home-win model on the rating features of
 /// every premier_league row, standardised, alpha 1 (the weakest penalty, the slowest case).
 fn bench_logistic(c: &mut Criterion) {
-    use auto_train::logistic::{self, Standardiser};
+    use auto_train::stats::logistic::{self, Standardiser};
     use linfa::prelude::*;
     let dataset = load_data_dir(Path::new(DATA_DIR))
         .expect("data loads")

@@ -1,4 +1,4 @@
-//! Times `auto_train::dixon_coles::fit` on one league with the weights Poisson v2 uses
+//! Times `auto_train::stats::dixon_coles::fit` on one league with the weights Poisson v2 uses
 //! (w = exp(-xi * days before the league's latest match)), the same inputs the trainer builds.
 //!
 //! ```sh
@@ -15,7 +15,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use auto_train::dixon_coles;
+use auto_train::stats::dixon_coles;
 use auto_train::models::poisson_v2;
 
 fn main() -> anyhow::Result<()> {

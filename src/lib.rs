@@ -1,29 +1,16 @@
 //! auto-train: keeps a football prediction service's per-league models complete. Data flows one
-//! way: `data` (polars) -> `matches` -> model types (`models`, through the `model_type` seam) ->
-//! `safe_writer` -> `registry`; `run` orchestrates and `report` tells.
+//! way: `data` (load -> typed league matches) -> `features` -> `models` (trainers behind the
+//! `models::model_type` seam, on the numeric core in `stats`) -> `store` (SAFE MODE writer,
+//! registry). `commands` holds what the binary can be asked to do; `cli` parses its arguments.
 
 pub mod cli;
+pub mod commands;
 pub mod data;
-pub mod date;
-pub mod detect;
-pub mod dixon_coles;
 pub mod features;
-pub mod leagues;
 pub mod logging;
-pub mod logistic;
-pub mod matches;
-pub mod metrics;
-pub mod model_type;
 pub mod models;
-pub mod pickle;
-pub mod predict;
-pub mod registry;
-pub mod report;
-pub mod run;
-pub mod run_lock;
-pub mod safe_writer;
-pub mod scoreline;
-pub mod status;
+pub mod stats;
+pub mod store;
 
 use clap::Parser;
 
@@ -43,9 +30,9 @@ pub fn main_exit_code() -> i32 {
     let cli = cli::Cli::parse();
     logging::init(&cli.log);
     let result = match &cli.command {
-        Some(cli::Command::Predict(args)) => predict::run_predict(args),
-        Some(cli::Command::Status(args)) => status::run_status(args),
-        None => run::run_training(&cli.run, cli.log.quiet),
+        Some(cli::Command::Predict(args)) => commands::predict::run_predict(args),
+        Some(cli::Command::Status(args)) => commands::status::run_status(args),
+        None => commands::train::run_training(&cli.run, cli.log.quiet),
     };
     match result {
         Ok(code) => code,

@@ -4,7 +4,7 @@
 //! times), must never make `Date::parse` panic; every accepted string names a real day that
 //! prints and parses back; and real days written in the three formats parse to themselves.
 
-use auto_train::date::Date;
+use auto_train::data::date::Date;
 
 /// xorshift64*: small, deterministic, good enough to spread the cases.
 struct Rng(u64);

@@ -1,7 +1,7 @@
 //! Oracle test: the time-decay Dixon-Coles fit of the Premier League (E0, 2010-11 to 2022-23)
 //! against an independently computed optimum (tests/fixtures/poisson_E0.json).
 
-use auto_train::dixon_coles::{
+use auto_train::stats::dixon_coles::{
     fit, fit_single_team, log_prob, weighted_log_likelihood, DixonColesFit, FitError, GoalsData,
 };
 use std::collections::BTreeSet;

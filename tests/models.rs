@@ -8,8 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use auto_train::features::{compute, Query};
-use auto_train::matches::{Dataset, LeagueMatches};
-use auto_train::model_type::{Fixture, ModelType, TrainContext, TrainedModel};
+use auto_train::data::matches::{Dataset, LeagueMatches};
+use auto_train::models::model_type::{Fixture, ModelType, TrainContext, TrainedModel};
 use auto_train::models::{draw_specialist::DrawSpecialist, one_x_two_v2::OneXTwoV2};
 
 fn fixtures_dir() -> PathBuf {
@@ -241,7 +241,7 @@ fn load_round_trips_and_rejects_foreign_files() {
         foreign.insert("coef".to_string(), vec![1.0f64, 2.0]);
         std::fs::write(
             dir.join(pkl),
-            auto_train::pickle::to_bytes(&foreign).expect("pickle"),
+            auto_train::store::pickle::to_bytes(&foreign).expect("pickle"),
         )
         .expect("write");
         assert!(t.load(&dir).is_err(), "foreign pickle accepted");

@@ -2,7 +2,7 @@
 //! that parses back to the same date.
 #![no_main]
 
-use auto_train::date::Date;
+use auto_train::data::date::Date;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

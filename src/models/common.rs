@@ -9,9 +9,9 @@ use anyhow::{bail, Context, Result};
 use serde::de::DeserializeOwned;
 
 use crate::features::{self, Query, RawFeatures};
-use crate::matches::Dataset;
-use crate::metrics::{self, BinaryScores, OutcomeScores};
-use crate::model_type::{Fixture, ModelFile};
+use crate::data::matches::Dataset;
+use crate::stats::metrics::{self, BinaryScores, OutcomeScores};
+use crate::models::model_type::{Fixture, ModelFile};
 
 /// Written into every pickle; `load` refuses files without it.
 pub const PRODUCER: &str = "auto-train";
@@ -19,7 +19,7 @@ pub const PRODUCER: &str = "auto-train";
 /// Reads `dir/name` as a pickle of `T` and checks its producer and format tags.
 pub fn read_model<T: DeserializeOwned + Tagged>(dir: &Path, name: &str, format: &str) -> Result<T> {
     let path = dir.join(name);
-    let value: T = crate::pickle::read_file(&path)?;
+    let value: T = crate::store::pickle::read_file(&path)?;
     let (producer, found) = value.tags();
     if producer != PRODUCER || found != format {
         bail!(
@@ -99,7 +99,7 @@ pub fn scores_binary(p: &[f64], y: &[bool]) -> BinaryScores {
 }
 
 /// First and last date of a range of rows, for the split description.
-pub fn span(dates: &[crate::date::Date], r: &std::ops::Range<usize>) -> String {
+pub fn span(dates: &[crate::data::date::Date], r: &std::ops::Range<usize>) -> String {
     match (
         dates.get(r.start),
         r.end.checked_sub(1).and_then(|e| dates.get(e)),
@@ -111,8 +111,8 @@ pub fn span(dates: &[crate::date::Date], r: &std::ops::Range<usize>) -> String {
 
 /// The latest season of a league as fixtures and outcomes: ("YYYY-YY", fixtures, outcomes).
 pub fn latest_season(
-    league: &crate::matches::LeagueMatches,
-) -> Result<(String, Vec<crate::model_type::Fixture>, Vec<usize>)> {
+    league: &crate::data::matches::LeagueMatches,
+) -> Result<(String, Vec<crate::models::model_type::Fixture>, Vec<usize>)> {
     let Some(season) = league.last_date().map(|d| d.season()) else {
         bail!("{} has no matches", league.league);
     };
@@ -123,7 +123,7 @@ pub fn latest_season(
         .collect();
     let fixtures = latest
         .iter()
-        .map(|m| crate::model_type::Fixture {
+        .map(|m| crate::models::model_type::Fixture {
             date: m.date,
             home: m.home.clone(),
             away: m.away.clone(),

@@ -10,10 +10,10 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::features;
-use crate::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
-use crate::matches::Dataset;
-use crate::metrics;
-use crate::model_type::{
+use crate::stats::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
+use crate::data::matches::Dataset;
+use crate::stats::metrics;
+use crate::models::model_type::{
     Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
 };
 use crate::models::common::{self, read_model, Tagged, PRODUCER};
@@ -195,7 +195,7 @@ impl ModelType for DrawSpecialist {
             files: vec![
                 ModelFile {
                     name: "draw_model.pkl".to_string(),
-                    bytes: crate::pickle::to_bytes(&file)?,
+                    bytes: crate::store::pickle::to_bytes(&file)?,
                 },
                 common::metrics_file(&metrics)?,
             ],

@@ -3,10 +3,11 @@
 
 pub mod common;
 pub mod draw_specialist;
+pub mod model_type;
 pub mod one_x_two_v2;
 pub mod poisson_v2;
 
-use crate::model_type::ModelType;
+use crate::models::model_type::ModelType;
 
 /// Every model type, in the order runs process and report them.
 pub fn model_types() -> Vec<&'static dyn ModelType> {

@@ -10,10 +10,10 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::features::{self, LeagueRows};
-use crate::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
-use crate::matches::Dataset;
-use crate::metrics;
-use crate::model_type::{
+use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
+use crate::data::matches::Dataset;
+use crate::stats::metrics;
+use crate::models::model_type::{
     Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
 };
 use crate::models::common::{self, read_json, read_model, Tagged, PRODUCER};
@@ -368,7 +368,7 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
         };
         files.push(ModelFile {
             name: FILES[k].to_string(),
-            bytes: crate::pickle::to_bytes(&f)?,
+            bytes: crate::store::pickle::to_bytes(&f)?,
         });
     }
     let cal_file = CalibratorFile {
@@ -383,7 +383,7 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     };
     files.push(ModelFile {
         name: "calibrator.pkl".to_string(),
-        bytes: crate::pickle::to_bytes(&cal_file)?,
+        bytes: crate::store::pickle::to_bytes(&cal_file)?,
     });
     let fl = FeatureList {
         model_type: SPEC.name.to_string(),

@@ -314,7 +314,7 @@ pub fn assert_complete_poisson_dir(dir: &Path, context: &str) {
 /// Validates a registry file the way the tool does (valid JSON of the right shape, no key
 /// twice) and returns its keys in order.
 pub fn valid_registry_keys(path: &Path, context: &str) -> Vec<String> {
-    if let Err(e) = auto_train::registry::Registry::load(path) {
+    if let Err(e) = auto_train::store::registry::Registry::load(path) {
         panic!("{context}: {e}");
     }
     registry_keys(path)

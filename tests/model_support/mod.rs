@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use auto_train::date::Date;
-use auto_train::matches::{Dataset, Extras, LeagueMatches};
+use auto_train::data::date::Date;
+use auto_train::data::matches::{Dataset, Extras, LeagueMatches};
 
 /// Match statistics kept when odds are dropped.
 const STATS: &[&str] = &[
@@ -15,7 +15,7 @@ const STATS: &[&str] = &[
 
 /// The slug of a division code (unknown codes lowercased), as the tool names leagues.
 pub fn slug(div: &str) -> String {
-    auto_train::leagues::slug_for_division(div)
+    auto_train::data::leagues::slug_for_division(div)
         .map(String::from)
         .unwrap_or_else(|| div.to_lowercase())
 }

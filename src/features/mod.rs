@@ -11,8 +11,8 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Result};
 
-use crate::date::Date;
-use crate::matches::{Dataset, Extras, LeagueMatches, Match};
+use crate::data::date::Date;
+use crate::data::matches::{Dataset, Extras, LeagueMatches, Match};
 
 /// Every feature this module can compute, in the order of [`RawFeatures::values`]. Model files
 /// name the subset they use; names are part of the file format, so never rename one.

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model_type::ModelSpec;
-use crate::safe_writer;
+use crate::models::model_type::ModelSpec;
+use crate::store::safe_writer;
 
 /// `<models dir>/leagues/<league>/<model type>`.
 pub fn model_dir(models_dir: &Path, league: &str, model_type: &str) -> PathBuf {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::date::Date;
+use crate::data::date::Date;
 
 /// Numeric columns of a row beyond the required ones (odds, shots, ...), kept by name so models
 /// can use what a file happens to carry. Missing or non-numeric cells are absent.

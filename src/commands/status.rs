@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::cli::{exit, StatusArgs};
 use crate::data;
-use crate::detect::{self, ModelState};
+use crate::store::detect::{self, ModelState};
 use crate::models;
-use crate::registry::{Registry, RegistryEntry};
+use crate::store::registry::{Registry, RegistryEntry};
 
 #[derive(Debug, Serialize)]
 pub struct StatusRow {

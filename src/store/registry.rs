@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::safe_writer;
+use crate::store::safe_writer;
 
 /// What a registry entry records about the data a model was trained on.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::cli::exit;
 use crate::data::LoadedData;
-use crate::detect::Untouched;
-use crate::run::{JobResult, Status};
+use crate::store::detect::Untouched;
+use crate::commands::train::{JobResult, Status};
 
 pub struct RunReport<'a> {
     pub dry_run: bool,

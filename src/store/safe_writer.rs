@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::model_type::ModelFile;
+use crate::models::model_type::ModelFile;
 
 /// Marks temporary names this tool creates; such entries are never counted as models.
 pub const TEMP_MARKER: &str = ".auto-train-tmp-";

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::date::Date;
+use crate::data::date::Date;
 use crate::features::FeatureCache;
-use crate::matches::{Dataset, Extras, LeagueMatches};
+use crate::data::matches::{Dataset, Extras, LeagueMatches};
 
 /// Static facts about a model type, also known for types whose trainer is not built yet.
 #[derive(Debug)]

@@ -10,10 +10,10 @@ use polars::prelude::*;
 
 use crate::cli::{exit, PredictArgs};
 use crate::data;
-use crate::date::Date;
-use crate::detect::{self, ModelState};
-use crate::matches::{Dataset, Extras};
-use crate::model_type::{Fixture, Predictor};
+use crate::data::date::Date;
+use crate::store::detect::{self, ModelState};
+use crate::data::matches::{Dataset, Extras};
+use crate::models::model_type::{Fixture, Predictor};
 use crate::models;
 
 /// Result and in-match statistic columns: never passed to models with a fixture.

@@ -12,17 +12,17 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::{exit, RunArgs};
 use crate::data::{self, LoadedData};
-use crate::date;
-use crate::detect::{self, ModelState};
+use crate::data::date;
+use crate::store::detect::{self, ModelState};
 use crate::features::FeatureCache;
-use crate::leagues;
-use crate::matches::{Dataset, LeagueMatches};
-use crate::model_type::{ModelFile, ModelType, TrainContext};
+use crate::data::leagues;
+use crate::data::matches::{Dataset, LeagueMatches};
+use crate::models::model_type::{ModelFile, ModelType, TrainContext};
 use crate::models;
-use crate::registry::{Registry, RegistryEntry, TrainingDataSummary};
-use crate::report::{self, RunReport};
-use crate::run_lock;
-use crate::safe_writer::{self, WriteOutcome};
+use crate::store::registry::{Registry, RegistryEntry, TrainingDataSummary};
+use crate::commands::report::{self, RunReport};
+use crate::store::run_lock;
+use crate::store::safe_writer::{self, WriteOutcome};
 
 /// Provenance file written into every model directory this tool creates. It marks the
 /// directory as this tool's and holds its registry entry, so a run killed between writing the

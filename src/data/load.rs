@@ -10,9 +10,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use polars::prelude::*;
 
-use crate::date::Date;
-use crate::leagues;
-use crate::matches::{Dataset, Extras, LeagueMatches, Match};
+use crate::data::date::Date;
+use crate::data::leagues;
+use crate::data::matches::{Dataset, Extras, LeagueMatches, Match};
 
 /// How many skipped row numbers a warning lists per file.
 const SHOWN_SKIPPED_ROWS: usize = 5;

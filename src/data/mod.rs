@@ -1,0 +1,9 @@
+//! Match data: reading the data dir (`load`), parsing its dates (`date`), naming its leagues
+//! (`leagues`) and the typed, validated matches every model consumes (`matches`).
+
+pub mod date;
+pub mod leagues;
+mod load;
+pub mod matches;
+
+pub use load::*;
