@@ -3,19 +3,8 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-
-/// Exit codes, as documented in the README.
-pub mod exit {
-    /// Nothing failed (also when there was nothing to do).
-    pub const OK: i32 = 0;
-    /// At least one model failed to train (or predict failed).
-    pub const FAILED: i32 = 1;
-    /// Bad usage, an unreadable data dir or an invalid registry; nothing was trained.
-    pub const USAGE: i32 = 2;
-    /// Another run holds the lock on the models dir (EX_TEMPFAIL: try again later).
-    pub const LOCKED: i32 = 75;
-}
 
 const ABOUT: &str = "Keeps a football prediction service's per-league models complete.";
 const LONG_ABOUT: &str = "\
@@ -26,8 +15,8 @@ Scans the match data under --data-dir, finds which model directories under
 the registry. SAFE MODE: existing files are never deleted, truncated or overwritten; a model
 directory appears complete in one step or not at all; the registry is append-only.
 
-Exit codes: 0 nothing failed, 1 a model failed to train, 2 bad usage / unreadable data dir /
-invalid registry, 75 another run holds the lock.";
+Exit codes: 0 nothing failed, 1 a model failed to train or is damaged, 2 bad usage /
+unreadable data dir / invalid registry, 75 another run holds the lock.";
 
 #[derive(Debug, Parser)]
 #[command(name = "auto-train", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -51,34 +40,19 @@ pub enum Command {
     Status(StatusArgs),
 }
 
-/// Which model types a run looks after.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelTypeArg {
-    /// Home/draw/away binary logistic models with a calibrator.
-    #[value(name = "1x2_v2")]
-    OneXTwoV2,
-    /// Time-decay Dixon-Coles Poisson goals model.
-    #[value(name = "poisson_v2")]
-    PoissonV2,
-    /// Calibrated draw-vs-not model.
-    #[value(name = "draw_specialist")]
-    DrawSpecialist,
-    /// Every model type.
-    #[value(name = "all")]
-    All,
+/// `--model-type` values: every registered model type's name, then `all`. The list of model
+/// types (`models::model_types`) drives them, so a new type needs no change here.
+fn model_type_values() -> PossibleValuesParser {
+    let mut names: Vec<PossibleValue> = crate::models::model_types()
+        .iter()
+        .map(|t| PossibleValue::new(t.spec().name))
+        .collect();
+    names.push(PossibleValue::new(ALL_TYPES).help("every model type"));
+    PossibleValuesParser::new(names)
 }
 
-impl ModelTypeArg {
-    /// The selected type names (`None` = all).
-    pub fn name(self) -> Option<&'static str> {
-        match self {
-            ModelTypeArg::OneXTwoV2 => Some("1x2_v2"),
-            ModelTypeArg::PoissonV2 => Some("poisson_v2"),
-            ModelTypeArg::DrawSpecialist => Some("draw_specialist"),
-            ModelTypeArg::All => None,
-        }
-    }
-}
+/// The `--model-type` value that selects every type.
+pub const ALL_TYPES: &str = "all";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -87,8 +61,8 @@ pub struct RunArgs {
     pub dry_run: bool,
 
     /// Model type to look after.
-    #[arg(long, value_enum, default_value = "all")]
-    pub model_type: ModelTypeArg,
+    #[arg(long, value_name = "TYPE", default_value = ALL_TYPES, value_parser = model_type_values())]
+    pub model_type: String,
 
     /// Only this league (slug, e.g. premier_league); repeat for several.
     #[arg(long = "league", value_name = "SLUG")]
@@ -110,9 +84,29 @@ pub struct RunArgs {
     #[arg(long, value_name = "PER_DAY", value_parser = parse_xi)]
     pub xi: Option<f64>,
 
+    /// Train a new version of each stale model (new matches since it was trained, or changed
+    /// rows) beside the existing ones; nothing existing changes.
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// With --refresh: the fewest new matches that make a stale model worth a new version
+    /// (changed rows always do).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_new_matches: u32,
+
     /// Print a machine-readable JSON summary on stdout instead of the text report.
     #[arg(long)]
     pub json: bool,
+}
+
+impl RunArgs {
+    /// The model types selected by `--model-type`, in report order.
+    pub fn selected_types(&self) -> Vec<&'static dyn crate::models::model_type::ModelType> {
+        crate::models::model_types()
+            .into_iter()
+            .filter(|t| self.model_type == ALL_TYPES || self.model_type == t.spec().name)
+            .collect()
+    }
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +126,11 @@ pub struct PredictArgs {
     /// Models root.
     #[arg(long, value_name = "DIR", default_value = "models")]
     pub models_dir: PathBuf,
+
+    /// Registry file: the current version of each model type is its newest entry whose
+    /// directory is intact (without a registry: the newest intact directory).
+    #[arg(long, value_name = "FILE", default_value = "registry.json")]
+    pub registry: PathBuf,
 
     /// Write the CSV here (a new file; an existing file is never overwritten) instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -185,4 +184,37 @@ fn parse_xi(s: &str) -> Result<f64, String> {
         return Err(format!("{s} is outside 0..=1 per day"));
     }
     Ok(xi)
+}
+
+impl Cli {
+    /// True when the command was asked for JSON on stdout.
+    pub fn wants_json(&self) -> bool {
+        match &self.command {
+            Some(Command::Status(a)) => a.json,
+            Some(Command::Predict(_)) => false,
+            None => self.run.json,
+        }
+    }
+}
+
+/// Bad arguments: clap's message on stderr (its help and version on stdout, exit 0), and with
+/// `--json` among the arguments also the JSON error document on stdout. Returns the exit code.
+pub fn usage_error(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return e.exit_code();
+    }
+    let _ = e.print();
+    let code = crate::exit::ExitCode::Usage;
+    if std::env::args_os().any(|a| a == "--json") {
+        let first = e.to_string();
+        let message = first
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ");
+        crate::print_json_error(code, message);
+    }
+    code.code()
 }

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod commands;
 pub mod data;
+pub mod exit;
 pub mod features;
 pub mod logging;
 pub mod models;
@@ -25,9 +26,14 @@ pub fn write_stdout(text: &[u8]) -> anyhow::Result<()> {
     }
 }
 
-/// Parses the command line, runs the command and returns the process exit code.
+/// Parses the command line, runs the command and returns the process exit code. Every way out
+/// goes through here: with `--json`, stdout holds one JSON document with `exit_code` and
+/// `error` even when the command stopped early (or its arguments were wrong).
 pub fn main_exit_code() -> i32 {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cli::usage_error(e),
+    };
     logging::init(&cli.log);
     let result = match &cli.command {
         Some(cli::Command::Predict(args)) => commands::predict::run_predict(args),
@@ -35,10 +41,24 @@ pub fn main_exit_code() -> i32 {
         None => commands::train::run_training(&cli.run, cli.log.quiet),
     };
     match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            cli::exit::FAILED
+        Ok(code) => code.code(),
+        Err(failure) => {
+            let message = format!("{:#}", failure.error);
+            logging::error(&message);
+            if cli.wants_json() {
+                print_json_error(failure.exit, &message);
+            }
+            failure.exit.code()
         }
     }
+}
+
+/// The JSON document of a command that stopped early.
+pub fn print_json_error(code: exit::ExitCode, message: &str) {
+    let doc = serde_json::json!({
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "exit_code": code.code(),
+        "error": message,
+    });
+    let _ = write_stdout(format!("{doc:#}\n").as_bytes());
 }

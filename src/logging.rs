@@ -7,7 +7,20 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::{LogArgs, LogFormat};
 
+/// The format chosen by `init`, for `error`.
+static FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
+/// The line that says why a command stopped: `error: ...` on stderr, or a JSON log line with
+/// `--log-format json`.
+pub fn error(message: &str) {
+    match FORMAT.get() {
+        Some(LogFormat::Json) => tracing::error!("{message}"),
+        _ => eprintln!("error: {message}"),
+    }
+}
+
 pub fn init(args: &LogArgs) {
+    let _ = FORMAT.set(args.log_format);
     let default_level = if args.quiet {
         "error"
     } else {

@@ -174,6 +174,10 @@ fn missing_metrics_of_our_own_model_is_generated_create_new() {
     let dir = ws.model_dir("eredivisie", "poisson_v2");
     let original_metrics = std::fs::read(dir.join("metrics.json")).unwrap();
     std::fs::remove_file(dir.join("metrics.json")).unwrap();
+    // Without its manifest the directory is not a published version (a published one that lost
+    // a file is damaged and never repaired: tests/lifecycle.rs): this tool's model files that
+    // lack metrics.json, as an operator may have copied them.
+    std::fs::remove_file(dir.join("auto_train_manifest.json")).unwrap();
     let pkl = std::fs::read(dir.join("poisson_model.pkl")).unwrap();
 
     let (code, dry, _) = ws.run_json(&["--model-type", "poisson_v2", "--dry-run"]);
@@ -211,7 +215,7 @@ fn missing_metrics_of_our_own_model_is_generated_create_new() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 2, "{names:?}");
 }
 
 #[test]

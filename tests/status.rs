@@ -75,7 +75,7 @@ fn status_reports_state_loading_metrics_and_registration() {
             && l.contains("rps ")),
         "{text}"
     );
-    assert!(text.contains("does not load"), "{text}");
+    assert!(text.contains("loads NO: "), "{text}");
 }
 
 #[test]

@@ -8,13 +8,15 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use polars::prelude::*;
 
-use crate::cli::{exit, PredictArgs};
+use crate::cli::PredictArgs;
 use crate::data;
 use crate::data::date::Date;
-use crate::store::detect::{self, ModelState};
 use crate::data::matches::{Dataset, Extras};
-use crate::models::model_type::{Fixture, Predictor};
+use crate::exit::{CommandError, CommandResult, ExitCode};
 use crate::models;
+use crate::models::model_type::{Fixture, Predictor};
+use crate::store::registry::Registry;
+use crate::store::versions;
 
 /// Result and in-match statistic columns: never passed to models with a fixture.
 const RESULT_COLUMNS: &[&str] = &[
@@ -23,34 +25,56 @@ const RESULT_COLUMNS: &[&str] = &[
     "HBP", "ABP",
 ];
 
-pub fn run_predict(args: &PredictArgs) -> Result<i32> {
-    let fixtures = match read_fixtures(&args.fixtures) {
-        Ok(f) => f,
+pub fn run_predict(args: &PredictArgs) -> CommandResult {
+    let fixtures = read_fixtures(&args.fixtures)
+        .with_context(|| format!("fixtures {}", args.fixtures.display()))
+        .map_err(CommandError::usage)?;
+    let registry = match Registry::load(&args.registry) {
+        Ok(r) => Some(r),
         Err(e) => {
-            eprintln!("error: fixtures {}: {e:#}", args.fixtures.display());
-            return Ok(exit::USAGE);
+            tracing::warn!("{e}; choosing each model type's newest intact directory instead");
+            None
         }
     };
     let mut predictors: Vec<Box<dyn Predictor>> = Vec::new();
-    for ty in models::model_types().into_iter().filter(|t| t.available()) {
+    for ty in models::model_types() {
         let spec = ty.spec();
-        if detect::detect(&args.models_dir, &args.league, spec, usize::MAX) != ModelState::Existing
-        {
-            continue;
+        let lineage = versions::lineage(&args.models_dir, registry.as_ref(), &args.league, ty);
+        for (v, reason) in lineage.damaged() {
+            tracing::warn!(
+                "{} {} at {}: damaged, not used: {reason}",
+                args.league,
+                spec.name,
+                v.path
+            );
         }
-        let dir = detect::model_dir(&args.models_dir, &args.league, spec.name);
-        let predictor = ty
-            .load(&dir)
-            .with_context(|| format!("loading the {} model in {}", spec.name, dir.display()))?;
-        predictors.push(predictor);
+        let Some(current) = lineage.current() else {
+            if lineage.any_present() {
+                tracing::warn!(
+                    "{} {}: no usable version; left out of the predictions",
+                    args.league,
+                    spec.name
+                );
+            }
+            continue;
+        };
+        let dir = args.models_dir.join(&current.path);
+        match ty.load(&dir) {
+            Ok(p) => predictors.push(p),
+            Err(e) => tracing::warn!(
+                "{} {} at {}: does not load, left out: {e:#}",
+                args.league,
+                spec.name,
+                current.path
+            ),
+        }
     }
     if predictors.is_empty() {
-        eprintln!(
-            "error: no complete model for league {:?} in {}",
+        return Err(CommandError::failed(anyhow::anyhow!(
+            "no complete model for league {:?} in {} (no usable version of any model type)",
             args.league,
             args.models_dir.display()
-        );
-        return Ok(exit::FAILED);
+        )));
     }
     let dataset = if args.data_dir.is_dir() {
         let loaded = data::load_data_dir(&args.data_dir)?;
@@ -89,7 +113,7 @@ pub fn run_predict(args: &PredictArgs) -> Result<i32> {
         Some(path) => write_new_file(path, &out)?,
         None => crate::write_stdout(&out)?,
     }
-    Ok(exit::OK)
+    Ok(ExitCode::Ok)
 }
 
 fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {

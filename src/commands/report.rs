@@ -1,30 +1,58 @@
-//! The run's report: the old pipeline's text report (per model type counts, each league's
-//! outcome, totals, and the "consistent" line only when true) and the `--json` summary.
+//! The run's report, built from the plan and the outcomes: the old pipeline's text report (per
+//! model type counts, each league's outcome, totals, and the "consistent" line only when true)
+//! and the `--json` summary.
 
 use std::fmt::Write;
 use std::path::PathBuf;
 
+use serde::Serialize;
 use serde_json::json;
 
-use crate::cli::exit;
+use crate::commands::plan::{Outcome, Plan, Status};
 use crate::data::LoadedData;
-use crate::store::detect::Untouched;
-use crate::commands::train::{JobResult, Status};
+use crate::exit::ExitCode;
 
 pub struct RunReport<'a> {
     pub dry_run: bool,
+    pub refresh: bool,
     pub data_dir: PathBuf,
     pub models_dir: PathBuf,
     pub registry: PathBuf,
-    /// (name, available) of the selected model types, in order.
-    pub selected_types: Vec<(&'static str, bool)>,
     pub loaded: &'a LoadedData,
-    /// `--league` slugs with no data.
-    pub no_data: Vec<String>,
-    pub results: Vec<JobResult>,
-    pub untouched: Untouched,
+    pub plan: &'a Plan,
+    /// One per `plan.jobs`, in the same order.
+    pub outcomes: Vec<Outcome>,
     pub appended: Vec<String>,
     pub registry_error: Option<String>,
+}
+
+/// One league x model type as the report and `--json` show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobResult {
+    pub league: String,
+    pub model_type: String,
+    /// What the plan found before this run acted.
+    pub detected: String,
+    pub status: Status,
+    pub reason: String,
+    pub matches: usize,
+    /// The directory: the current version, or the one this run published.
+    pub path: String,
+    pub registered: bool,
+    /// The registry key of that directory.
+    pub key: String,
+    /// The current version's training data is no longer the league's data.
+    pub stale: bool,
+    /// Matches dated after the current version's training `last_date`.
+    pub new_matches: usize,
+    /// Why stale (or `fresh`, or `unknown: ...` for a model without a training record).
+    pub staleness: Option<String>,
+    /// The version this run published replaces this key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<String>,
+    /// Damaged version directories: path and reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub damaged: Vec<serde_json::Value>,
 }
 
 #[derive(Default, Debug, Clone, Copy, serde::Serialize)]
@@ -33,34 +61,101 @@ pub struct Counts {
     pub missing: usize,
     pub partial: usize,
     pub insufficient_data: usize,
+    pub damaged: usize,
+    pub stale: usize,
     pub trained: usize,
     pub would_train: usize,
+    pub refreshed: usize,
+    pub would_refresh: usize,
     pub metrics_generated: usize,
     pub skipped: usize,
     pub failed: usize,
-    pub not_available: usize,
 }
 
 impl RunReport<'_> {
+    /// The rows of the report, one per job.
+    pub fn results(&self) -> Vec<JobResult> {
+        self.plan
+            .jobs
+            .iter()
+            .zip(&self.outcomes)
+            .map(|(job, o)| {
+                let (path, key, registered, supersedes) = match (&o.published, &job.action) {
+                    (
+                        Some(p),
+                        crate::commands::plan::Action::Publish {
+                            key, supersedes, ..
+                        },
+                    ) => (
+                        p.clone(),
+                        key.clone(),
+                        self.appended.contains(key),
+                        supersedes.clone(),
+                    ),
+                    _ => (
+                        job.path.clone(),
+                        job.key.clone(),
+                        job.registered || self.appended.contains(&job.key),
+                        None,
+                    ),
+                };
+                let fresh_now = o.published.is_some();
+                let st = job.staleness.as_ref();
+                JobResult {
+                    league: job.league.clone(),
+                    model_type: job.ty.spec().name.to_string(),
+                    detected: job.detected.to_string(),
+                    status: o.status,
+                    reason: o.reason.clone(),
+                    matches: job.matches,
+                    path: self.models_dir.join(path).display().to_string(),
+                    registered,
+                    key,
+                    stale: !fresh_now && st.is_some_and(|s| s.stale),
+                    new_matches: if fresh_now {
+                        0
+                    } else {
+                        st.map_or(0, |s| s.new_matches)
+                    },
+                    staleness: if fresh_now {
+                        Some("fresh".into())
+                    } else {
+                        st.map(|s| s.reason.clone())
+                    },
+                    supersedes,
+                    damaged: job
+                        .damaged
+                        .iter()
+                        .map(|(p, r)| json!({"path": p, "reason": r}))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
     fn counts(&self, model_type: Option<&str>) -> Counts {
         let mut c = Counts::default();
-        for r in self
-            .results
-            .iter()
-            .filter(|r| model_type.is_none_or(|t| r.model_type == t))
-        {
-            match r.detected.as_str() {
+        for (job, o) in self.plan.jobs.iter().zip(&self.outcomes) {
+            if model_type.is_some_and(|t| job.ty.spec().name != t) {
+                continue;
+            }
+            match job.detected {
                 "existing" => c.existing += 1,
                 "missing" => c.missing += 1,
                 "partial" => c.partial += 1,
+                "damaged" => c.damaged += 1,
                 _ => c.insufficient_data += 1,
             }
-            match r.status {
+            if job.staleness.as_ref().is_some_and(|s| s.stale) {
+                c.stale += 1;
+            }
+            match o.status {
                 Status::Trained => c.trained += 1,
                 Status::WouldTrain => c.would_train += 1,
+                Status::Refreshed => c.refreshed += 1,
+                Status::WouldRefresh => c.would_refresh += 1,
                 Status::MetricsGenerated => c.metrics_generated += 1,
                 Status::Failed => c.failed += 1,
-                Status::NotAvailable => c.not_available += 1,
                 Status::Existing | Status::AppearedDuringRun => c.skipped += 1,
                 _ => {}
             }
@@ -68,15 +163,17 @@ impl RunReport<'_> {
         c
     }
 
-    /// True when every selected league x model type has a complete model (or cannot have one
-    /// for lack of data) and nothing failed.
+    /// True when every selected league x model type has a complete, intact model (or cannot
+    /// have one for lack of data), nothing failed and the registry was updated. Stale models
+    /// are still consistent (they are complete), and are listed.
     pub fn consistent(&self) -> bool {
         self.registry_error.is_none()
-            && self.results.iter().all(|r| {
+            && self.outcomes.iter().all(|o| {
                 matches!(
-                    r.status,
+                    o.status,
                     Status::Existing
                         | Status::Trained
+                        | Status::Refreshed
                         | Status::MetricsGenerated
                         | Status::AppearedDuringRun
                         | Status::InsufficientData
@@ -84,12 +181,16 @@ impl RunReport<'_> {
             })
     }
 
-    pub fn exit_code(&self) -> i32 {
-        let failed = self.results.iter().any(|r| r.status == Status::Failed);
-        if failed || self.registry_error.is_some() {
-            exit::FAILED
+    /// 1 when a model failed to train, the registry could not be updated or a model is damaged.
+    pub fn exit_code(&self) -> ExitCode {
+        let bad = self
+            .outcomes
+            .iter()
+            .any(|o| matches!(o.status, Status::Failed | Status::Damaged));
+        if bad || self.registry_error.is_some() {
+            ExitCode::Failed
         } else {
-            exit::OK
+            ExitCode::Ok
         }
     }
 }
@@ -132,12 +233,13 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
         leagues.len(),
         leagues.join(", ")
     )?;
-    for l in &r.no_data {
+    for l in &r.plan.no_data {
         writeln!(o, "No data available for league {l}")?;
     }
 
-    for &(ty, available) in &r.selected_types {
-        let rows: Vec<&JobResult> = r.results.iter().filter(|x| x.model_type == ty).collect();
+    let results = r.results();
+    for ty in r.plan.selected.iter().map(|t| t.spec().name) {
+        let rows: Vec<&JobResult> = results.iter().filter(|x| x.model_type == ty).collect();
         let c = r.counts(Some(ty));
         writeln!(o)?;
         writeln!(o, "Processing: {}", ty.to_uppercase())?;
@@ -148,31 +250,30 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
         if c.partial > 0 {
             writeln!(o, "   Partial: {} leagues", c.partial)?;
         }
+        if c.damaged > 0 {
+            writeln!(o, "   Damaged: {} leagues", c.damaged)?;
+        }
+        if c.stale > 0 {
+            writeln!(o, "   Stale: {} leagues", c.stale)?;
+        }
         if c.insufficient_data > 0 {
             writeln!(o, "   Insufficient data: {} leagues", c.insufficient_data)?;
         }
-        if !available {
-            writeln!(
-                o,
-                "{ty} is not available in this version: {} missing models not trained",
-                c.not_available
-            )?;
-            continue;
-        }
-        if c.missing == 0 && c.partial == 0 {
+        if c.missing == 0 && c.partial == 0 && c.damaged == 0 {
             writeln!(o, "All {ty} models already exist")?;
         } else {
             writeln!(o, "Found {} missing {ty} models", c.missing)?;
         }
         for x in rows {
             match x.status {
-                Status::Trained => {
+                Status::Trained | Status::Refreshed => {
                     writeln!(o, "Training {ty} for {}...", x.league)?;
-                    writeln!(
-                        o,
-                        "Successfully trained {ty} for {} ({})",
-                        x.league, x.reason
-                    )?;
+                    let what = if x.status == Status::Refreshed {
+                        "Refreshed"
+                    } else {
+                        "Successfully trained"
+                    };
+                    writeln!(o, "{what} {ty} for {} ({})", x.league, x.reason)?;
                     if r.appended.contains(&x.key) {
                         writeln!(o, "Updated registry: {}", x.key)?;
                     }
@@ -182,8 +283,19 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
                     "Would train {ty} for {} ({} matches)",
                     x.league, x.matches
                 )?,
+                Status::WouldRefresh => {
+                    writeln!(o, "Would refresh {ty} for {} ({})", x.league, x.reason)?
+                }
                 Status::Failed => {
                     writeln!(o, "Training {ty} for {}... FAILED: {}", x.league, x.reason)?
+                }
+                Status::Damaged => writeln!(o, "DAMAGED {ty} for {}: {}", x.league, x.reason)?,
+                Status::Existing if x.stale => {
+                    writeln!(
+                        o,
+                        "Skipping {}: Models already exist, STALE: {}",
+                        x.league, x.reason
+                    )?;
                 }
                 Status::Existing => {
                     writeln!(o, "Skipping {}: Models already exist", x.league)?;
@@ -196,7 +308,7 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
         }
     }
 
-    let u = &r.untouched;
+    let u = &r.plan.untouched;
     if !u.other_model_dirs.is_empty() {
         writeln!(
             o,
@@ -237,21 +349,43 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
     }
     writeln!(o, "Total models skipped (existing): {}", t.existing)?;
     writeln!(o, "Total failures: {}", t.failed)?;
-    if t.not_available > 0 {
-        writeln!(o, "Not available in this version: {}", t.not_available)?;
+    if t.stale > 0 || t.refreshed > 0 || t.would_refresh > 0 {
+        let done = if r.dry_run {
+            format!("would refresh {}", t.would_refresh)
+        } else {
+            format!("refreshed {}", t.refreshed)
+        };
+        writeln!(o, "Stale models: {} ({done})", t.stale)?;
+        for x in results
+            .iter()
+            .filter(|x| x.stale || x.status == Status::Refreshed)
+        {
+            writeln!(o, "   {} {}: {}", x.league, x.model_type, x.reason)?;
+        }
     }
-    for &(ty, _) in &r.selected_types {
+    if t.damaged > 0 {
+        writeln!(o, "Damaged models: {} (left as they are)", t.damaged)?;
+        for x in results.iter().filter(|x| x.status == Status::Damaged) {
+            writeln!(o, "   {} {}: {}", x.league, x.model_type, x.reason)?;
+        }
+    }
+    for ty in r.plan.selected.iter().map(|t| t.spec().name) {
         let c = r.counts(Some(ty));
         let done = if r.dry_run { c.would_train } else { c.trained };
         writeln!(
             o,
-            "{ty}:  Missing: {}  {}: {done}  Existing: {}  Failed: {}{}{}",
+            "{ty}:  Missing: {}  {}: {done}  Existing: {}  Failed: {}{}{}{}",
             c.missing,
             if r.dry_run { "Would train" } else { "Trained" },
             c.existing,
             c.failed,
             if c.partial > 0 {
                 format!("  Partial: {}", c.partial)
+            } else {
+                String::new()
+            },
+            if c.damaged > 0 {
+                format!("  Damaged: {}", c.damaged)
             } else {
                 String::new()
             },
@@ -271,17 +405,29 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
 pub fn json_summary(r: &RunReport) -> serde_json::Value {
     let matches: usize = r.loaded.dataset.leagues.values().map(|l| l.len()).sum();
     let per_type: serde_json::Map<String, serde_json::Value> = r
-        .selected_types
+        .plan
+        .selected
         .iter()
-        .map(|&(ty, available)| {
-            let mut v = serde_json::to_value(r.counts(Some(ty))).unwrap_or_default();
-            v["available"] = json!(available);
-            (ty.to_string(), v)
+        .map(|t| {
+            let ty = t.spec().name;
+            (
+                ty.to_string(),
+                serde_json::to_value(r.counts(Some(ty))).unwrap_or_default(),
+            )
         })
         .collect();
+    let results = r.results();
+    let listed = |pred: &dyn Fn(&JobResult) -> bool| -> Vec<serde_json::Value> {
+        results
+            .iter()
+            .filter(|x| pred(x))
+            .map(|x| json!({"league": x.league, "model_type": x.model_type, "path": x.path, "reason": x.reason, "new_matches": x.new_matches}))
+            .collect()
+    };
     json!({
         "tool_version": env!("CARGO_PKG_VERSION"),
         "dry_run": r.dry_run,
+        "refresh": r.refresh,
         "data_dir": r.data_dir,
         "models_dir": r.models_dir,
         "registry": r.registry,
@@ -295,14 +441,18 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
             "unknown_divisions": r.loaded.unknown_divisions,
             "leagues": r.loaded.dataset.leagues.iter().map(|(k, l)| (k.clone(), json!(l.len()))).collect::<serde_json::Map<_, _>>(),
         },
-        "leagues_without_data": r.no_data,
-        "results": r.results,
-        "untouched": r.untouched,
+        "leagues_without_data": r.plan.no_data,
+        "results": results,
+        "stale": listed(&|x| x.stale),
+        "refreshed": listed(&|x| x.status == Status::Refreshed || x.status == Status::WouldRefresh),
+        "damaged": listed(&|x| x.status == Status::Damaged),
+        "untouched": r.plan.untouched,
         "registry_appended": r.appended,
         "registry_error": r.registry_error,
         "per_model_type": per_type,
         "totals": r.counts(None),
         "consistent": r.consistent(),
-        "exit_code": r.exit_code(),
+        "exit_code": r.exit_code().code(),
+        "error": serde_json::Value::Null,
     })
 }

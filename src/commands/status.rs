@@ -5,31 +5,46 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::{exit, StatusArgs};
+use crate::cli::StatusArgs;
 use crate::data;
-use crate::store::detect::{self, ModelState};
+use crate::data::matches::LeagueMatches;
+use crate::exit::{CommandResult, ExitCode};
 use crate::models;
+use crate::models::model_type::ModelType;
+use crate::store::detect::{self, ModelState};
+use crate::store::manifest;
 use crate::store::registry::{Registry, RegistryEntry};
+use crate::store::versions::{self, Health, Lineage};
 
 #[derive(Debug, Serialize)]
 pub struct StatusRow {
     pub league: String,
     pub model_type: String,
+    /// existing / missing / partial / insufficient_data / damaged.
     pub state: String,
     /// For partial directories: the required files that are missing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_files: Vec<String>,
     pub matches: usize,
-    /// Whether the model files load (None when there is no model directory).
+    /// Whether the current version's files load (None when there is no model directory).
     pub loads: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load_error: Option<String>,
-    /// Whether the registry lists the key (None when the registry is invalid).
+    /// Whether the registry lists the current version (None when the registry is invalid).
     pub registered: Option<bool>,
     pub key: String,
+    /// The current version's directory (relative to the models dir).
+    pub path: String,
+    /// The current version's training data is no longer the league's data.
+    pub stale: bool,
+    /// Matches dated after the current version's training `last_date`.
+    pub new_matches: usize,
+    /// `fresh`, why stale, or `unknown: ...` (no training record).
+    pub staleness: String,
+    /// Every version: key, path, role (current / superseded / gone / damaged / ...) and why.
+    pub versions: Vec<serde_json::Value>,
     /// Headline validation metrics read from metrics.json.
     pub metrics: serde_json::Map<String, serde_json::Value>,
     pub trained_date: Option<String>,
@@ -53,15 +68,15 @@ fn headline(metrics: &serde_json::Value) -> serde_json::Map<String, serde_json::
     out
 }
 
-pub fn run_status(args: &StatusArgs) -> Result<i32> {
+pub fn run_status(args: &StatusArgs) -> CommandResult {
     let registry = Registry::load(&args.registry);
     if let Err(e) = &registry {
-        eprintln!("error: {e}");
+        crate::logging::error(&e.to_string());
     }
     let loaded = match data::load_data_dir_with(&args.data_dir, data::Columns::Required) {
         Ok(l) => Some(l),
         Err(e) => {
-            eprintln!("warning: {e:#}; states are shown without match counts");
+            tracing::warn!("{e:#}; states are shown without match counts");
             None
         }
     };
@@ -71,68 +86,132 @@ pub fn run_status(args: &StatusArgs) -> Result<i32> {
     if let Some(l) = &loaded {
         leagues.extend(l.dataset.leagues.keys().cloned());
     }
+    let empty = LeagueMatches {
+        league: String::new(),
+        matches: Vec::new(),
+    };
     let mut rows = Vec::new();
     for ty in models::model_types() {
         let spec = ty.spec();
         for league in &leagues {
-            let matches = loaded
-                .as_ref()
-                .and_then(|l| l.dataset.league(league))
-                .map_or(0, |l| l.len());
-            let state = detect::detect(&args.models_dir, league, spec, matches);
-            let dir = detect::model_dir(&args.models_dir, league, spec.name);
-            let key = RegistryEntry::key_for(spec.name, league, spec.version);
-            let has_dir = matches!(state, ModelState::Existing | ModelState::Partial { .. });
-            if !has_dir
-                && loaded
-                    .as_ref()
-                    .is_none_or(|l| l.dataset.league(league).is_none())
+            let lm = loaded.as_ref().and_then(|l| l.dataset.league(league));
+            let matches = lm.map_or(0, |l| l.len());
+            let seed_state = detect::detect(&args.models_dir, league, spec, matches);
+            let lineage = versions::lineage(&args.models_dir, registry.as_ref().ok(), league, ty);
+            if !lineage.any_present()
+                && !matches!(seed_state, ModelState::Partial { .. })
+                && lm.is_none()
+                && lineage.versions.is_empty()
             {
                 continue; // a league with neither data nor this model type
             }
-            let load = has_dir.then(|| ty.load(&dir).map(|_| ()));
-            let metrics: Option<serde_json::Value> = std::fs::read(dir.join("metrics.json"))
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok());
-            rows.push(StatusRow {
-                league: league.clone(),
-                model_type: spec.name.into(),
-                state: state.label().into(),
-                missing_files: match &state {
-                    ModelState::Partial { missing_files } => missing_files.clone(),
-                    _ => Vec::new(),
-                },
-                matches,
-                loads: load.as_ref().map(|r| r.is_ok()),
-                load_error: load.and_then(|r| r.err()).map(|e| format!("{e:#}")),
-                registered: registry.as_ref().ok().map(|r| r.contains(&key)),
-                key,
-                metrics: metrics.as_ref().map(headline).unwrap_or_default(),
-                trained_date: metrics
-                    .as_ref()
-                    .and_then(|m| m.get("trained_date"))
-                    .and_then(|d| d.as_str())
-                    .map(String::from),
-            });
+            rows.push(status_row(
+                args,
+                league,
+                ty,
+                lm.unwrap_or(&empty),
+                &seed_state,
+                &lineage,
+                registry.is_ok(),
+            ));
         }
     }
+    let code = if registry.is_err() {
+        ExitCode::Usage
+    } else {
+        ExitCode::Ok
+    };
     if args.json {
         let mut text = serde_json::to_string_pretty(&serde_json::json!({
             "models_dir": args.models_dir,
             "registry": args.registry,
             "registry_error": registry.as_ref().err().map(|e| e.to_string()),
             "models": rows,
+            "exit_code": code.code(),
+            "error": registry.as_ref().err().map(|e| e.to_string()),
         }))?;
         text.push('\n');
         crate::write_stdout(text.as_bytes())?;
     } else {
         crate::write_stdout(status_table(&rows).as_bytes())?;
     }
-    Ok(if registry.is_err() {
-        exit::USAGE
-    } else {
-        exit::OK
-    })
+    Ok(code)
+}
+
+fn status_row(
+    args: &StatusArgs,
+    league: &str,
+    ty: &dyn ModelType,
+    lm: &LeagueMatches,
+    seed_state: &ModelState,
+    lineage: &Lineage,
+    registry_ok: bool,
+) -> StatusRow {
+    let spec = ty.spec();
+    let current = lineage.current();
+    let seed_key = RegistryEntry::key_for(spec.name, league, spec.version);
+    let seed_path = versions::rel_path(league, spec.name, 1);
+    // The version shown: the current one, else the newest directory present (damaged or
+    // unreadable), else the seed's path.
+    let shown = current.or_else(|| lineage.versions.iter().rev().find(|v| v.present));
+    let path = shown.map_or(seed_path.clone(), |v| v.path.clone());
+    let dir = args.models_dir.join(&path);
+    let damaged = lineage.damaged().next().is_some();
+    let state = match seed_state {
+        ModelState::Partial { .. } if !dir.join(manifest::MANIFEST_FILE).exists() => "partial",
+        _ if damaged => "damaged",
+        _ if lineage.any_present() => "existing",
+        ModelState::InsufficientData { .. } => "insufficient_data",
+        _ => "missing",
+    };
+    let (loads, load_error) = match shown.and_then(|v| v.health.as_ref()) {
+        None if state == "partial" => (Some(false), Some("incomplete".to_string())),
+        None => (None, None),
+        Some(Health::Intact | Health::Foreign) => (Some(true), None),
+        Some(Health::Unreadable(r) | Health::Damaged(r)) => (Some(false), Some(r.clone())),
+    };
+    let staleness = current.map(|v| versions::staleness(v.record.as_ref(), lm));
+    let metrics: Option<serde_json::Value> = std::fs::read(dir.join("metrics.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    StatusRow {
+        league: league.to_string(),
+        model_type: spec.name.into(),
+        state: state.into(),
+        missing_files: match seed_state {
+            ModelState::Partial { missing_files } if state == "partial" => missing_files.clone(),
+            _ => Vec::new(),
+        },
+        matches: lm.len(),
+        loads,
+        load_error,
+        registered: registry_ok.then(|| shown.is_some_and(|v| v.registered)),
+        key: shown.and_then(|v| v.key.clone()).unwrap_or(seed_key),
+        path,
+        stale: staleness.as_ref().is_some_and(|s| s.stale),
+        new_matches: staleness.as_ref().map_or(0, |s| s.new_matches),
+        staleness: staleness.map_or_else(|| "-".to_string(), |s| s.reason),
+        versions: lineage
+            .versions
+            .iter()
+            .map(|v| {
+                let reason = match &v.health {
+                    Some(Health::Damaged(r) | Health::Unreadable(r)) => Some(r.clone()),
+                    _ => None,
+                };
+                serde_json::json!({
+                    "key": v.key, "path": v.path, "role": v.role, "registered": v.registered,
+                    "supersedes": v.supersedes, "reason": reason,
+                })
+            })
+            .collect(),
+        metrics: metrics.as_ref().map(headline).unwrap_or_default(),
+        trained_date: metrics
+            .as_ref()
+            .and_then(|m| m.get("trained_date"))
+            .and_then(|d| d.as_str())
+            .map(String::from),
+    }
 }
 
 fn yes_no(v: Option<bool>) -> &'static str {
@@ -147,8 +226,8 @@ fn status_table(rows: &[StatusRow]) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "{:<24} {:<16} {:<18} {:>7} {:<5} {:<10} headline metrics (validation)",
-        "league", "model_type", "state", "matches", "loads", "registered"
+        "{:<24} {:<16} {:<18} {:>7} {:<5} {:<10} {:<6} headline metrics (validation)",
+        "league", "model_type", "state", "matches", "loads", "registered", "stale"
     );
     for r in rows {
         let metrics: Vec<String> = r
@@ -158,17 +237,39 @@ fn status_table(rows: &[StatusRow]) -> String {
             .collect();
         let _ = writeln!(
             o,
-            "{:<24} {:<16} {:<18} {:>7} {:<5} {:<10} {}",
+            "{:<24} {:<16} {:<18} {:>7} {:<5} {:<10} {:<6} {}",
             r.league,
             r.model_type,
             r.state,
             r.matches,
             yes_no(r.loads),
             yes_no(r.registered),
+            match (r.stale, r.staleness.starts_with("unknown")) {
+                (true, _) => "STALE",
+                (false, true) => "?",
+                _ if r.staleness == "-" => "-",
+                _ => "no",
+            },
             metrics.join("  ")
         );
+        if r.stale || r.staleness.starts_with("unknown") {
+            let _ = writeln!(o, "    staleness: {}", r.staleness);
+        }
+        for v in r.versions.iter().filter(|v| v["role"] != "current") {
+            let _ = writeln!(
+                o,
+                "    version {} at {}: {}{}",
+                v["key"].as_str().unwrap_or("(no key)"),
+                v["path"].as_str().unwrap_or_default(),
+                v["role"].as_str().unwrap_or_default(),
+                v["reason"]
+                    .as_str()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            );
+        }
         if let Some(e) = &r.load_error {
-            let _ = writeln!(o, "    does not load: {e}");
+            let _ = writeln!(o, "    loads NO: {e}");
         }
         if !r.missing_files.is_empty() {
             let _ = writeln!(o, "    missing: {}", r.missing_files.join(", "));

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::data::date::Date;
-use crate::features::FeatureCache;
 use crate::data::matches::{Dataset, Extras, LeagueMatches};
+use crate::features::FeatureCache;
 
 /// Static facts about a model type, also known for types whose trainer is not built yet.
 #[derive(Debug)]
@@ -75,6 +75,11 @@ pub trait Predictor: Send + Sync {
         dataset: &Dataset,
         league: &str,
     ) -> Result<Vec<Vec<f64>>>;
+
+    /// The league the model's own files say it was trained for, when they record it.
+    fn recorded_league(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A model type. Implementations live in `crate::models`.

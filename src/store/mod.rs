@@ -3,7 +3,9 @@
 //! pickle format of model files. Nothing else in the crate writes there.
 
 pub mod detect;
+pub mod manifest;
 pub mod pickle;
 pub mod registry;
 pub mod run_lock;
 pub mod safe_writer;
+pub mod versions;

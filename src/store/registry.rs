@@ -2,7 +2,7 @@
 //! their exact text and order, a key is never added twice, and the file is replaced atomically
 //! under an exclusive lock. A registry that is not valid stops the run before anything trains.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -34,11 +34,52 @@ pub struct RegistryEntry {
     pub path: String,
     pub training_data: TrainingDataSummary,
     pub tool_version: String,
+    /// `sha256:<hex>` of every file the version published, by file name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
+    /// The key of the entry this version replaced as the current model of its league and type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<String>,
 }
 
 impl RegistryEntry {
+    /// The seed's key, `<model_type>_<league>_<version>`: the key of a league and type's first
+    /// publication (see `store::versions::version_key` for later ones).
     pub fn key_for(model_type: &str, league: &str, version: &str) -> String {
         format!("{model_type}_{league}_{version}")
+    }
+}
+
+/// What the lifecycle reads of any registry entry, whoever wrote it: every field but the key is
+/// optional (entries of the old pipeline or of other tools lack some).
+#[derive(Debug, Clone, Default)]
+pub struct RecordedEntry {
+    pub key: String,
+    pub model_type: Option<String>,
+    pub league: Option<String>,
+    pub path: Option<String>,
+    pub training_data: Option<TrainingDataSummary>,
+    pub files: BTreeMap<String, String>,
+    pub supersedes: Option<String>,
+}
+
+impl RecordedEntry {
+    fn from_value(key: String, v: &serde_json::Value) -> RecordedEntry {
+        let text = |name: &str| v.get(name).and_then(|x| x.as_str()).map(String::from);
+        RecordedEntry {
+            model_type: text("model_type"),
+            league: text("league"),
+            path: text("path"),
+            training_data: v
+                .get("training_data")
+                .and_then(|t| serde_json::from_value(t.clone()).ok()),
+            files: v
+                .get("files")
+                .and_then(|t| serde_json::from_value(t.clone()).ok())
+                .unwrap_or_default(),
+            supersedes: text("supersedes"),
+            key,
+        }
     }
 }
 
@@ -71,13 +112,10 @@ pub struct Registry {
     other: serde_json::Map<String, serde_json::Value>,
     /// Entry texts: those read from the file verbatim, new ones pretty-printed and indented.
     entries: Vec<String>,
+    /// What the lifecycle reads of each entry, in file order.
+    records: Vec<RecordedEntry>,
     keys: HashSet<String>,
     pending: Vec<RegistryEntry>,
-}
-
-#[derive(Deserialize)]
-struct KeyOnly {
-    key: Option<serde_json::Value>,
 }
 
 impl Registry {
@@ -95,6 +133,7 @@ impl Registry {
                     exists: false,
                     other: Default::default(),
                     entries: Vec::new(),
+                    records: Vec::new(),
                     keys: HashSet::new(),
                     pending: Vec::new(),
                 })
@@ -122,38 +161,40 @@ impl Registry {
             .map_err(|e| invalid(format!("\"models\" cannot be read ({e})")))?;
         let mut keys = HashSet::new();
         let mut entries = Vec::with_capacity(raw.models.len());
-        for (i, entry) in raw.models.iter().enumerate() {
-            let k: KeyOnly = serde_json::from_str(entry.get())
-                .map_err(|_| invalid(format!("entry {} is not an object", i + 1)))?;
-            let key = match k.key {
-                Some(serde_json::Value::String(s)) => s,
+        let mut records = Vec::with_capacity(raw.models.len());
+        let parsed = models.as_array().map(Vec::as_slice).unwrap_or_default();
+        for (i, (entry, value)) in raw.models.iter().zip(parsed).enumerate() {
+            if !value.is_object() {
+                return Err(invalid(format!("entry {} is not an object", i + 1)));
+            }
+            let key = match value.get("key") {
+                Some(serde_json::Value::String(s)) => s.clone(),
                 _ => return Err(invalid(format!("entry {} has no string \"key\"", i + 1))),
             };
             if !keys.insert(key.clone()) {
                 return Err(invalid(format!("key {key:?} appears more than once")));
             }
             entries.push(entry.get().to_string());
+            records.push(RecordedEntry::from_value(key, value));
         }
         Ok(Registry {
             path: path.to_path_buf(),
             exists: true,
             other: top,
             entries,
+            records,
             keys,
             pending: Vec::new(),
         })
     }
 
+    /// Every entry as the lifecycle reads it, in file order (oldest first).
+    pub fn records(&self) -> &[RecordedEntry] {
+        &self.records
+    }
+
     pub fn contains(&self, key: &str) -> bool {
         self.keys.contains(key)
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// Queues an entry; returns false (and queues nothing) when the key is already present.
@@ -163,11 +204,6 @@ impl Registry {
         }
         self.pending.push(entry);
         true
-    }
-
-    /// Keys queued by `push` and not yet saved.
-    pub fn pending_keys(&self) -> Vec<String> {
-        self.pending.iter().map(|e| e.key.clone()).collect()
     }
 
     /// Writes queued entries (no-op when nothing is queued and the file exists). Takes an
@@ -183,6 +219,11 @@ impl Registry {
         for entry in self.pending.drain(..) {
             if current.keys.insert(entry.key.clone()) {
                 appended.push(entry.key.clone());
+                if let Ok(v) = serde_json::to_value(&entry) {
+                    current
+                        .records
+                        .push(RecordedEntry::from_value(entry.key.clone(), &v));
+                }
                 let text = serde_json::to_string_pretty(&entry)?;
                 current.entries.push(text.replace('\n', "\n    "));
             }
