@@ -164,9 +164,8 @@ impl RunReport<'_> {
     }
 
     /// True when every selected league x model type has a complete, intact model (or cannot
-    /// have one for lack of data), nothing failed and the registry was updated. Stale models
-    /// are still consistent (they are complete), and are listed.
-    pub fn consistent(&self) -> bool {
+    /// have one for lack of data), nothing failed and the registry was updated.
+    pub fn complete(&self) -> bool {
         self.registry_error.is_none()
             && self.outcomes.iter().all(|o| {
                 matches!(
@@ -179,6 +178,11 @@ impl RunReport<'_> {
                         | Status::InsufficientData
                 )
             })
+    }
+
+    /// Complete, and no model is stale (trained on data that has changed since).
+    pub fn consistent(&self) -> bool {
+        self.complete() && self.results().iter().all(|r| !r.stale)
     }
 
     /// 1 when a model failed to train, the registry could not be updated or a model is damaged.
@@ -398,6 +402,12 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
     }
     if r.consistent() {
         writeln!(o, "All per-league models are now consistent!")?;
+    } else if r.complete() {
+        writeln!(
+            o,
+            "All per-league models exist, but {} are stale (run with --refresh to train new versions)",
+            results.iter().filter(|x| x.stale).count()
+        )?;
     }
     Ok(())
 }
@@ -451,6 +461,7 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
         "registry_error": r.registry_error,
         "per_model_type": per_type,
         "totals": r.counts(None),
+        "complete": r.complete(),
         "consistent": r.consistent(),
         "exit_code": r.exit_code().code(),
         "error": serde_json::Value::Null,
