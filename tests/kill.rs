@@ -459,3 +459,194 @@ fn completed_models_load_in_python_and_predict() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("poisson_v2_home"));
 }
+
+/// The setup with every league's poisson_v2 trained on all but its last 40 rows, then the full
+/// data back: every model is stale, and `--refresh` publishes `poisson_v2@2` for each.
+fn stale_setup() -> Workspace {
+    let ws = setup();
+    let mut full = Vec::new();
+    for e in std::fs::read_dir(ws.data()).unwrap() {
+        let dir = e.unwrap().path();
+        let file = dir.join("all.csv");
+        if !file.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        std::fs::write(&file, lines[..lines.len() - 40].join("\n") + "\n").unwrap();
+        full.push((file, text));
+    }
+    // N1 is kept as shipped (several files): drop its last file's tail the same way.
+    let n1 = ws.data().join("N1/2022-23.csv");
+    let n1_text = std::fs::read_to_string(&n1).unwrap();
+    let lines: Vec<&str> = n1_text.lines().collect();
+    std::fs::write(&n1, lines[..lines.len() - 40].join("\n") + "\n").unwrap();
+    full.push((n1, n1_text));
+    let (code, _, stderr) = ws.run_json(&["--model-type", "poisson_v2"]);
+    assert_eq!(code, 0, "{stderr}");
+    for (file, text) in full {
+        std::fs::write(file, text).unwrap();
+    }
+    ws
+}
+
+fn spawn_refresh(ws: &Workspace) -> Child {
+    ws.process(&[
+        "--model-type",
+        "poisson_v2",
+        "--refresh",
+        "--min-new-matches",
+        "1",
+        "-q",
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap()
+}
+
+fn refreshed_in_place(ws: &Workspace) -> usize {
+    OURS.iter()
+        .filter(|l| ws.model_dir(l, "poisson_v2@2").exists())
+        .count()
+}
+
+/// After a kill during `--refresh`: every version absent or complete, the first versions and
+/// every other pre-existing file byte-identical, the registry valid with no key twice and
+/// each registered version's directory complete; then a run completes the registration and
+/// refreshes what is left, and one more run changes nothing.
+fn check_refresh_kill(ws: &Workspace, before: &Snapshot, context: &str) -> usize {
+    for league in OURS {
+        let dir = ws.model_dir(league, "poisson_v2@2");
+        if dir.symlink_metadata().is_ok() {
+            assert_complete_poisson_dir(&dir, context);
+        }
+    }
+    for (path, content) in before {
+        if path == Path::new("registry.json") {
+            continue;
+        }
+        let now = ws.path().join(path);
+        match content {
+            None => assert!(now.is_dir(), "{context}: {} is gone", path.display()),
+            Some(bytes) => assert_eq!(
+                std::fs::read(&now).ok().as_ref(),
+                Some(bytes),
+                "{context}: {} changed",
+                path.display()
+            ),
+        }
+    }
+    let before_text =
+        String::from_utf8(before[Path::new("registry.json")].clone().unwrap()).unwrap();
+    let keys = valid_registry_keys(&ws.registry(), context);
+    let text = std::fs::read_to_string(ws.registry()).unwrap();
+    let old_keys = registry_keys_in(&before_text);
+    assert_eq!(keys[..old_keys.len()], old_keys[..], "{context}");
+    // Entries are kept verbatim and new ones appended: the old text up to its last entry is a
+    // prefix of the new one.
+    let old_entries_end = before_text.rfind("\n  ]").unwrap();
+    assert!(
+        text.starts_with(&before_text[..old_entries_end]),
+        "{context}: the old entries' text is kept"
+    );
+    for key in &keys[old_keys.len()..] {
+        let league = key
+            .strip_prefix("poisson_v2_")
+            .and_then(|k| k.strip_suffix("_v2@2"))
+            .unwrap_or_else(|| panic!("{context}: unexpected key {key}"));
+        assert_complete_poisson_dir(&ws.model_dir(league, "poisson_v2@2"), context);
+    }
+    let registered_by_kill = keys.len() - old_keys.len();
+
+    let args = [
+        "--model-type",
+        "poisson_v2",
+        "--refresh",
+        "--min-new-matches",
+        "1",
+    ];
+    let (code, summary, stderr) = ws.run_json(&args);
+    assert_eq!(code, 0, "{context}: {stderr}");
+    assert_eq!(summary["consistent"], true, "{context}");
+    let keys = valid_registry_keys(&ws.registry(), context);
+    let mut expected = old_keys.clone();
+    let mut new: Vec<String> = keys[old_keys.len()..].to_vec();
+    new.sort();
+    expected.extend(new);
+    let mut want: Vec<String> = old_keys.clone();
+    let mut refreshed: Vec<String> = OURS
+        .iter()
+        .map(|l| format!("poisson_v2_{l}_v2@2"))
+        .collect();
+    refreshed.sort();
+    want.extend(refreshed);
+    assert_eq!(
+        expected, want,
+        "{context}: each version registered exactly once"
+    );
+    for league in OURS {
+        assert_complete_poisson_dir(&ws.model_dir(league, "poisson_v2@2"), context);
+    }
+    let entries: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.registry()).unwrap()).unwrap();
+    for e in entries["models"].as_array().unwrap() {
+        if let Some(k) = e["key"].as_str().and_then(|k| k.strip_suffix("@2")) {
+            assert_eq!(e["supersedes"], k, "{context}");
+        }
+    }
+    let snap = snapshot(ws.path());
+    let (code, summary, _) = ws.run_json(&args);
+    assert_eq!(code, 0, "{context}");
+    assert_eq!(
+        summary["registry_appended"],
+        serde_json::json!([]),
+        "{context}"
+    );
+    assert_eq!(
+        snapshot(ws.path()),
+        snap,
+        "{context}: a further run changed files"
+    );
+    registered_by_kill
+}
+
+/// Kills during `--refresh` at instants spread over a refresh run and at watched instants (the
+/// first new version in place, all of them in place before the registry update).
+#[test]
+fn sigkill_during_a_refresh() {
+    let reference = stale_setup();
+    let started = Instant::now();
+    assert_eq!(spawn_refresh(&reference).wait().unwrap().code(), Some(0));
+    let duration = started.elapsed();
+    assert_eq!(refreshed_in_place(&reference), OURS.len());
+    let mut hits = 0;
+    let mut delays: Vec<Option<Duration>> = (0..8)
+        .map(|i| Some(duration.mul_f64(1.2 * f64::from(i) / 7.0)))
+        .collect();
+    delays.extend([None, None, None]);
+    for (i, delay) in delays.into_iter().enumerate() {
+        let ws = stale_setup();
+        let before = snapshot(ws.path());
+        let mut child = spawn_refresh(&ws);
+        match delay {
+            Some(d) => std::thread::sleep(d),
+            None => loop {
+                let target = if i % 2 == 0 { 1 } else { OURS.len() };
+                if refreshed_in_place(&ws) >= target || child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            },
+        }
+        let finished = kill(child);
+        let context = format!("refresh kill {i} ({delay:?})");
+        let partial = refreshed_in_place(&ws);
+        check_refresh_kill(&ws, &before, &context);
+        if !finished {
+            hits += 1;
+        }
+        eprintln!("{context}: finished {finished}, {partial} versions in place");
+    }
+    assert!(hits > 0, "no kill hit a running refresh");
+}

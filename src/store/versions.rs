@@ -403,18 +403,28 @@ pub fn lineage(
         });
     }
 
-    // Current: the newest registered version whose directory is intact; without one, the newest
-    // intact directory of ours that is not registered yet; else a foreign model that loads.
+    // Current: the newest version whose directory is intact. Versions of ours that a killed
+    // run published but did not register are newer than every entry (the next run appends
+    // them), newest by publication number; then the entries, newest first; else a foreign
+    // model that loads.
     let registered_count = entries.len();
     let usable = |v: &Version| v.present && v.health.as_ref().is_some_and(Health::usable);
-    let current = (0..registered_count)
-        .rev()
-        .find(|&i| usable(&versions[i]))
-        .or_else(|| {
-            (registered_count..versions.len())
-                .rev()
-                .find(|&i| versions[i].health == Some(Health::Intact))
+    let pending = |v: &Version| {
+        v.health == Some(Health::Intact)
+            && v.key
+                .as_deref()
+                .is_some_and(|k| registry.is_none_or(|r| !r.contains(k)))
+    };
+    let current = (registered_count..versions.len())
+        .filter(|&i| pending(&versions[i]))
+        .max_by_key(|&i| {
+            versions[i]
+                .key
+                .as_deref()
+                .and_then(|k| key_number(&seed_key, k))
+                .unwrap_or(0)
         })
+        .or_else(|| (0..registered_count).rev().find(|&i| usable(&versions[i])))
         .or_else(|| (registered_count..versions.len()).find(|&i| usable(&versions[i])));
     for (i, v) in versions.iter_mut().enumerate() {
         v.role = if Some(i) == current {
