@@ -38,6 +38,27 @@ pub enum Command {
     Predict(PredictArgs),
     /// Show every league x model type: state, whether it loads, headline metrics, registered.
     Status(StatusArgs),
+    /// Print a shell completion script or the man page (generated from these definitions).
+    Generate(GenerateArgs),
+}
+
+/// What `generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generated {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+    /// The man page (roff), e.g. `auto-train generate man > auto-train.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// A shell for its completion script, or `man`.
+    #[arg(value_enum)]
+    pub what: Generated,
 }
 
 /// `--model-type` values: every registered model type's name, then `all`. The list of model
@@ -72,7 +93,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = "data/processed")]
     pub data_dir: PathBuf,
 
-    /// Models root; models live in <DIR>/leagues/<league>/<model_type>/.
+    /// Models root; models live in DIR/leagues/LEAGUE/MODEL_TYPE/.
     #[arg(long, value_name = "DIR", default_value = "models")]
     pub models_dir: PathBuf,
 
@@ -191,7 +212,7 @@ impl Cli {
     pub fn wants_json(&self) -> bool {
         match &self.command {
             Some(Command::Status(a)) => a.json,
-            Some(Command::Predict(_)) => false,
+            Some(Command::Predict(_) | Command::Generate(_)) => false,
             None => self.run.json,
         }
     }

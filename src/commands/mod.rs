@@ -1,6 +1,7 @@
 //! The commands: the training run (`plan`, then `train` executes it and `report` tells),
-//! `predict` and `status`.
+//! `predict`, `status`, and `generate` (completions and the man page).
 
+pub mod generate;
 pub mod plan;
 pub mod predict;
 pub mod report;
