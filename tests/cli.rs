@@ -97,7 +97,10 @@ fn completions_and_man_page_come_from_the_definitions() {
         for word in ["refresh", "min-new-matches", "predict", "status"] {
             assert!(text.contains(word), "{shell}: {word}");
         }
-        // --model-type values come from the list of model types.
+        // --model-type values come from the list of model types (shells that complete values).
+        if !["bash", "zsh", "fish"].contains(&shell) {
+            continue;
+        }
         for ty in auto_train::models::model_types() {
             assert!(text.contains(ty.spec().name), "{shell}: {}", ty.spec().name);
         }
