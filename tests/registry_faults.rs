@@ -103,10 +103,10 @@ fn every_invalid_registry_is_refused_with_exit_2_and_left_byte_identical() {
     ] {
         cases.push((name.to_string(), bytes.to_vec(), problem));
     }
-    // A registry with a BOM is not JSON to serde: refused rather than rewritten without it.
+    // A registry with a BOM is not JSON: refused (rather than rewritten without it), saying so.
     let mut bom = b"\xEF\xBB\xBF".to_vec();
     bom.extend_from_slice(&real);
-    cases.push(("BOM".into(), bom, "not a JSON object"));
+    cases.push(("BOM".into(), bom, "starts with a UTF-8 byte-order mark"));
     // A real registry whose second entry was pasted in again.
     let text = String::from_utf8(real.clone()).unwrap();
     let start = text.find("{\n      \"key\"").unwrap();

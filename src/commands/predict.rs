@@ -1,7 +1,7 @@
 //! `auto-train predict`: one CSV row per fixture, in input order, with the probabilities of every
 //! complete model of the league. Reads models, never writes into the models dir.
 
-use std::io::Write;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,11 +11,13 @@ use polars::prelude::*;
 use crate::cli::PredictArgs;
 use crate::data;
 use crate::data::date::Date;
+use crate::data::leagues;
 use crate::data::matches::{Dataset, Extras};
 use crate::exit::{CommandError, CommandResult, ExitCode};
 use crate::models;
 use crate::models::model_type::{Fixture, Predictor};
 use crate::store::registry::Registry;
+use crate::store::safe_writer;
 use crate::store::versions;
 
 /// Result and in-match statistic columns: never passed to models with a fixture.
@@ -26,9 +28,19 @@ const RESULT_COLUMNS: &[&str] = &[
 ];
 
 pub fn run_predict(args: &PredictArgs) -> CommandResult {
-    let fixtures = read_fixtures(&args.fixtures)
-        .with_context(|| format!("fixtures {}", args.fixtures.display()))
-        .map_err(CommandError::usage)?;
+    if !leagues::is_valid_slug(&args.league) {
+        return Err(CommandError::usage(anyhow::anyhow!(
+            "--league {:?} is not a league slug (e.g. premier_league; no paths)",
+            args.league
+        )));
+    }
+    let fixtures = if args.fixtures == Path::new("-") {
+        read_fixtures_from_stdin()
+    } else {
+        read_fixtures(&args.fixtures)
+    }
+    .with_context(|| format!("fixtures {}", args.fixtures.display()))
+    .map_err(CommandError::usage)?;
     let registry = match Registry::load(&args.registry) {
         Ok(r) => Some(r),
         Err(e) => {
@@ -37,6 +49,7 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         }
     };
     let mut predictors: Vec<Box<dyn Predictor>> = Vec::new();
+    let mut needs_history = false;
     for ty in models::model_types() {
         let spec = ty.spec();
         let lineage = versions::lineage(&args.models_dir, registry.as_ref(), &args.league, ty);
@@ -60,7 +73,10 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         };
         let dir = args.models_dir.join(&current.path);
         match ty.load(&dir) {
-            Ok(p) => predictors.push(p),
+            Ok(p) => {
+                needs_history |= ty.uses_features();
+                predictors.push(p)
+            }
             Err(e) => tracing::warn!(
                 "{} {} at {}: does not load, left out: {e:#}",
                 args.league,
@@ -89,6 +105,7 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         );
         Dataset::default()
     };
+    check_history(args, &fixtures, &dataset, needs_history)?;
 
     let mut header = vec!["date".to_string(), "home_team".into(), "away_team".into()];
     let mut columns: Vec<Vec<Vec<f64>>> = Vec::new();
@@ -110,26 +127,83 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         w.flush()?;
     }
     match &args.out {
-        Some(path) => write_new_file(path, &out)?,
-        None => crate::write_stdout(&out)?,
+        Some(path) if path != Path::new("-") => safe_writer::write_new_file(path, &out)?,
+        _ => crate::write_stdout(&out)?,
     }
     Ok(ExitCode::Ok)
 }
 
-fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| {
-            format!(
-                "creating {} (an existing file is never overwritten)",
-                path.display()
-            )
-        })?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+/// Flags fixtures whose clubs have no match in the data dir before the fixture's date (their
+/// history features fall back to defaults), and refuses outright when the league has no history
+/// at all and a model needs it: every fixture would get the same answer.
+fn check_history(
+    args: &PredictArgs,
+    fixtures: &[Fixture],
+    dataset: &Dataset,
+    needs_history: bool,
+) -> Result<(), CommandError> {
+    if !needs_history {
+        return Ok(());
+    }
+    if dataset.league(&args.league).is_none_or(|l| l.is_empty()) {
+        return Err(CommandError::usage(anyhow::anyhow!(
+            "the data dir {} holds no match of league {} (wrong --data-dir or working directory?): \
+             models that need history cannot predict",
+            args.data_dir.display(),
+            args.league
+        )));
+    }
+    let mut first_seen: HashMap<&str, Date> = HashMap::new();
+    for l in dataset.leagues.values() {
+        for m in &l.matches {
+            for club in [&m.home, &m.away] {
+                let d = first_seen.entry(club.as_ref()).or_insert(m.date);
+                if m.date < *d {
+                    *d = m.date;
+                }
+            }
+        }
+    }
+    for (i, f) in fixtures.iter().enumerate() {
+        let unknown: Vec<&str> = [&f.home, &f.away]
+            .into_iter()
+            .map(|c| c.as_ref())
+            .filter(|c| first_seen.get(c).is_none_or(|d| *d >= f.date))
+            .collect();
+        if !unknown.is_empty() {
+            tracing::warn!(
+                "fixture row {} ({} {} - {}): no history before {} for {}: its features use defaults",
+                i + 1,
+                f.date,
+                f.home,
+                f.away,
+                f.date,
+                unknown.join(" and ")
+            );
+        }
+    }
     Ok(())
+}
+
+/// Fixtures from standard input (`--fixtures -`): read whole, then parsed as a CSV file.
+fn read_fixtures_from_stdin() -> Result<Vec<Fixture>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .context("reading standard input")?;
+    let temp = std::env::temp_dir().join(format!(
+        "auto-train-fixtures-{}-{}.csv",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    std::fs::write(&temp, &bytes).with_context(|| format!("writing {}", temp.display()))?;
+    let fixtures = read_fixtures(&temp);
+    let _ = std::fs::remove_file(&temp);
+    fixtures
 }
 
 /// Reads fixtures; any row without a valid date or both teams is an error naming the row.
@@ -171,6 +245,9 @@ pub fn read_fixtures(path: &Path) -> Result<Vec<Fixture>> {
         };
         let h = cell(home, row).with_context(|| format!("row {line}: no home team"))?;
         let a = cell(away, row).with_context(|| format!("row {line}: no away team"))?;
+        if h == a {
+            bail!("row {line}: {h:?} cannot play itself (home team = away team)");
+        }
         fixtures.push(Fixture {
             date: d,
             home: Arc::from(h),

@@ -73,6 +73,16 @@ pub struct Counts {
 }
 
 impl RunReport<'_> {
+    /// Each leftover with its age and size.
+    pub fn leftover_details(&self) -> Vec<crate::store::detect::LeftoverInfo> {
+        self.plan
+            .untouched
+            .leftovers
+            .iter()
+            .map(|l| crate::store::detect::leftover_info(&self.models_dir, l))
+            .collect()
+    }
+
     /// The rows of the report, one per job.
     pub fn results(&self) -> Vec<JobResult> {
         self.plan
@@ -328,10 +338,22 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
         )?;
     }
     if !u.leftovers.is_empty() {
+        let listed: Vec<String> = r
+            .leftover_details()
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} ({} old, {} bytes)",
+                    l.path,
+                    crate::store::detect::human_age(l.age_seconds),
+                    l.bytes
+                )
+            })
+            .collect();
         writeln!(
             o,
-            "Leftovers of an interrupted run (not models, untouched): {}",
-            u.leftovers.join(", ")
+            "Leftovers of an interrupted run (not models, untouched; safe to delete when no run is going): {}",
+            listed.join(", ")
         )?;
     }
     if let Some(e) = &r.registry_error {
@@ -457,6 +479,7 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
         "refreshed": listed(&|x| x.status == Status::Refreshed || x.status == Status::WouldRefresh),
         "damaged": listed(&|x| x.status == Status::Damaged),
         "untouched": r.plan.untouched,
+        "leftovers": r.leftover_details(),
         "registry_appended": r.appended,
         "registry_error": r.registry_error,
         "per_model_type": per_type,

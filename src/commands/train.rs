@@ -385,11 +385,17 @@ fn log_plan_findings(plan: &Plan, models_dir: &Path) {
         }
     }
     for l in &plan.untouched.leftovers {
+        let info = crate::store::detect::leftover_info(models_dir, l);
+        let age = crate::store::detect::human_age(info.age_seconds);
         if plan.registry_leftovers.contains(l) {
-            tracing::warn!("leftover of an interrupted registry update (left in place): {l}");
+            tracing::warn!(
+                "leftover of an interrupted registry update (left in place; {age} old, {} bytes): {l}",
+                info.bytes
+            );
         } else {
             tracing::warn!(
-                "leftover of an interrupted run (never counted as a model, left in place): {}",
+                "leftover of an interrupted run (never counted as a model, left in place; {age} old, {} bytes): {}",
+                info.bytes,
                 models_dir.join(l).display()
             );
         }

@@ -86,11 +86,6 @@ pub trait Predictor: Send + Sync {
 pub trait ModelType: Send + Sync {
     fn spec(&self) -> &'static ModelSpec;
 
-    /// False for a type whose trainer does not exist in this version.
-    fn available(&self) -> bool {
-        true
-    }
-
     /// True when training reads `ctx.features` (the shared feature pass): a run computes that
     /// pass while the models that do not need it train.
     fn uses_features(&self) -> bool {

@@ -86,6 +86,51 @@ pub struct Untouched {
     pub leftovers: Vec<String>,
 }
 
+/// A leftover with what an operator needs to decide about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeftoverInfo {
+    pub path: String,
+    /// Seconds since it was last modified.
+    pub age_seconds: u64,
+    /// Bytes of every file in it.
+    pub bytes: u64,
+}
+
+/// Age and size of a leftover (`path` as listed: relative to `base`, or absolute).
+pub fn leftover_info(base: &Path, path: &str) -> LeftoverInfo {
+    let full = base.join(path);
+    let age_seconds = full
+        .symlink_metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .map_or(0, |d| d.as_secs());
+    fn size(p: &Path) -> u64 {
+        match p.symlink_metadata() {
+            Ok(m) if m.is_dir() => std::fs::read_dir(p)
+                .map(|r| r.flatten().map(|e| size(&e.path())).sum())
+                .unwrap_or(0),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        }
+    }
+    LeftoverInfo {
+        path: path.to_string(),
+        age_seconds,
+        bytes: size(&full),
+    }
+}
+
+/// `3 h 5 min`, `2 d 4 h`, `40 s`: an age for people.
+pub fn human_age(seconds: u64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
 /// Lists the models dir (read-only). `leagues_with_data` and `known_types` decide what is ours.
 pub fn scan_untouched(
     models_dir: &Path,
@@ -160,9 +205,31 @@ pub fn registry_leftovers(registry: &Path) -> Vec<String> {
         _ => PathBuf::from("."),
     };
     let prefix = format!(".{name}{}", safe_writer::TEMP_MARKER);
-    sorted_entries(&dir)
-        .into_iter()
-        .filter(|(n, _)| n.starts_with(&prefix))
-        .map(|(_, p)| p.display().to_string())
-        .collect()
+    let mut found: Vec<String> = Vec::new();
+    // The registry's temporary file is written beside the file a symlink names.
+    if let Ok(target) = safe_writer::resolve_symlinks(registry) {
+        if let (Some(tdir), Some(tname)) = (target.parent(), target.file_name()) {
+            let tdir = if tdir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                tdir
+            };
+            let tprefix = format!(".{}{}", tname.to_string_lossy(), safe_writer::TEMP_MARKER);
+            if tdir != dir.as_path() || tprefix != prefix {
+                found.extend(
+                    sorted_entries(tdir)
+                        .into_iter()
+                        .filter(|(n, _)| n.starts_with(&tprefix))
+                        .map(|(_, p)| p.display().to_string()),
+                );
+            }
+        }
+    }
+    found.extend(
+        sorted_entries(&dir)
+            .into_iter()
+            .filter(|(n, _)| n.starts_with(&prefix))
+            .map(|(_, p)| p.display().to_string()),
+    );
+    found
 }

@@ -108,8 +108,11 @@ impl std::error::Error for InvalidRegistry {}
 pub struct Registry {
     path: PathBuf,
     exists: bool,
-    /// Top-level members other than `models`, kept in order.
-    other: serde_json::Map<String, serde_json::Value>,
+    /// The file's text as read (None when it does not exist): appending inserts new entries
+    /// after the last one and leaves every other byte as it was.
+    text: Option<String>,
+    /// Where new entries go in `text`: after the last entry, or inside an empty `[]`.
+    insert_at: InsertAt,
     /// Entry texts: those read from the file verbatim, new ones pretty-printed and indented.
     entries: Vec<String>,
     /// What the lifecycle reads of each entry, in file order.
@@ -131,7 +134,8 @@ impl Registry {
                 return Ok(Registry {
                     path: path.to_path_buf(),
                     exists: false,
-                    other: Default::default(),
+                    text: None,
+                    insert_at: InsertAt::EmptyArray(0, 0),
                     entries: Vec::new(),
                     records: Vec::new(),
                     keys: HashSet::new(),
@@ -143,7 +147,17 @@ impl Registry {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(invalid("the file is empty".into()));
         }
-        let mut top: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes)
+        if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            return Err(invalid(
+                "it starts with a UTF-8 byte-order mark (bytes EF BB BF), which JSON does not \
+                 allow; save it as UTF-8 without BOM"
+                    .into(),
+            ));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|e| invalid(format!("not a JSON object (not UTF-8 text: {e})")))?;
+        let bytes = text.as_bytes();
+        let mut top: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
             .map_err(|e| invalid(format!("not a JSON object ({e})")))?;
         let models = top
             .shift_remove("models")
@@ -151,14 +165,29 @@ impl Registry {
         if !models.is_array() {
             return Err(invalid("\"models\" is not a list".into()));
         }
-        // Second pass to keep every entry's exact text.
+        // Second pass to keep every entry's exact text and to know where the list ends.
         #[derive(Deserialize)]
         struct RawTop<'a> {
             #[serde(borrow)]
             models: Vec<&'a RawValue>,
         }
-        let raw: RawTop = serde_json::from_slice(&bytes)
+        #[derive(Deserialize)]
+        struct RawList<'a> {
+            #[serde(borrow)]
+            models: &'a RawValue,
+        }
+        let raw: RawTop = serde_json::from_str(&text)
             .map_err(|e| invalid(format!("\"models\" cannot be read ({e})")))?;
+        let list: RawList = serde_json::from_str(&text)
+            .map_err(|e| invalid(format!("\"models\" cannot be read ({e})")))?;
+        let offset = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        let insert_at = match raw.models.last() {
+            Some(last) => InsertAt::AfterEntry(offset(last) + last.get().len()),
+            None => InsertAt::EmptyArray(
+                offset(list.models),
+                offset(list.models) + list.models.get().len(),
+            ),
+        };
         let mut keys = HashSet::new();
         let mut entries = Vec::with_capacity(raw.models.len());
         let mut records = Vec::with_capacity(raw.models.len());
@@ -177,10 +206,12 @@ impl Registry {
             entries.push(entry.get().to_string());
             records.push(RecordedEntry::from_value(key, value));
         }
+        let _ = top;
         Ok(Registry {
             path: path.to_path_buf(),
             exists: true,
-            other: top,
+            insert_at,
+            text: Some(text.clone()),
             entries,
             records,
             keys,
@@ -231,37 +262,38 @@ impl Registry {
         if appended.is_empty() && current.exists {
             return Ok(appended);
         }
-        let bytes = current.render()?;
+        let new_entries = &current.entries[current.entries.len() - appended.len()..];
+        let bytes = current.render(new_entries);
         safe_writer::replace_file_atomically(&self.path, &bytes)?;
-        *self = Registry {
-            exists: true,
-            pending: Vec::new(),
-            ..current
-        };
+        *self = Registry::load(&self.path)?;
         Ok(appended)
     }
 
-    fn render(&self) -> Result<Vec<u8>> {
-        let mut out = String::from("{\n");
-        for (k, v) in &self.other {
-            out.push_str(&format!(
-                "  {}: {},\n",
-                serde_json::to_string(k)?,
-                serde_json::to_string(v)?
-            ));
-        }
-        out.push_str("  \"models\": [");
-        for (i, entry) in self.entries.iter().enumerate() {
-            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-            out.push_str(entry);
-        }
-        out.push_str(if self.entries.is_empty() {
-            "]\n}\n"
-        } else {
-            "\n  ]\n}\n"
-        });
-        Ok(out.into_bytes())
+    /// The file with `new_entries` appended to the list: every byte of the file as read is kept
+    /// (other top-level members, spacing, each entry's text); a new file is rendered whole.
+    fn render(&self, new_entries: &[String]) -> Vec<u8> {
+        let joined = new_entries.join(",\n    ");
+        let out = match (&self.text, self.insert_at) {
+            (Some(text), InsertAt::AfterEntry(at)) => {
+                format!("{},\n    {joined}{}", &text[..at], &text[at..])
+            }
+            (Some(text), InsertAt::EmptyArray(start, end)) => {
+                format!("{}[\n    {joined}\n  ]{}", &text[..start], &text[end..])
+            }
+            (None, _) if joined.is_empty() => "{\n  \"models\": []\n}\n".to_string(),
+            (None, _) => format!("{{\n  \"models\": [\n    {joined}\n  ]\n}}\n"),
+        };
+        out.into_bytes()
     }
+}
+
+/// Where appended entries go in the registry's text.
+#[derive(Debug, Clone, Copy)]
+enum InsertAt {
+    /// Byte offset just after the last entry.
+    AfterEntry(usize),
+    /// Byte range of an empty list (`[]`, maybe with spaces inside).
+    EmptyArray(usize, usize),
 }
 
 fn lock_registry(path: &Path) -> Result<File> {

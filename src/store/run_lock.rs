@@ -2,7 +2,7 @@
 //! with `File::try_lock`. The lock file is created if absent and never rewritten.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -12,7 +12,6 @@ pub const LOCK_FILE: &str = ".auto-train.lock";
 #[derive(Debug)]
 pub struct RunLock {
     _file: File,
-    pub path: PathBuf,
 }
 
 /// `Ok(None)` when another process holds the lock.
@@ -25,7 +24,7 @@ pub fn try_acquire(models_dir: &Path) -> Result<Option<RunLock>> {
         .open(&path)
         .with_context(|| format!("opening lock file {}", path.display()))?;
     match file.try_lock() {
-        Ok(()) => Ok(Some(RunLock { _file: file, path })),
+        Ok(()) => Ok(Some(RunLock { _file: file })),
         Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(e)) => {
             Err(e).with_context(|| format!("locking {}", path.display()))

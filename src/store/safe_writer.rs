@@ -115,8 +115,12 @@ pub fn add_file_to_existing_dir(dir: &Path, name: &str, bytes: &[u8]) -> Result<
 }
 
 /// Replaces `target` (a file this tool owns, such as the registry) with `bytes` atomically:
-/// temp file + fsync + rename + fsync of the directory.
+/// temp file + fsync + rename + fsync of the directory. A symlink is followed (also a dangling
+/// one): the new file is written beside the link's final target and renamed onto it, so a shared
+/// registry stays shared. The file keeps its permission bits and owner. On any failure the
+/// temporary file is removed and `target` is unchanged.
 pub fn replace_file_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+    let target = resolve_symlinks(target)?;
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -127,10 +131,89 @@ pub fn replace_file_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
         .to_string_lossy()
         .to_string();
     let temp = dir.join(temp_name(&name));
-    create_new_file(&temp, bytes)?;
-    if let Err(e) = fs::rename(&temp, target) {
+    let result = create_new_file(&temp, bytes)
+        .and_then(|()| keep_mode_and_owner(&target, &temp))
+        .and_then(|()| {
+            fs::rename(&temp, &target).with_context(|| format!("replacing {}", target.display()))
+        });
+    if let Err(e) = result {
         let _ = fs::remove_file(&temp);
-        return Err(e).with_context(|| format!("replacing {}", target.display()));
+        return Err(e);
+    }
+    sync_dir(&dir)
+}
+
+/// Follows `path` through symlinks (at most 40, like the kernel) to the file they name, which
+/// may not exist yet.
+pub fn resolve_symlinks(path: &Path) -> Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = fs::read_link(&current)
+                    .with_context(|| format!("reading the symlink {}", current.display()))?;
+                current = match current.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    anyhow::bail!("{}: too many levels of symbolic links", path.display())
+}
+
+/// Gives `new` the permission bits and owner of `old` (when `old` exists).
+fn keep_mode_and_owner(old: &Path, new: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = fs::metadata(old) else {
+        return Ok(());
+    };
+    fs::set_permissions(new, meta.permissions())
+        .with_context(|| format!("setting the mode of {}", new.display()))?;
+    let current = fs::metadata(new)?;
+    if current.uid() != meta.uid() || current.gid() != meta.gid() {
+        std::os::unix::fs::chown(new, Some(meta.uid()), Some(meta.gid()))
+            .with_context(|| format!("keeping the owner of {}", old.display()))?;
+    }
+    Ok(())
+}
+
+/// Creates `target` with `bytes`, never replacing anything: written beside it under a temporary
+/// name, fsynced, then renamed into place only if nothing is there. A full disk or a kill leaves
+/// no partial file under the final name; the temporary file is removed on failure.
+pub fn write_new_file(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .with_context(|| format!("{} has no file name", target.display()))?
+        .to_string_lossy()
+        .to_string();
+    if target.symlink_metadata().is_ok() {
+        anyhow::bail!(
+            "{} exists (an existing file is never overwritten)",
+            target.display()
+        );
+    }
+    let temp = dir.join(temp_name(&name));
+    let result = create_new_file(&temp, bytes).and_then(|()| {
+        rename_no_replace(&temp, target).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow::anyhow!(
+                    "{} exists (an existing file is never overwritten)",
+                    target.display()
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("creating {}", target.display()))
+            }
+        })
+    });
+    if let Err(e) = result {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
     }
     sync_dir(&dir)
 }
