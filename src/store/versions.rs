@@ -81,16 +81,28 @@ pub fn training_summary(league: &LeagueMatches) -> TrainingDataSummary {
     }
 }
 
-/// SHA-256 over (date, home, away, goals) of each row, in order.
+/// SHA-256 over (date, home, away, goals) of each row, in order: one line
+/// `date,home,away,home_goals,away_goals\n` a row.
 pub fn fingerprint(matches: &[Match]) -> String {
-    let mut text = String::with_capacity(matches.len() * 40);
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let mut hasher = Sha256::new();
+    let mut line = String::with_capacity(64);
     for m in matches {
-        text.push_str(&format!(
-            "{},{},{},{},{}\n",
+        line.clear();
+        let _ = writeln!(
+            line,
+            "{},{},{},{},{}",
             m.date, m.home, m.away, m.home_goals, m.away_goals
-        ));
+        );
+        hasher.update(line.as_bytes());
     }
-    manifest::sha256(text.as_bytes())
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hasher.finalize() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// Whether a model's training data is still the league's data.
