@@ -131,6 +131,25 @@ struct Outcome {
     recovered: usize,
 }
 
+/// Every file and directory of `before` but the registry is still there, byte-identical.
+fn assert_unchanged_but_registry(ws: &Workspace, before: &Snapshot, context: &str) {
+    for (path, content) in before {
+        if path == Path::new("registry.json") {
+            continue;
+        }
+        let now = ws.path().join(path);
+        match content {
+            None => assert!(now.is_dir(), "{context}: {} is gone", path.display()),
+            Some(bytes) => assert_eq!(
+                std::fs::read(&now).ok().as_ref(),
+                Some(bytes),
+                "{context}: {} changed",
+                path.display()
+            ),
+        }
+    }
+}
+
 /// Every invariant that must hold after a kill at any instant.
 fn check_after_kill(ws: &Workspace, before: &Snapshot, context: &str) -> Outcome {
     let mut out = Outcome::default();
@@ -170,21 +189,7 @@ fn check_after_kill(ws: &Workspace, before: &Snapshot, context: &str) -> Outcome
         out.registered += 1;
     }
     // Every pre-existing file is byte-identical (the registry is checked entry by entry).
-    for (path, content) in before {
-        if path == Path::new("registry.json") {
-            continue;
-        }
-        let now = ws.path().join(path);
-        match content {
-            None => assert!(now.is_dir(), "{context}: {} is gone", path.display()),
-            Some(bytes) => assert_eq!(
-                std::fs::read(&now).ok().as_ref(),
-                Some(bytes),
-                "{context}: {} changed",
-                path.display()
-            ),
-        }
-    }
+    assert_unchanged_but_registry(ws, before, context);
     // A dry run sees complete models or missing ones, and leftovers only as leftovers.
     let mut leftovers = temp_leftovers(&ws.models());
     // A kill during the registry update may leave its temporary file beside the registry.
@@ -522,21 +527,7 @@ fn check_refresh_kill(ws: &Workspace, before: &Snapshot, context: &str) -> usize
             assert_complete_poisson_dir(&dir, context);
         }
     }
-    for (path, content) in before {
-        if path == Path::new("registry.json") {
-            continue;
-        }
-        let now = ws.path().join(path);
-        match content {
-            None => assert!(now.is_dir(), "{context}: {} is gone", path.display()),
-            Some(bytes) => assert_eq!(
-                std::fs::read(&now).ok().as_ref(),
-                Some(bytes),
-                "{context}: {} changed",
-                path.display()
-            ),
-        }
-    }
+    assert_unchanged_but_registry(ws, before, context);
     let before_text =
         String::from_utf8(before[Path::new("registry.json")].clone().unwrap()).unwrap();
     let keys = valid_registry_keys(&ws.registry(), context);

@@ -28,39 +28,10 @@ fn rows_of(fixture: &str) -> (String, Vec<String>) {
     (header, lines.filter(|l| !l.trim().is_empty()).collect())
 }
 
-fn status_json(ws: &Workspace) -> serde_json::Value {
-    let out = ws.status().arg("--json").output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn status_row<'a>(s: &'a serde_json::Value, league: &str, ty: &str) -> &'a serde_json::Value {
-    s["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["league"] == league && r["model_type"] == ty)
-        .unwrap_or_else(|| panic!("no status row {league} {ty}"))
-}
-
 fn registry_entries(ws: &Workspace) -> Vec<serde_json::Value> {
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(ws.registry()).unwrap()).unwrap();
     v["models"].as_array().unwrap().clone()
-}
-
-fn result<'a>(summary: &'a serde_json::Value, league: &str, ty: &str) -> &'a serde_json::Value {
-    summary["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["league"] == league && r["model_type"] == ty)
-        .unwrap()
 }
 
 /// A fixture CSV for predict: one match, no results.
@@ -97,7 +68,7 @@ fn a_new_season_makes_the_model_stale_and_is_reported_everywhere() {
     let before = snapshot(ws.path());
 
     // status: stale, with the count and the date.
-    let s = status_json(&ws);
+    let s = ws.status_json();
     let row = status_row(&s, "premier_league", "poisson_v2");
     assert_eq!(row["stale"], true);
     assert_eq!(row["new_matches"], 380);
@@ -124,7 +95,7 @@ fn a_new_season_makes_the_model_stale_and_is_reported_everywhere() {
     assert_eq!(code, 0);
     assert_eq!(summary["consistent"], false);
     assert_eq!(summary["complete"], true);
-    let r = result(&summary, "premier_league", "poisson_v2");
+    let r = result_row(&summary, "premier_league", "poisson_v2");
     assert_eq!(r["stale"], true);
     assert_eq!(r["status"], "existing");
     assert_eq!(snapshot(ws.path()), before);
@@ -139,7 +110,7 @@ fn a_new_season_makes_the_model_stale_and_is_reported_everywhere() {
     cells[4] = goals.to_string();
     lines[1] = cells.join(",");
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let s = status_json(&ws);
+    let s = ws.status_json();
     let row = status_row(&s, "premier_league", "poisson_v2");
     assert_eq!(row["stale"], true);
     assert_eq!(row["new_matches"], 0);
@@ -170,7 +141,7 @@ fn a_model_moved_away_and_retrained_gets_its_own_entry_superseding_the_old() {
     let (code, summary, stderr) = ws.run_json(POISSON);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
-        result(&summary, "bundesliga", "poisson_v2")["status"],
+        result_row(&summary, "bundesliga", "poisson_v2")["status"],
         "trained"
     );
     let entries = registry_entries(&ws);
@@ -199,7 +170,7 @@ fn a_model_moved_away_and_retrained_gets_its_own_entry_superseding_the_old() {
         );
     }
 
-    let s = status_json(&ws);
+    let s = ws.status_json();
     let row = status_row(&s, "bundesliga", "poisson_v2");
     assert_eq!(row["registered"], true);
     assert_eq!(row["key"], "poisson_v2_bundesliga_v2@2");
@@ -236,7 +207,7 @@ fn an_empty_pickle_is_damaged_and_predict_serves_the_other_types() {
     std::fs::write(&pkl, b"").unwrap();
     let before = snapshot(ws.path());
 
-    let s = status_json(&ws);
+    let s = ws.status_json();
     let row = status_row(&s, "bundesliga", "poisson_v2");
     assert_eq!(row["state"], "damaged");
     assert_eq!(row["loads"], false);
@@ -282,7 +253,7 @@ fn an_empty_pickle_is_damaged_and_predict_serves_the_other_types() {
     let (code, summary, _) = ws.run_json(POISSON);
     assert_eq!(code, 0);
     assert_eq!(
-        result(&summary, "bundesliga", "poisson_v2")["key"],
+        result_row(&summary, "bundesliga", "poisson_v2")["key"],
         "poisson_v2_bundesliga_v2@2"
     );
 }
@@ -296,7 +267,7 @@ fn a_model_copied_from_another_league_is_damaged_never_served() {
     copy_dir(&ws.model_dir("bundesliga", "poisson_v2"), &theirs);
     let before = snapshot(ws.path());
 
-    let s = status_json(&ws);
+    let s = ws.status_json();
     let row = status_row(&s, "eredivisie", "poisson_v2");
     assert_eq!(row["state"], "damaged");
     assert_eq!(row["loads"], false);
@@ -311,7 +282,7 @@ fn a_model_copied_from_another_league_is_damaged_never_served() {
     assert_eq!(code, 1);
     assert_eq!(summary["consistent"], false);
     assert_eq!(
-        result(&summary, "eredivisie", "poisson_v2")["status"],
+        result_row(&summary, "eredivisie", "poisson_v2")["status"],
         "damaged"
     );
     assert_eq!(snapshot(ws.path()), before);
@@ -461,7 +432,7 @@ fn a_season_of_nightly_refreshes_publishes_immutable_versions() {
             refreshed_total += 1;
         }
         // Nothing stale; status agrees on the current versions.
-        let s = status_json(&ws);
+        let s = ws.status_json();
         for row in s["models"].as_array().unwrap() {
             assert_eq!(row["stale"], false, "{night}: {row}");
             let id = (

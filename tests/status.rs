@@ -4,26 +4,6 @@ mod common;
 
 use common::*;
 
-fn status_json(ws: &Workspace) -> serde_json::Value {
-    let out = ws.status().arg("--json").output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn row<'a>(s: &'a serde_json::Value, league: &str, ty: &str) -> &'a serde_json::Value {
-    s["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["league"] == league && r["model_type"] == ty)
-        .unwrap_or_else(|| panic!("no row {league} {ty}: {s:#}"))
-}
-
 #[test]
 fn status_reports_state_loading_metrics_and_registration() {
     let ws = Workspace::new(&["N1", "D1"]);
@@ -41,15 +21,15 @@ fn status_reports_state_loading_metrics_and_registration() {
     std::fs::write(partial.join("metrics.json"), b"{}").unwrap();
     let before = snapshot(ws.path());
 
-    let s = status_json(&ws);
+    let s = ws.status_json();
     assert_eq!(snapshot(ws.path()), before, "status wrote something");
-    let ours = row(&s, "bundesliga", "poisson_v2");
+    let ours = status_row(&s, "bundesliga", "poisson_v2");
     assert_eq!(ours["state"], "existing");
     assert_eq!(ours["loads"], true);
     assert_eq!(ours["registered"], true);
     assert_eq!(ours["matches"], 918);
     assert!(ours["metrics"]["rps"].as_f64().unwrap() > 0.1);
-    let theirs = row(&s, "eredivisie", "poisson_v2");
+    let theirs = status_row(&s, "eredivisie", "poisson_v2");
     assert_eq!(theirs["state"], "existing");
     assert_eq!(theirs["loads"], false);
     assert_eq!(theirs["registered"], false);
@@ -57,13 +37,16 @@ fn status_reports_state_loading_metrics_and_registration() {
         .as_str()
         .unwrap()
         .contains("poisson_model.pkl"));
-    let sa = row(&s, "serie_a", "poisson_v2");
+    let sa = status_row(&s, "serie_a", "poisson_v2");
     assert_eq!(sa["state"], "partial");
     assert_eq!(
         sa["missing_files"],
         serde_json::json!(["poisson_model.pkl"])
     );
-    assert_eq!(row(&s, "bundesliga", "draw_specialist")["state"], "missing");
+    assert_eq!(
+        status_row(&s, "bundesliga", "draw_specialist")["state"],
+        "missing"
+    );
 
     // The table has one line per model plus details, and a closed pipe is no panic.
     let out = ws.status().output().unwrap();

@@ -127,7 +127,10 @@ fn execute(
             .map(|&i| {
                 let job = &plan.jobs[i];
                 let outcome = match dataset.league(&job.league) {
-                    Some(league) => publish(job, league, dataset, &features, args, trained_date),
+                    Some(league) => {
+                        let ctx = context(league, dataset, &features, args, trained_date);
+                        publish(job, &ctx, &args.models_dir)
+                    }
                     None => job.planned_outcome(false),
                 };
                 progress.inc(1);
@@ -156,22 +159,33 @@ fn execute(
     for (i, job) in plan.jobs.iter().enumerate() {
         if job.action == Action::CompleteMetrics {
             if let Some(league) = dataset.league(&job.league) {
-                outcomes[i] = complete_metrics(job, league, dataset, &features, args, trained_date);
+                let ctx = context(league, dataset, &features, args, trained_date);
+                outcomes[i] = complete_metrics(job, &ctx, &args.models_dir);
             }
         }
     }
     outcomes
 }
 
-/// Trains one model and publishes it through the safe writer, with its manifest.
-fn publish(
-    job: &Job,
-    league: &LeagueMatches,
-    dataset: &Dataset,
-    features: &FeatureCache,
+/// What a trainer reads for one league of this run.
+fn context<'a>(
+    league: &'a LeagueMatches,
+    dataset: &'a Dataset,
+    features: &'a FeatureCache,
     args: &RunArgs,
-    trained_date: &str,
-) -> Outcome {
+    trained_date: &'a str,
+) -> TrainContext<'a> {
+    TrainContext {
+        league,
+        dataset,
+        xi_per_day: args.xi,
+        trained_date,
+        features,
+    }
+}
+
+/// Trains one model and publishes it through the safe writer, with its manifest.
+fn publish(job: &Job, ctx: &TrainContext, models_dir: &Path) -> Outcome {
     let Action::Publish {
         path,
         key,
@@ -182,16 +196,10 @@ fn publish(
         return job.planned_outcome(false);
     };
     let spec = job.ty.spec();
-    let dir = args.models_dir.join(path);
+    let (league, trained_date) = (ctx.league, ctx.trained_date);
+    let dir = models_dir.join(path);
     let started = std::time::Instant::now();
-    let ctx = TrainContext {
-        league,
-        dataset,
-        xi_per_day: args.xi,
-        trained_date,
-        features,
-    };
-    let result = job.ty.train(&ctx).and_then(|trained| {
+    let result = job.ty.train(ctx).and_then(|trained| {
         let mut files = trained.files;
         let entry = RegistryEntry {
             key: key.clone(),
@@ -263,25 +271,11 @@ fn publish(
 }
 
 /// Generates metrics.json, create-new, beside this tool's model files that lack it.
-fn complete_metrics(
-    job: &Job,
-    league: &LeagueMatches,
-    dataset: &Dataset,
-    features: &FeatureCache,
-    args: &RunArgs,
-    trained_date: &str,
-) -> Outcome {
-    let dir = job.dir(&args.models_dir);
-    let ctx = TrainContext {
-        league,
-        dataset,
-        xi_per_day: args.xi,
-        trained_date,
-        features,
-    };
+fn complete_metrics(job: &Job, ctx: &TrainContext, models_dir: &Path) -> Outcome {
+    let dir = job.dir(models_dir);
     let (status, reason) = match job
         .ty
-        .metrics_for_existing(&dir, &ctx)
+        .metrics_for_existing(&dir, ctx)
         .and_then(|bytes| safe_writer::add_file_to_existing_dir(&dir, "metrics.json", &bytes))
     {
         Ok(true) => (

@@ -118,6 +118,18 @@ impl Workspace {
         c
     }
 
+    /// `status --json` that must succeed, parsed.
+    pub fn status_json(&self) -> serde_json::Value {
+        let out = self.status().arg("--json").output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// Runs with `--json` plus `args`; returns (exit code, parsed summary, stderr).
     pub fn run_json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
         let out = self.cmd().arg("--json").args(args).output().unwrap();
@@ -352,4 +364,28 @@ pub fn compact_league(fixture_dir: &str, code: &str, to: &Path) {
     }
     std::fs::create_dir_all(to.parent().unwrap()).unwrap();
     std::fs::write(to, out).unwrap();
+}
+
+/// The row of `status --json` for a league and model type.
+pub fn status_row<'a>(s: &'a serde_json::Value, league: &str, ty: &str) -> &'a serde_json::Value {
+    s["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["league"] == league && r["model_type"] == ty)
+        .unwrap_or_else(|| panic!("no status row {league} {ty}: {s:#}"))
+}
+
+/// The result of a league and model type in a run's JSON summary.
+pub fn result_row<'a>(
+    summary: &'a serde_json::Value,
+    league: &str,
+    ty: &str,
+) -> &'a serde_json::Value {
+    summary["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["league"] == league && r["model_type"] == ty)
+        .unwrap_or_else(|| panic!("no result {league} {ty}: {summary:#}"))
 }
