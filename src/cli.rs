@@ -171,6 +171,17 @@ pub enum BacktestRefresh {
     Weekly,
 }
 
+/// How a backtest feeds the match history to `predict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BacktestReplay {
+    /// Each match day from the data as it stood that morning (only matches dated before it).
+    Day,
+    /// The days between two trainings in one call per league and model, from the data up to the
+    /// last of them; each model reads only matches dated before each fixture (faster, same
+    /// numbers).
+    Segment,
+}
+
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
     /// First match day to predict (yyyy-mm-dd); models are first trained on the matches before it.
@@ -192,6 +203,10 @@ pub struct BacktestArgs {
     /// When to retrain during the period.
     #[arg(long, value_enum, default_value = "never")]
     pub refresh: BacktestRefresh,
+
+    /// How history reaches the models: one morning at a time, or one call per training segment.
+    #[arg(long, value_enum, default_value = "day")]
+    pub replay: BacktestReplay,
 
     /// Match data, searched recursively for .csv and .parquet files.
     #[arg(long, value_name = "DIR", default_value = "data/processed")]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
-use crate::cli::{exit, BacktestArgs, BacktestRefresh};
+use crate::cli::{exit, BacktestArgs, BacktestRefresh, BacktestReplay};
 use crate::commands::predict::RESULT_COLUMNS;
 use crate::data;
 use crate::data::date::Date;
@@ -205,6 +205,8 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<i32, Failur
     let mut trainings = 0usize;
     let mut rows: Vec<Row> = Vec::new();
     let mut last_week = None;
+    // `--replay segment`: the days since the last training, predicted together.
+    let mut pending: Vec<Date> = Vec::new();
     for (i, &day) in days.iter().enumerate() {
         let training_point = if i == 0 {
             Some(from)
@@ -217,6 +219,12 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<i32, Failur
         };
         last_week = Some(iso_week(day));
         if let Some(point) = training_point {
+            if let (Some(&first), Some(&last)) = (pending.first(), pending.last()) {
+                replay.advance_to(Date(last.0 + 1));
+                rows.extend(predict_days(&replay.morning, &dataset, &leagues, first, last, &in_force)?);
+                progress.inc(pending.len() as u64);
+                pending.clear();
+            }
             replay.advance_to(point);
             trainings += train_point(
                 &replay.morning,
@@ -227,10 +235,24 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<i32, Failur
                 &mut in_force,
             )?;
         }
-        replay.advance_to(day);
-        rows.extend(predict_day(&replay.morning, &dataset, &leagues, day, &in_force)?);
-        progress.inc(1);
+        match args.replay {
+            BacktestReplay::Day => {
+                replay.advance_to(day);
+                rows.extend(predict_days(&replay.morning, &dataset, &leagues, day, day, &in_force)?);
+                progress.inc(1);
+            }
+            BacktestReplay::Segment => pending.push(day),
+        }
     }
+    if let (Some(&first), Some(&last)) = (pending.first(), pending.last()) {
+        replay.advance_to(Date(last.0 + 1));
+        rows.extend(predict_days(&replay.morning, &dataset, &leagues, first, last, &in_force)?);
+        progress.inc(pending.len() as u64);
+    }
+    // Day order, then league order (as `--replay day` produces them).
+    let league_order: BTreeMap<&str, usize> =
+        leagues.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+    rows.sort_by_key(|r| (r.date, league_order.get(r.league.as_str()).copied()));
     progress.finish_and_clear();
 
     tracing::info!(
@@ -246,6 +268,10 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<i32, Failur
             from,
             to,
             refresh: refresh_name(args.refresh),
+            replay: match args.replay {
+                BacktestReplay::Day => "day",
+                BacktestReplay::Segment => "segment",
+            },
             data_dir: args.data_dir.display().to_string(),
             leagues: leagues.clone(),
             match_days: days.len(),
@@ -439,12 +465,16 @@ fn train_point(
     Ok(count)
 }
 
-/// Predicts the matches of `day` of every selected league from the morning data.
-fn predict_day(
-    morning: &Dataset,
+/// Predicts the matches dated `first..=last` of every selected league with `data`: with `--replay
+/// day` one day at a time from that morning's data; with `--replay segment` the days between two
+/// trainings together, from the data up to the last of them (each model reads only the matches
+/// dated before each fixture, which the tests check against `--replay day` and `predict`).
+fn predict_days(
+    data: &Dataset,
     all: &Dataset,
     leagues: &[String],
-    day: Date,
+    first: Date,
+    last: Date,
     in_force: &BTreeMap<String, InForce>,
 ) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
@@ -453,8 +483,8 @@ fn predict_day(
         let Some(lm) = all.league(league) else {
             continue;
         };
-        let start = lm.matches.partition_point(|m| m.date < day);
-        let end = lm.matches.partition_point(|m| m.date <= day);
+        let start = lm.matches.partition_point(|m| m.date < first);
+        let end = lm.matches.partition_point(|m| m.date <= last);
         if start == end {
             continue;
         }
@@ -487,8 +517,8 @@ fn predict_day(
         .par_iter()
         .map(|(league, first_row, fixtures, name, predictor)| {
             let values = predictor
-                .predict(fixtures, morning, league)
-                .with_context(|| format!("{name} predicting {league} on {day}"))?;
+                .predict(fixtures, data, league)
+                .with_context(|| format!("{name} predicting {league} {first}..{last}"))?;
             if values.len() != fixtures.len() {
                 bail!("{name} returned {} rows for {} fixtures", values.len(), fixtures.len());
             }

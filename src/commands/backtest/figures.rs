@@ -83,9 +83,9 @@ pub fn reliability(rows: &[Row], name: &str) -> Vec<(&'static str, Vec<Bin>)> {
 fn reliability_svg(name: &str, series: &[(&'static str, Vec<Bin>)]) -> Result<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (620, 600)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (560, 560)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
-        let (upper, lower) = root.split_vertically(430);
+        let (upper, lower) = root.split_vertically(400);
         let mut chart = ChartBuilder::on(&upper)
             .caption(format!("{name}: reliability (pooled)"), ("sans-serif", 20))
             .margin(12)
@@ -147,6 +147,7 @@ fn reliability_svg(name: &str, series: &[(&'static str, Vec<Bin>)]) -> Result<St
             .x_desc("forecast probability (bins of 0.1)")
             .y_desc("forecasts")
             .y_labels(4)
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(plot_err)?;
         let width = 1.0 / BINS as f64;
@@ -170,6 +171,7 @@ fn reliability_svg(name: &str, series: &[(&'static str, Vec<Bin>)]) -> Result<St
 
 /// Mean RPS per calendar month ("YYYY-MM") of each three-way model type, the opening and closing
 /// market and base rates, on the rows with opening odds (all rows when none has them).
+/// Month labels carry the month's match count: "2023-06 (12)".
 pub fn rps_by_month(rows: &[Row], names: &[&str]) -> (Vec<String>, Vec<(String, Vec<Option<f64>>)>) {
     let with_market = rows.iter().any(|r| r.market_open.is_some());
     let used: Vec<&Row> = rows
@@ -211,6 +213,10 @@ pub fn rps_by_month(rows: &[Row], names: &[&str]) -> (Vec<String>, Vec<(String, 
             .map(|(s, n)| (n > 0).then(|| s / n as f64))
             .collect()
     };
+    let mut counts = vec![0usize; months.len()];
+    for r in &used {
+        counts[index[month(r).as_str()]] += 1;
+    }
     let mut series = Vec::new();
     for name in names {
         let s = series_of(&|r: &Row| match r.predictions.get(*name).and_then(|v| Forecast::of_values(v)) {
@@ -231,7 +237,12 @@ pub fn rps_by_month(rows: &[Row], names: &[&str]) -> (Vec<String>, Vec<(String, 
             series.push((label.to_string(), s));
         }
     }
-    (months, series)
+    let labels = months
+        .iter()
+        .zip(&counts)
+        .map(|(m, n)| format!("{m} ({n})"))
+        .collect();
+    (labels, series)
 }
 
 fn rps_by_month_svg(months: &[String], series: &[(String, Vec<Option<f64>>)]) -> Result<String> {
@@ -239,9 +250,10 @@ fn rps_by_month_svg(months: &[String], series: &[(String, Vec<Option<f64>>)]) ->
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
+    // Headroom above the lines for the legend.
     let (lo, hi) = if lo.is_finite() {
         let pad = ((hi - lo) * 0.1).max(0.005);
-        ((lo - pad).max(0.0), hi + pad)
+        ((lo - pad).max(0.0), hi + 4.0 * pad)
     } else {
         (0.0, 0.3)
     };
@@ -401,8 +413,8 @@ pub fn report_html(summary: &Summary, rows: &[Row], types: &[&'static dyn ModelT
          td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}\
          td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}\
          tr.pooled{font-weight:bold;background:#f3f3f3}\
-         figure{margin:16px 0;display:inline-block;vertical-align:top}\
-         figcaption{font-size:13px;color:#555;max-width:620px}</style>\n</head>\n<body>\n",
+         figure{margin:8px 16px 8px 0;display:inline-block;vertical-align:top}\
+         figcaption{font-size:13px;color:#555;max-width:560px}</style>\n</head>\n<body>\n",
     );
     html.push_str(&format!(
         "<h1>Backtest {} .. {}</h1>\n<p>Refresh: {}. {} matches on {} match days, {} leagues, {} models trained. \
@@ -439,7 +451,7 @@ pub fn report_html(summary: &Summary, rows: &[Row], types: &[&'static dyn ModelT
     let (months, series) = rps_by_month(rows, &names);
     html.push_str(&format!(
         "<figure id=\"rps-by-month\">\n{}\n<figcaption>Mean RPS per month of each three-way model type against the opening \
-         and closing market and base rates, pooled over the leagues, on the matches with opening odds.</figcaption>\n</figure>\n",
+         and closing market and base rates, pooled over the leagues, on the matches with opening odds (each month's count beside it).</figcaption>\n</figure>\n",
         rps_by_month_svg(&months, &series)?
     ));
 
