@@ -95,12 +95,65 @@ fn day(s: &str) -> Date {
 /// Columns a fixture must not carry, listed independently of the tool: results, match statistics
 /// and every closing-odds column of the 2022-23 layout.
 const NOT_IN_FIXTURES: &[&str] = &[
-    "FTHG", "FTAG", "FTR", "HTHG", "HTAG", "HTR", "HS", "AS", "HST", "AST", "HF", "AF", "HC", "AC",
-    "HY", "AY", "HR", "AR", "B365CH", "B365CD", "B365CA", "BWCH", "BWCD", "BWCA", "IWCH", "IWCD",
-    "IWCA", "PSCH", "PSCD", "PSCA", "WHCH", "WHCD", "WHCA", "VCCH", "VCCD", "VCCA", "MaxCH",
-    "MaxCD", "MaxCA", "AvgCH", "AvgCD", "AvgCA", "B365C>2.5", "B365C<2.5", "PC>2.5", "PC<2.5",
-    "MaxC>2.5", "MaxC<2.5", "AvgC>2.5", "AvgC<2.5", "AHCh", "B365CAHH", "B365CAHA", "PCAHH",
-    "PCAHA", "MaxCAHH", "MaxCAHA", "AvgCAHH", "AvgCAHA",
+    "FTHG",
+    "FTAG",
+    "FTR",
+    "HTHG",
+    "HTAG",
+    "HTR",
+    "HS",
+    "AS",
+    "HST",
+    "AST",
+    "HF",
+    "AF",
+    "HC",
+    "AC",
+    "HY",
+    "AY",
+    "HR",
+    "AR",
+    "B365CH",
+    "B365CD",
+    "B365CA",
+    "BWCH",
+    "BWCD",
+    "BWCA",
+    "IWCH",
+    "IWCD",
+    "IWCA",
+    "PSCH",
+    "PSCD",
+    "PSCA",
+    "WHCH",
+    "WHCD",
+    "WHCA",
+    "VCCH",
+    "VCCD",
+    "VCCA",
+    "MaxCH",
+    "MaxCD",
+    "MaxCA",
+    "AvgCH",
+    "AvgCD",
+    "AvgCA",
+    "B365C>2.5",
+    "B365C<2.5",
+    "PC>2.5",
+    "PC<2.5",
+    "MaxC>2.5",
+    "MaxC<2.5",
+    "AvgC>2.5",
+    "AvgC<2.5",
+    "AHCh",
+    "B365CAHH",
+    "B365CAHA",
+    "PCAHH",
+    "PCAHA",
+    "MaxCAHH",
+    "MaxCAHA",
+    "AvgCAHH",
+    "AvgCAHA",
 ];
 
 /// The prediction columns of a predictions.csv header (between the teams and `result`).
@@ -162,7 +215,11 @@ fn same_numbers_as_predict_run_day_by_day_in_separate_processes() {
         .arg("-q")
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
 
     let mut compared = 0;
     for d in days {
@@ -200,11 +257,19 @@ fn same_numbers_as_predict_run_day_by_day_in_separate_processes() {
             .arg(&models)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
         let predict_header: Vec<String> =
             reader.headers().unwrap().iter().map(String::from).collect();
-        assert_eq!(&predict_header[3..], &columns[..], "the same columns as predict");
+        assert_eq!(
+            &predict_header[3..],
+            &columns[..],
+            "the same columns as predict"
+        );
         for record in reader.records() {
             let record = record.unwrap();
             let key = (
@@ -228,7 +293,11 @@ fn same_numbers_as_predict_run_day_by_day_in_separate_processes() {
 }
 
 /// E0 with `edit` applied to the 2022-23 rows (header, rows) in a new data dir.
-fn edited_data(ws: &Workspace, name: &str, edit: impl Fn(&[String], &mut Vec<Vec<String>>)) -> PathBuf {
+fn edited_data(
+    ws: &Workspace,
+    name: &str,
+    edit: impl Fn(&[String], &mut Vec<Vec<String>>),
+) -> PathBuf {
     let dir = ws.path().join(name);
     common::copy_dir(&ws.data(), &dir);
     let (header, mut rows) = read_csv(&dir.join("E0/2022-23.csv"));
@@ -321,16 +390,26 @@ fn nothing_dated_on_or_after_a_match_day_changes_its_predictions() {
             let other = &dirty[key];
             let equal = columns.iter().all(|c| row[c] == other[c]);
             if date <= d {
-                assert!(equal, "{replay}: {key:?} changed when day {d} and later changed");
+                assert!(
+                    equal,
+                    "{replay}: {key:?} changed when day {d} and later changed"
+                );
                 same_day += (date == d) as usize;
             } else if !equal {
                 later_changed += 1;
             }
         }
         assert_eq!(same_day, 7, "{replay}");
-        assert_eq!(dirty.len(), clean.len() + 1, "{replay}: the fake match is predicted too");
+        assert_eq!(
+            dirty.len(),
+            clean.len() + 1,
+            "{replay}: the fake match is predicted too"
+        );
         // The corruption is visible: the days after d see it.
-        assert!(later_changed >= 5, "{replay}: only {later_changed} later rows changed");
+        assert!(
+            later_changed >= 5,
+            "{replay}: only {later_changed} later rows changed"
+        );
         // The day's own opening odds do reach its predictions (the comparison above can fail).
         let changed_by_odds = clean
             .iter()
@@ -367,7 +446,10 @@ fn refuses_an_existing_non_empty_out_and_writes_nowhere_else() {
     let a = refs(&args(&out));
     let (code, _, stderr) = backtest(&ws, &a.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("not empty") && stderr.contains("out"), "{stderr}");
+    assert!(
+        stderr.contains("not empty") && stderr.contains("out"),
+        "{stderr}"
+    );
     assert_eq!(
         snapshot(&out),
         BTreeMap::from([(PathBuf::from("keep.txt"), Some(b"mine".to_vec()))])
@@ -391,8 +473,14 @@ fn refuses_an_existing_non_empty_out_and_writes_nowhere_else() {
     assert!(!ws.models().exists() && !ws.registry().exists());
     // Bad arguments: exit 2 with a clear message, nothing written.
     for (bad, expect) in [
-        (vec!["--from", "2022-08-10", "--to", "2022-08-01"], "before --from"),
-        (vec!["--from", "2022-08-01", "--league", "nowhere"], "no data for league"),
+        (
+            vec!["--from", "2022-08-10", "--to", "2022-08-01"],
+            "before --from",
+        ),
+        (
+            vec!["--from", "2022-08-01", "--league", "nowhere"],
+            "no data for league",
+        ),
         (vec!["--from", "1st of May"], "not a date"),
     ] {
         let out = ws.path().join("bad_out");
@@ -453,7 +541,11 @@ fn writes_predictions_summary_and_a_report_that_agrees_with_it() {
             let date = date_of(&h, &r);
             if date >= day("2022-08-01") && date <= day("2022-10-31") {
                 expected.insert(
-                    (league.to_string(), date.to_string(), get(&h, &r, "HomeTeam").to_string()),
+                    (
+                        league.to_string(),
+                        date.to_string(),
+                        get(&h, &r, "HomeTeam").to_string(),
+                    ),
                     (
                         get(&h, &r, "FTR").to_string(),
                         get(&h, &r, "FTHG").to_string(),
@@ -471,14 +563,31 @@ fn writes_predictions_summary_and_a_report_that_agrees_with_it() {
     for r in &rows {
         let key = (r[0].clone(), r[1].clone(), r[2].clone());
         let (ftr, hg, ag) = &expected[&key];
-        assert_eq!((&r[col("result")], &r[col("home_goals")], &r[col("away_goals")]), (ftr, hg, ag));
+        assert_eq!(
+            (
+                &r[col("result")],
+                &r[col("home_goals")],
+                &r[col("away_goals")]
+            ),
+            (ftr, hg, ag)
+        );
         for prefix in ["1x2_v2", "poisson_v2", "market_open", "market_close"] {
-            let s: f64 = ["home", "draw", "away"].iter().map(|k| num(r, &format!("{prefix}_{k}"))).sum();
+            let s: f64 = ["home", "draw", "away"]
+                .iter()
+                .map(|k| num(r, &format!("{prefix}_{k}")))
+                .sum();
             assert!((s - 1.0).abs() < 1e-9, "{prefix} sums to {s} in {key:?}");
         }
-        let o = ["H", "D", "A"].iter().position(|x| *x == r[col("result")]).unwrap();
+        let o = ["H", "D", "A"]
+            .iter()
+            .position(|x| *x == r[col("result")])
+            .unwrap();
         pooled_rps += rps(
-            [num(r, "1x2_v2_home"), num(r, "1x2_v2_draw"), num(r, "1x2_v2_away")],
+            [
+                num(r, "1x2_v2_home"),
+                num(r, "1x2_v2_draw"),
+                num(r, "1x2_v2_away"),
+            ],
             o,
         );
         dates.push(r[1].clone());
@@ -489,8 +598,13 @@ fn writes_predictions_summary_and_a_report_that_agrees_with_it() {
     // summary.json: every league x type and pooled; the RPS recomputed from the CSV.
     assert_eq!(summary["matches"], rows.len());
     assert_eq!(summary["pooled"]["1x2_v2"]["n"], rows.len());
-    let stated = summary["pooled"]["1x2_v2"]["model"]["rps"].as_f64().unwrap();
-    assert!((stated - pooled_rps).abs() < 1e-9, "{stated} vs {pooled_rps}");
+    let stated = summary["pooled"]["1x2_v2"]["model"]["rps"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (stated - pooled_rps).abs() < 1e-9,
+        "{stated} vs {pooled_rps}"
+    );
     for league in ["premier_league", "bundesliga"] {
         for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
             let b = &summary["by_league"][league][ty];
@@ -501,19 +615,29 @@ fn writes_predictions_summary_and_a_report_that_agrees_with_it() {
             assert!(b["base_rates"]["log_loss"].as_f64().is_some());
         }
         assert!(summary["by_league"][league]["draw_specialist"]["model"]["rps"].is_null());
-        assert!(summary["by_league"][league]["1x2_v2"]["model"]["draw_auc"].as_f64().is_some());
+        assert!(summary["by_league"][league]["1x2_v2"]["model"]["draw_auc"]
+            .as_f64()
+            .is_some());
     }
     // The trained models are under --out, read back from there.
     for league in ["premier_league", "bundesliga"] {
         for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
-            assert!(out.join("models").join(league).join(ty).join("2022-08-01").join("metrics.json").is_file());
+            assert!(out
+                .join("models")
+                .join(league)
+                .join(ty)
+                .join("2022-08-01")
+                .join("metrics.json")
+                .is_file());
         }
     }
 
     // report.html: self-contained, every figure present, every SVG well-formed, every tagged number
     // equal to summary.json.
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http"));
+    assert!(
+        !html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http")
+    );
     for id in [
         "reliability-1x2_v2",
         "reliability-poisson_v2",

@@ -151,7 +151,8 @@ impl From<anyhow::Error> for Failure {
 
 fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<i32, Failure> {
     check_out_dir(&args.out).map_err(Failure::Usage)?;
-    let loaded = data::load_data_dir(&args.data_dir).map_err(|e| Failure::Usage(format!("{e:#}")))?;
+    let loaded =
+        data::load_data_dir(&args.data_dir).map_err(|e| Failure::Usage(format!("{e:#}")))?;
     for f in &loaded.unreadable {
         tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
     }
@@ -221,7 +222,14 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<i32, Failur
         if let Some(point) = training_point {
             if let (Some(&first), Some(&last)) = (pending.first(), pending.last()) {
                 replay.advance_to(Date(last.0 + 1));
-                rows.extend(predict_days(&replay.morning, &dataset, &leagues, first, last, &in_force)?);
+                rows.extend(predict_days(
+                    &replay.morning,
+                    &dataset,
+                    &leagues,
+                    first,
+                    last,
+                    &in_force,
+                )?);
                 progress.inc(pending.len() as u64);
                 pending.clear();
             }
@@ -238,7 +246,14 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<i32, Failur
         match args.replay {
             BacktestReplay::Day => {
                 replay.advance_to(day);
-                rows.extend(predict_days(&replay.morning, &dataset, &leagues, day, day, &in_force)?);
+                rows.extend(predict_days(
+                    &replay.morning,
+                    &dataset,
+                    &leagues,
+                    day,
+                    day,
+                    &in_force,
+                )?);
                 progress.inc(1);
             }
             BacktestReplay::Segment => pending.push(day),
@@ -246,12 +261,22 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<i32, Failur
     }
     if let (Some(&first), Some(&last)) = (pending.first(), pending.last()) {
         replay.advance_to(Date(last.0 + 1));
-        rows.extend(predict_days(&replay.morning, &dataset, &leagues, first, last, &in_force)?);
+        rows.extend(predict_days(
+            &replay.morning,
+            &dataset,
+            &leagues,
+            first,
+            last,
+            &in_force,
+        )?);
         progress.inc(pending.len() as u64);
     }
     // Day order, then league order (as `--replay day` produces them).
-    let league_order: BTreeMap<&str, usize> =
-        leagues.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+    let league_order: BTreeMap<&str, usize> = leagues
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect();
     rows.sort_by_key(|r| (r.date, league_order.get(r.league.as_str()).copied()));
     progress.finish_and_clear();
 
@@ -298,8 +323,7 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<i32, Failur
 
 fn selected_types(args: &BacktestArgs) -> Vec<&'static dyn ModelType> {
     let names: BTreeSet<&str> = args.model_types.iter().filter_map(|t| t.name()).collect();
-    let all = args.model_types.is_empty()
-        || args.model_types.iter().any(|t| t.name().is_none());
+    let all = args.model_types.is_empty() || args.model_types.iter().any(|t| t.name().is_none());
     models::model_types()
         .into_iter()
         .filter(|t| t.available())
@@ -331,8 +355,8 @@ fn check_out_dir(out: &Path) -> std::result::Result<(), String> {
             out.display()
         )),
         Ok(_) => {
-            let mut entries = std::fs::read_dir(out)
-                .map_err(|e| format!("--out {}: {e}", out.display()))?;
+            let mut entries =
+                std::fs::read_dir(out).map_err(|e| format!("--out {}: {e}", out.display()))?;
             if entries.next().is_some() {
                 Err(format!(
                     "--out {} exists and is not empty (a backtest writes only into a new or empty directory)",
@@ -434,8 +458,7 @@ fn train_point(
                 .join(&league.league)
                 .join(name)
                 .join(point.to_string());
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             for f in &model.files {
                 write_new(&dir.join(&f.name), &f.bytes)?;
             }
@@ -509,7 +532,13 @@ fn predict_days(
         }
         if let Some(force) = force {
             for (name, predictor) in &force.predictors {
-                jobs.push((league, first_row, fixtures.clone(), *name, predictor.clone()));
+                jobs.push((
+                    league,
+                    first_row,
+                    fixtures.clone(),
+                    *name,
+                    predictor.clone(),
+                ));
             }
         }
     }
@@ -520,7 +549,11 @@ fn predict_days(
                 .predict(fixtures, data, league)
                 .with_context(|| format!("{name} predicting {league} {first}..{last}"))?;
             if values.len() != fixtures.len() {
-                bail!("{name} returned {} rows for {} fixtures", values.len(), fixtures.len());
+                bail!(
+                    "{name} returned {} rows for {} fixtures",
+                    values.len(),
+                    fixtures.len()
+                );
             }
             Ok((*first_row, *name, values))
         })
@@ -638,9 +671,30 @@ mod tests {
     #[test]
     fn closing_columns_of_the_shipped_data() {
         for c in [
-            "PSCH", "PSCD", "PSCA", "AvgCH", "AvgC>2.5", "AvgC<2.5", "AvgCAHH", "AvgCAHA", "B365CH",
-            "B365C>2.5", "B365CAHH", "BWCH", "IWCA", "MaxCD", "MaxCAHA", "PC>2.5", "PC<2.5",
-            "PCAHH", "PCAHA", "VCCH", "WHCA", "AHCh", "BFECH", "1XBCA",
+            "PSCH",
+            "PSCD",
+            "PSCA",
+            "AvgCH",
+            "AvgC>2.5",
+            "AvgC<2.5",
+            "AvgCAHH",
+            "AvgCAHA",
+            "B365CH",
+            "B365C>2.5",
+            "B365CAHH",
+            "BWCH",
+            "IWCA",
+            "MaxCD",
+            "MaxCAHA",
+            "PC>2.5",
+            "PC<2.5",
+            "PCAHH",
+            "PCAHA",
+            "VCCH",
+            "WHCA",
+            "AHCh",
+            "BFECH",
+            "1XBCA",
         ] {
             assert!(is_closing_odds_column(c), "{c}");
             assert!(!is_pre_match_column(c), "{c}");

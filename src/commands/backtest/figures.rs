@@ -34,6 +34,9 @@ fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing a figure: {e:?}")
 }
 
+/// A named line of the monthly chart: one mean RPS per month (`None`: no row that month).
+pub type MonthlySeries = (String, Vec<Option<f64>>);
+
 /// One reliability bin of one outcome: mean forecast, observed frequency, count.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Bin {
@@ -156,12 +159,15 @@ fn reliability_svg(name: &str, series: &[(&'static str, Vec<Bin>)]) -> Result<St
             let k = OUTCOME_NAMES.iter().position(|n| n == label).unwrap_or(0);
             let color = OUTCOME_COLORS[k];
             counts
-                .draw_series(bins.iter().enumerate().filter(|(_, b)| b.count > 0).map(
-                    |(i, b)| {
-                        let x0 = i as f64 * width + bar * (s as f64 + 0.5);
-                        Rectangle::new([(x0, 0.0), (x0 + bar, b.count as f64)], color.filled())
-                    },
-                ))
+                .draw_series(
+                    bins.iter()
+                        .enumerate()
+                        .filter(|(_, b)| b.count > 0)
+                        .map(|(i, b)| {
+                            let x0 = i as f64 * width + bar * (s as f64 + 0.5);
+                            Rectangle::new([(x0, 0.0), (x0 + bar, b.count as f64)], color.filled())
+                        }),
+                )
                 .map_err(plot_err)?;
         }
         root.present().map_err(plot_err)?;
@@ -172,7 +178,7 @@ fn reliability_svg(name: &str, series: &[(&'static str, Vec<Bin>)]) -> Result<St
 /// Mean RPS per calendar month ("YYYY-MM") of each three-way model type, the opening and closing
 /// market and base rates, on the rows with opening odds (all rows when none has them).
 /// Month labels carry the month's match count: "2023-06 (12)".
-pub fn rps_by_month(rows: &[Row], names: &[&str]) -> (Vec<String>, Vec<(String, Vec<Option<f64>>)>) {
+pub fn rps_by_month(rows: &[Row], names: &[&str]) -> (Vec<String>, Vec<MonthlySeries>) {
     let with_market = rows.iter().any(|r| r.market_open.is_some());
     let used: Vec<&Row> = rows
         .iter()
@@ -219,7 +225,11 @@ pub fn rps_by_month(rows: &[Row], names: &[&str]) -> (Vec<String>, Vec<(String, 
     }
     let mut series = Vec::new();
     for name in names {
-        let s = series_of(&|r: &Row| match r.predictions.get(*name).and_then(|v| Forecast::of_values(v)) {
+        let s = series_of(&|r: &Row| match r
+            .predictions
+            .get(*name)
+            .and_then(|v| Forecast::of_values(v))
+        {
             Some(Forecast::ThreeWay(p)) => Some(p),
             _ => None,
         });
@@ -228,7 +238,10 @@ pub fn rps_by_month(rows: &[Row], names: &[&str]) -> (Vec<String>, Vec<(String, 
         }
     }
     for (label, get) in [
-        ("market (opening)", &(|r: &Row| r.market_open) as &dyn Fn(&Row) -> Option<[f64; 3]>),
+        (
+            "market (opening)",
+            &(|r: &Row| r.market_open) as &dyn Fn(&Row) -> Option<[f64; 3]>,
+        ),
         ("market (closing)", &|r: &Row| r.market_close),
         ("base rates", &|r: &Row| Some(r.base_rates)),
     ] {
@@ -245,7 +258,7 @@ pub fn rps_by_month(rows: &[Row], names: &[&str]) -> (Vec<String>, Vec<(String, 
     (labels, series)
 }
 
-fn rps_by_month_svg(months: &[String], series: &[(String, Vec<Option<f64>>)]) -> Result<String> {
+fn rps_by_month_svg(months: &[String], series: &[MonthlySeries]) -> Result<String> {
     let values = series.iter().flat_map(|(_, v)| v.iter().flatten().copied());
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
@@ -265,6 +278,7 @@ fn rps_by_month_svg(months: &[String], series: &[(String, Vec<Option<f64>>)]) ->
         let mut chart = ChartBuilder::on(&root)
             .caption("RPS by month (lower is better)", ("sans-serif", 20))
             .margin(12)
+            .margin_right(40)
             .x_label_area_size(45)
             .y_label_area_size(60)
             .build_cartesian_2d(-0.3f64..last + 0.3, lo..hi)
@@ -368,7 +382,10 @@ fn table_row(label: &str, key: &str, ty: &str, b: &Block) -> String {
         b.n
     );
     row.push_str(&num(&format!("{key}.model.rps"), b.model.rps));
-    row.push_str(&num(&format!("{key}.model.log_loss"), Some(b.model.log_loss)));
+    row.push_str(&num(
+        &format!("{key}.model.log_loss"),
+        Some(b.model.log_loss),
+    ));
     row.push_str(&num(&format!("{key}.model.brier"), Some(b.model.brier)));
     row.push_str(&num(&format!("{key}.model.accuracy"), b.model.accuracy));
     row.push_str(&num(&format!("{key}.model.ece"), Some(b.model.ece)));
@@ -394,7 +411,11 @@ fn table_row(label: &str, key: &str, ty: &str, b: &Block) -> String {
 }
 
 /// The whole report page.
-pub fn report_html(summary: &Summary, rows: &[Row], types: &[&'static dyn ModelType]) -> Result<String> {
+pub fn report_html(
+    summary: &Summary,
+    rows: &[Row],
+    types: &[&'static dyn ModelType],
+) -> Result<String> {
     let names: Vec<&str> = types
         .iter()
         .map(|t| t.spec().name)
@@ -463,13 +484,21 @@ pub fn report_html(summary: &Summary, rows: &[Row], types: &[&'static dyn ModelT
     );
     for (league, blocks) in &summary.by_league {
         for (ty, b) in blocks {
-            html.push_str(&table_row(league, &format!("by_league.{league}.{ty}"), ty, b));
+            html.push_str(&table_row(
+                league,
+                &format!("by_league.{league}.{ty}"),
+                ty,
+                b,
+            ));
         }
     }
     for (ty, b) in &summary.pooled {
         html.push_str(
-            &table_row("pooled", &format!("pooled.{ty}"), ty, b)
-                .replacen("<tr>", "<tr class=\"pooled\">", 1),
+            &table_row("pooled", &format!("pooled.{ty}"), ty, b).replacen(
+                "<tr>",
+                "<tr class=\"pooled\">",
+                1,
+            ),
         );
     }
     html.push_str(
