@@ -7,8 +7,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use auto_train::data::matches::{Dataset, LeagueMatches};
 use auto_train::features::{compute, Query};
+use auto_train::data::matches::{Dataset, LeagueMatches};
 use auto_train::models::model_type::{Fixture, ModelType, TrainContext, TrainedModel};
 use auto_train::models::{draw_specialist::DrawSpecialist, one_x_two_v2::OneXTwoV2};
 

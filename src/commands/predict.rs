@@ -11,10 +11,10 @@ use polars::prelude::*;
 use crate::cli::{exit, PredictArgs};
 use crate::data;
 use crate::data::date::Date;
-use crate::data::matches::{Dataset, Extras};
-use crate::models;
-use crate::models::model_type::{Fixture, Predictor};
 use crate::store::detect::{self, ModelState};
+use crate::data::matches::{Dataset, Extras};
+use crate::models::model_type::{Fixture, Predictor};
+use crate::models;
 
 /// Result and in-match statistic columns: never passed to models with a fixture.
 pub const RESULT_COLUMNS: &[&str] = &[

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::cli::exit;
-use crate::commands::train::{JobResult, Status};
 use crate::data::LoadedData;
 use crate::store::detect::Untouched;
+use crate::commands::train::{JobResult, Status};
 
 pub struct RunReport<'a> {
     pub dry_run: bool,

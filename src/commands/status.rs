@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::cli::{exit, StatusArgs};
 use crate::data;
-use crate::models;
 use crate::store::detect::{self, ModelState};
+use crate::models;
 use crate::store::registry::{Registry, RegistryEntry};
 
 #[derive(Debug, Serialize)]

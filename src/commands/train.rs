@@ -11,16 +11,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::cli::{exit, RunArgs};
-use crate::commands::report::{self, RunReport};
+use crate::data::{self, LoadedData};
 use crate::data::date;
+use crate::store::detect::{self, ModelState};
+use crate::features::FeatureCache;
 use crate::data::leagues;
 use crate::data::matches::{Dataset, LeagueMatches};
-use crate::data::{self, LoadedData};
-use crate::features::FeatureCache;
-use crate::models;
 use crate::models::model_type::{ModelFile, ModelType, TrainContext};
-use crate::store::detect::{self, ModelState};
+use crate::models;
 use crate::store::registry::{Registry, RegistryEntry, TrainingDataSummary};
+use crate::commands::report::{self, RunReport};
 use crate::store::run_lock;
 use crate::store::safe_writer::{self, WriteOutcome};
 

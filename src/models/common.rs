@@ -8,10 +8,10 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::de::DeserializeOwned;
 
-use crate::data::matches::Dataset;
 use crate::features::{self, Query, RawFeatures};
-use crate::models::model_type::{Fixture, ModelFile};
+use crate::data::matches::Dataset;
 use crate::stats::metrics::{self, BinaryScores, OutcomeScores};
+use crate::models::model_type::{Fixture, ModelFile};
 
 /// Written into every pickle; `load` refuses files without it.
 pub const PRODUCER: &str = "auto-train";

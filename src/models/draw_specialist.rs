@@ -9,14 +9,14 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::data::matches::Dataset;
 use crate::features;
-use crate::models::common::{self, read_model, Tagged, PRODUCER};
+use crate::stats::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
+use crate::data::matches::Dataset;
+use crate::stats::metrics;
 use crate::models::model_type::{
     Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
 };
-use crate::stats::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
-use crate::stats::metrics;
+use crate::models::common::{self, read_model, Tagged, PRODUCER};
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "draw_specialist",

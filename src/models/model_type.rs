@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::data::date::Date;
-use crate::data::matches::{Dataset, Extras, LeagueMatches};
 use crate::features::FeatureCache;
+use crate::data::matches::{Dataset, Extras, LeagueMatches};
 
 /// Static facts about a model type, also known for types whose trainer is not built yet.
 #[derive(Debug)]

@@ -9,14 +9,14 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::data::matches::Dataset;
 use crate::features::{self, LeagueRows};
-use crate::models::common::{self, read_json, read_model, Tagged, PRODUCER};
+use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
+use crate::data::matches::Dataset;
+use crate::stats::metrics;
 use crate::models::model_type::{
     Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
 };
-use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
-use crate::stats::metrics;
+use crate::models::common::{self, read_json, read_model, Tagged, PRODUCER};
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "1x2_v2",

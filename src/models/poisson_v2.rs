@@ -10,14 +10,14 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::data::date::Date;
+use crate::stats::dixon_coles::{self, DixonColesFit, GoalsData};
 use crate::data::matches::{Dataset, Match};
+use crate::stats::metrics::{self, round, OutcomeScores};
 use crate::models::model_type::{
     Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
 };
-use crate::stats::dixon_coles::{self, DixonColesFit, GoalsData};
-use crate::stats::metrics::{self, round, OutcomeScores};
-use crate::stats::scoreline::{ScorelineGrid, MAX_GOALS};
 use crate::store::pickle;
+use crate::stats::scoreline::{ScorelineGrid, MAX_GOALS};
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "poisson_v2",
