@@ -704,3 +704,72 @@ fn writes_predictions_summary_and_a_report_that_agrees_with_it() {
     // 2 leagues + pooled, 3 types each, at least 12 numbers a row.
     assert!(tagged >= 9 * 12, "only {tagged} numbers tagged");
 }
+
+/// The training dates under `out/models/<league>/<type>/`.
+fn training_dates(out: &Path, league: &str, ty: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(out.join("models").join(league).join(ty))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn refresh_retrains_on_schedule_and_only_leagues_with_new_matches() {
+    // Match days 5, 6, 7, 12 (D1 only), 13, 14, 15 (E0 only), 19 (D1 only), 20, 21 August 2022.
+    let ws = Workspace::new(&["E0", "D1"]);
+    let dates = |v: &[&str]| v.iter().map(|d| format!("2022-{d}")).collect::<Vec<_>>();
+    let run = |refresh: &str| {
+        let out = ws.path().join(format!("refresh_{refresh}"));
+        let summary = backtest_ok(
+            &ws,
+            &ws.data(),
+            &out,
+            &[
+                "--from",
+                "2022-07-01",
+                "--to",
+                "2022-08-21",
+                "--refresh",
+                refresh,
+                "--json",
+            ],
+        );
+        let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+        (out, summary)
+    };
+    // Weekly: the first match day of each ISO week (Monday to Sunday).
+    let (out, summary) = run("weekly");
+    for league in ["premier_league", "bundesliga"] {
+        for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
+            assert_eq!(
+                training_dates(&out, league, ty),
+                dates(&["07-01", "08-12", "08-15"]),
+                "{league} {ty}"
+            );
+        }
+    }
+    assert_eq!(summary["trainings"], 2 * 3 * 3);
+    // Daily: every match day, each league only when it has played since its last training.
+    let (out, summary) = run("daily");
+    let e0 = dates(&[
+        "07-01", "08-06", "08-07", "08-12", "08-14", "08-15", "08-19", "08-21",
+    ]);
+    let d1 = dates(&[
+        "07-01", "08-06", "08-07", "08-12", "08-13", "08-14", "08-15", "08-20", "08-21",
+    ]);
+    for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
+        assert_eq!(training_dates(&out, "premier_league", ty), e0, "{ty}");
+        assert_eq!(training_dates(&out, "bundesliga", ty), d1, "{ty}");
+    }
+    assert_eq!(summary["trainings"], (e0.len() + d1.len()) * 3);
+    assert_eq!(summary["refresh"], "daily");
+    // Never: one training before --from.
+    let (out, summary) = run("never");
+    assert_eq!(
+        training_dates(&out, "bundesliga", "poisson_v2"),
+        dates(&["07-01"])
+    );
+    assert_eq!(summary["trainings"], 2 * 3);
+}
