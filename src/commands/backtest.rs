@@ -432,11 +432,21 @@ fn train_point(
             Some(f) => l.last_date().is_some_and(|last| last >= f.trained_on),
         })
         .collect();
-    let jobs: Vec<(&LeagueMatches, &'static dyn ModelType)> = due
+    let (jobs, short): (Vec<_>, Vec<_>) = due
         .iter()
         .flat_map(|l| types.iter().map(move |t| (*l, *t)))
-        .filter(|(l, t)| l.len() >= t.spec().min_matches)
-        .collect();
+        .partition(|(l, t)| l.len() >= t.spec().min_matches);
+    for (l, t) in short {
+        if !in_force.contains_key(&l.league) {
+            tracing::warn!(
+                "{} {}: no model from {point} (insufficient data: {} matches before it, {} needed); its predictions stay empty until a refresh has enough",
+                l.league,
+                t.spec().name,
+                l.len(),
+                t.spec().min_matches
+            );
+        }
+    }
     let features = FeatureCache::new();
     let trained_date = format!("{point} 00:00:00");
     let trained: Vec<(String, &'static str, Arc<dyn Predictor>)> = jobs
