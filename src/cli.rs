@@ -38,6 +38,9 @@ pub enum Command {
     Predict(PredictArgs),
     /// Show every league x model type: state, whether it loads, headline metrics, registered.
     Status(StatusArgs),
+    /// Replay a period day by day as nightly training + predict would have: predictions.csv,
+    /// summary.json and report.html under --out.
+    Backtest(BacktestArgs),
     /// Print a shell completion script or the man page (generated from these definitions).
     Generate(GenerateArgs),
 }
@@ -177,6 +180,71 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
+/// When a backtest retrains its models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BacktestRefresh {
+    /// Train once, on the matches dated before --from.
+    Never,
+    /// Retrain on every match day (leagues with new matches only).
+    Daily,
+    /// Retrain on the first match day of each ISO week (leagues with new matches only).
+    Weekly,
+}
+
+/// How a backtest feeds the match history to `predict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BacktestReplay {
+    /// Each match day from the data as it stood that morning (only matches dated before it).
+    Day,
+    /// The days between two trainings in one call per league and model, from the data up to the
+    /// last of them; each model reads only matches dated before each fixture (faster, same
+    /// numbers).
+    Segment,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// First match day to predict (yyyy-mm-dd); models are first trained on the matches before it.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub from: crate::data::date::Date,
+
+    /// Last match day to predict (default: the last match day in the data).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub to: Option<crate::data::date::Date>,
+
+    /// Only this league (slug); repeat for several. Default: every league of the data dir.
+    #[arg(long = "league", value_name = "SLUG")]
+    pub leagues: Vec<String>,
+
+    /// Model type to backtest; repeat for several (default all).
+    #[arg(long = "model-type", value_name = "TYPE", value_parser = model_type_values())]
+    pub model_types: Vec<String>,
+
+    /// When to retrain during the period.
+    #[arg(long, value_enum, default_value = "never")]
+    pub refresh: BacktestRefresh,
+
+    /// How history reaches the models: one morning at a time, or one call per training segment.
+    #[arg(long, value_enum, default_value = "segment")]
+    pub replay: BacktestReplay,
+
+    /// Match data, searched recursively for .csv and .parquet files.
+    #[arg(long, value_name = "DIR", default_value = "data/processed")]
+    pub data_dir: PathBuf,
+
+    /// Output directory: new, or existing and empty. Everything the backtest makes goes here.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Print summary.json on stdout instead of the text table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_date(s: &str) -> Result<crate::data::date::Date, String> {
+    crate::data::date::Date::parse(s).ok_or_else(|| format!("{s:?} is not a date (yyyy-mm-dd)"))
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -212,6 +280,7 @@ impl Cli {
     pub fn wants_json(&self) -> bool {
         match &self.command {
             Some(Command::Status(a)) => a.json,
+            Some(Command::Backtest(a)) => a.json,
             Some(Command::Predict(_) | Command::Generate(_)) => false,
             None => self.run.json,
         }

@@ -38,6 +38,7 @@ pub fn main_exit_code() -> i32 {
     let result = match &cli.command {
         Some(cli::Command::Predict(args)) => commands::predict::run_predict(args),
         Some(cli::Command::Status(args)) => commands::status::run_status(args),
+        Some(cli::Command::Backtest(args)) => commands::backtest::run_backtest(args, cli.log.quiet),
         Some(cli::Command::Generate(args)) => commands::generate::run_generate(args),
         None => commands::train::run_training(&cli.run, cli.log.quiet),
     };

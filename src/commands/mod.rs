@@ -1,6 +1,8 @@
 //! The commands: the training run (`plan`, then `train` executes it and `report` tells),
-//! `predict`, `status`, and `generate` (completions and the man page).
+//! `predict`, `status`, `backtest` (walk-forward evaluation) and `generate` (completions and
+//! the man page).
 
+pub mod backtest;
 pub mod generate;
 pub mod plan;
 pub mod predict;

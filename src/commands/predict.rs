@@ -21,7 +21,7 @@ use crate::store::safe_writer;
 use crate::store::versions;
 
 /// Result and in-match statistic columns: never passed to models with a fixture.
-const RESULT_COLUMNS: &[&str] = &[
+pub const RESULT_COLUMNS: &[&str] = &[
     "FTHG", "FTAG", "FTR", "HG", "AG", "Res", "HTHG", "HTAG", "HTR", "HS", "AS", "HST", "AST",
     "HF", "AF", "HC", "AC", "HY", "AY", "HR", "AR", "HHW", "AHW", "HO", "AO", "HFKC", "AFKC",
     "HBP", "ABP",

@@ -1,0 +1,430 @@
+//! The backtest's numbers: every forecaster (a model type, the opening market, the closing market,
+//! base rates) scored on the same rows, per league and pooled, with the model's paired difference
+//! to the market and its standard error. summary.json, the text table and the HTML report all
+//! read these numbers, so they cannot disagree.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::Row;
+use crate::data::date::Date;
+use crate::models::model_type::ModelType;
+use crate::stats::metrics::{self, round};
+
+const EPS: f64 = 1e-15;
+/// Equal-width bins of the calibration error.
+const ECE_BINS: usize = 10;
+
+/// Scores of one forecaster on a set of rows. Three-way forecasts have every score; a draw-only
+/// forecaster (the draw specialist) has no RPS or accuracy, and its log loss, Brier score and
+/// ECE are those of the binary draw event.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Scores {
+    pub n: usize,
+    pub rps: Option<f64>,
+    pub log_loss: f64,
+    pub brier: f64,
+    pub accuracy: Option<f64>,
+    /// Mean over the outcomes of each outcome's expected calibration error (10 bins).
+    pub ece: f64,
+    /// AUC of the draw probability for the draw event; `None` when there was no draw or only
+    /// draws.
+    pub draw_auc: Option<f64>,
+}
+
+/// Mean of model minus comparison over the same rows (negative: the model scored better), with the
+/// standard error of that mean.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Paired {
+    pub mean: f64,
+    pub se: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Differences {
+    pub rps: Option<Paired>,
+    pub log_loss: Paired,
+    pub brier: Paired,
+}
+
+/// The model and a market on the rows where that market had odds.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    pub n: usize,
+    pub model: Scores,
+    pub market: Scores,
+    /// Model minus market.
+    pub difference: Differences,
+}
+
+/// One league x model type, or one model type pooled over the leagues.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Block {
+    /// Rows the model predicted.
+    pub n: usize,
+    pub model: Scores,
+    /// Base rates (the league's outcome frequencies on the training data in force) on the same
+    /// rows.
+    pub base_rates: Scores,
+    /// On the rows with opening (pre-match) odds: Pinnacle, else the market average.
+    pub market_open: Option<Comparison>,
+    /// On the rows with closing odds: Pinnacle closing, else the average, else Bet365 (the limit).
+    pub market_close: Option<Comparison>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub from: String,
+    pub to: String,
+    pub refresh: String,
+    /// `day` or `segment` (how history reached the models; the same numbers either way).
+    pub replay: String,
+    pub data_dir: String,
+    pub leagues: Vec<String>,
+    pub model_types: Vec<String>,
+    pub match_days: usize,
+    pub matches: usize,
+    /// Models trained (one league x model type at one training date each).
+    pub trainings: usize,
+    /// League -> model type -> scores.
+    pub by_league: BTreeMap<String, BTreeMap<String, Block>>,
+    /// Model type -> scores over every row of every league.
+    pub pooled: BTreeMap<String, Block>,
+}
+
+/// What the run was, for the summary's header.
+pub struct Setup {
+    pub from: Date,
+    pub to: Date,
+    pub refresh: &'static str,
+    pub replay: &'static str,
+    pub data_dir: String,
+    pub leagues: Vec<String>,
+    pub match_days: usize,
+    pub trainings: usize,
+}
+
+/// A forecast: three-way probabilities, or the probability of a draw alone.
+#[derive(Clone, Copy, Debug)]
+pub enum Forecast {
+    ThreeWay([f64; 3]),
+    Draw(f64),
+}
+
+impl Forecast {
+    /// A model type's `predict` values: its first three are home/draw/away, or a single draw
+    /// probability.
+    pub fn of_values(v: &[f64]) -> Option<Forecast> {
+        match v {
+            [p] => Some(Forecast::Draw(*p)),
+            [h, d, a, ..] => Some(Forecast::ThreeWay([*h, *d, *a])),
+            _ => None,
+        }
+    }
+
+    /// The same kind of forecast as `self`, from three-way probabilities `p`.
+    fn like(self, p: [f64; 3]) -> Forecast {
+        match self {
+            Forecast::ThreeWay(_) => Forecast::ThreeWay(p),
+            Forecast::Draw(_) => Forecast::Draw(p[1]),
+        }
+    }
+}
+
+/// Per-row losses of one forecaster.
+struct Losses {
+    rps: Option<Vec<f64>>,
+    log_loss: Vec<f64>,
+    brier: Vec<f64>,
+}
+
+fn losses(forecasts: &[Forecast], outcomes: &[usize]) -> Losses {
+    let three_way = matches!(forecasts.first(), Some(Forecast::ThreeWay(_)));
+    let mut rps = Vec::new();
+    let mut log_loss = Vec::new();
+    let mut brier = Vec::new();
+    for (f, &o) in forecasts.iter().zip(outcomes) {
+        match *f {
+            Forecast::ThreeWay(p) => {
+                let mut obs = [0.0; 3];
+                obs[o] = 1.0;
+                let c1 = p[0] - obs[0];
+                let c2 = p[0] + p[1] - obs[0] - obs[1];
+                rps.push(0.5 * (c1 * c1 + c2 * c2));
+                log_loss.push(-p[o].clamp(EPS, 1.0 - EPS).ln());
+                brier.push((0..3).map(|k| (p[k] - obs[k]).powi(2)).sum());
+            }
+            Forecast::Draw(q) => {
+                let draw = o == 1;
+                let qc = q.clamp(EPS, 1.0 - EPS);
+                log_loss.push(-(if draw { qc } else { 1.0 - qc }).ln());
+                let t = if draw { 1.0 } else { 0.0 };
+                brier.push((q - t) * (q - t));
+            }
+        }
+    }
+    Losses {
+        rps: three_way.then_some(rps),
+        log_loss,
+        brier,
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Scores `forecasts` (all of one kind) against `outcomes`.
+pub fn score(forecasts: &[Forecast], outcomes: &[usize]) -> Scores {
+    let n = forecasts.len().min(outcomes.len());
+    let l = losses(&forecasts[..n], &outcomes[..n]);
+    let draws: Vec<bool> = outcomes[..n].iter().map(|&o| o == 1).collect();
+    let draw_p: Vec<f64> = forecasts[..n]
+        .iter()
+        .map(|f| match *f {
+            Forecast::ThreeWay(p) => p[1],
+            Forecast::Draw(q) => q,
+        })
+        .collect();
+    let three: Vec<[f64; 3]> = forecasts[..n]
+        .iter()
+        .filter_map(|f| match *f {
+            Forecast::ThreeWay(p) => Some(p),
+            Forecast::Draw(_) => None,
+        })
+        .collect();
+    let (accuracy, ece) = if l.rps.is_some() {
+        let hits = three
+            .iter()
+            .zip(&outcomes[..n])
+            .filter(|(p, &o)| metrics::argmax3(p) == o)
+            .count();
+        let ece = (0..3)
+            .map(|k| {
+                let p: Vec<f64> = three.iter().map(|p| p[k]).collect();
+                let y: Vec<bool> = outcomes[..n].iter().map(|&o| o == k).collect();
+                metrics::ece(&p, &y, ECE_BINS)
+            })
+            .sum::<f64>()
+            / 3.0;
+        (Some(round(hits as f64 / n.max(1) as f64)), ece)
+    } else {
+        (None, metrics::ece(&draw_p, &draws, ECE_BINS))
+    };
+    Scores {
+        n,
+        rps: l.rps.as_deref().map(mean).map(round),
+        log_loss: round(mean(&l.log_loss)),
+        brier: round(mean(&l.brier)),
+        accuracy,
+        ece: round(ece),
+        draw_auc: metrics::auc(&draw_p, &draws).map(round),
+    }
+}
+
+fn paired(a: &[f64], b: &[f64]) -> Paired {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let n = d.len();
+    let m = mean(&d);
+    let se = if n > 1 {
+        let var = d.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1) as f64;
+        (var / n as f64).sqrt()
+    } else {
+        0.0
+    };
+    Paired {
+        mean: round(m),
+        se: round(se),
+    }
+}
+
+fn compare(model: &[Forecast], market: &[Forecast], outcomes: &[usize]) -> Option<Comparison> {
+    if outcomes.is_empty() {
+        return None;
+    }
+    let (lm, lk) = (losses(model, outcomes), losses(market, outcomes));
+    Some(Comparison {
+        n: outcomes.len(),
+        model: score(model, outcomes),
+        market: score(market, outcomes),
+        difference: Differences {
+            rps: match (&lm.rps, &lk.rps) {
+                (Some(a), Some(b)) => Some(paired(a, b)),
+                _ => None,
+            },
+            log_loss: paired(&lm.log_loss, &lk.log_loss),
+            brier: paired(&lm.brier, &lk.brier),
+        },
+    })
+}
+
+/// Scores of model type `name` on `rows` (those it predicted).
+pub fn block(rows: &[&Row], name: &str) -> Option<Block> {
+    let mut model = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut base = Vec::new();
+    let (mut open_m, mut open_k, mut open_y) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut close_m, mut close_k, mut close_y) = (Vec::new(), Vec::new(), Vec::new());
+    for r in rows {
+        let Some(f) = r.predictions.get(name).and_then(|v| Forecast::of_values(v)) else {
+            continue;
+        };
+        model.push(f);
+        outcomes.push(r.outcome);
+        base.push(f.like(r.base_rates));
+        if let Some(p) = r.market_open {
+            open_m.push(f);
+            open_k.push(f.like(p));
+            open_y.push(r.outcome);
+        }
+        if let Some(p) = r.market_close {
+            close_m.push(f);
+            close_k.push(f.like(p));
+            close_y.push(r.outcome);
+        }
+    }
+    if model.is_empty() {
+        return None;
+    }
+    Some(Block {
+        n: model.len(),
+        model: score(&model, &outcomes),
+        base_rates: score(&base, &outcomes),
+        market_open: compare(&open_m, &open_k, &open_y),
+        market_close: compare(&close_m, &close_k, &close_y),
+    })
+}
+
+pub fn summarise(rows: &[Row], types: &[&'static dyn ModelType], setup: Setup) -> Summary {
+    let names: Vec<&str> = types.iter().map(|t| t.spec().name).collect();
+    let mut by_league: BTreeMap<String, BTreeMap<String, Block>> = BTreeMap::new();
+    for league in &setup.leagues {
+        let league_rows: Vec<&Row> = rows.iter().filter(|r| &r.league == league).collect();
+        let blocks: BTreeMap<String, Block> = names
+            .iter()
+            .filter_map(|n| block(&league_rows, n).map(|b| (n.to_string(), b)))
+            .collect();
+        if !blocks.is_empty() {
+            by_league.insert(league.clone(), blocks);
+        }
+    }
+    let all: Vec<&Row> = rows.iter().collect();
+    let pooled = names
+        .iter()
+        .filter_map(|n| block(&all, n).map(|b| (n.to_string(), b)))
+        .collect();
+    Summary {
+        from: setup.from.to_string(),
+        to: setup.to.to_string(),
+        refresh: setup.refresh.to_string(),
+        replay: setup.replay.to_string(),
+        data_dir: setup.data_dir,
+        leagues: setup.leagues,
+        model_types: names.iter().map(|n| n.to_string()).collect(),
+        match_days: setup.match_days,
+        matches: rows.len(),
+        trainings: setup.trainings,
+        by_league,
+        pooled,
+    }
+}
+
+fn cell(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
+}
+
+fn diff_cell(p: Option<&Paired>) -> String {
+    p.map_or_else(
+        || "-".to_string(),
+        |p| format!("{:+.4} ({:.4})", p.mean, p.se),
+    )
+}
+
+/// The per-league table printed after a run (the full numbers are in summary.json).
+pub fn text_table(s: &Summary, out: &Path) -> String {
+    let mut t = format!(
+        "backtest {} .. {} (refresh {}): {} matches on {} match days, {} models trained\n\n",
+        s.from, s.to, s.refresh, s.matches, s.match_days, s.trainings
+    );
+    t.push_str(&format!(
+        "{:<22} {:<16} {:>5} {:>7} {:>7} {:>6} {:>7} {:>8} {:>18} {:>8} {:>7}\n",
+        "league",
+        "model",
+        "n",
+        "RPS",
+        "logloss",
+        "acc",
+        "drawAUC",
+        "open RPS",
+        "model-open (se)",
+        "closeRPS",
+        "baseRPS"
+    ));
+    let pooled = s.pooled.iter().map(|(ty, b)| ("pooled".to_string(), ty, b));
+    let leagues = s
+        .by_league
+        .iter()
+        .flat_map(|(l, m)| m.iter().map(move |(ty, b)| (l.clone(), ty, b)));
+    for (league, ty, b) in leagues.chain(pooled) {
+        let open = b.market_open.as_ref();
+        let close = b.market_close.as_ref();
+        let (open_rps, diff) = match open {
+            Some(c) if b.model.rps.is_some() => (c.market.rps, c.difference.rps.as_ref()),
+            Some(c) => (None, Some(&c.difference.log_loss)),
+            None => (None, None),
+        };
+        t.push_str(&format!(
+            "{:<22} {:<16} {:>5} {:>7} {:>7} {:>6} {:>7} {:>8} {:>18} {:>8} {:>7}\n",
+            league,
+            ty,
+            b.n,
+            cell(b.model.rps),
+            cell(Some(b.model.log_loss)),
+            b.model
+                .accuracy
+                .map_or_else(|| "-".to_string(), |a| format!("{a:.3}")),
+            cell(b.model.draw_auc),
+            cell(open_rps),
+            diff_cell(diff),
+            cell(close.and_then(|c| c.market.rps)),
+            cell(b.base_rates.rps),
+        ));
+    }
+    t.push_str(&format!(
+        "\n(draw_specialist: model-open is the log loss difference.) Files: {}\n",
+        out.display()
+    ));
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paired_difference_and_its_standard_error() {
+        let p = paired(&[0.3, 0.2, 0.4, 0.1], &[0.2, 0.2, 0.2, 0.2]);
+        // Differences 0.1, 0, 0.2, -0.1: mean 0.05, sd 0.129099, se 0.0645497.
+        assert!((p.mean - 0.05).abs() < 1e-12);
+        assert!((p.se - 0.0645497224368).abs() < 1e-9);
+    }
+
+    #[test]
+    fn three_way_and_draw_scores() {
+        let f = [
+            Forecast::ThreeWay([0.5, 0.3, 0.2]),
+            Forecast::ThreeWay([0.2, 0.3, 0.5]),
+        ];
+        let s = score(&f, &[0, 1]);
+        // RPS: (0.5^2 + 0.2^2)/2 = 0.145; (0.2^2 + 0.5^2)/2 = 0.145.
+        assert!((s.rps.unwrap() - 0.145).abs() < 1e-12);
+        assert_eq!(s.accuracy, Some(0.5));
+        assert_eq!(s.draw_auc, Some(0.5));
+        let d = score(&[Forecast::Draw(0.25), Forecast::Draw(0.5)], &[0, 1]);
+        assert_eq!(d.rps, None);
+        assert!((d.log_loss - (-(0.75f64.ln()) - 0.5f64.ln()) / 2.0).abs() < 1e-12);
+        assert_eq!(d.draw_auc, Some(1.0));
+    }
+}
