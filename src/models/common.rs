@@ -131,5 +131,5 @@ pub fn latest_season(
         })
         .collect();
     let y = latest.iter().map(|m| m.outcome()).collect();
-    Ok((format!("{}-{:02}", season, (season + 1) % 100), fixtures, y))
+    Ok((crate::data::date::Date::season_label(season), fixtures, y))
 }

@@ -227,10 +227,6 @@ struct XiChoice {
     candidates: Vec<(f64, f64)>,
 }
 
-fn season_name(season: i32) -> String {
-    format!("{}-{:02}", season, (season + 1).rem_euclid(100))
-}
-
 /// Time-ordered validation: fits on every match before the latest season with each decay in
 /// `candidates`, scores the latest season with the frozen fit, and returns the best decay with
 /// its scores. `None` when there is no earlier season to learn from.
@@ -284,7 +280,7 @@ fn validate(matches: &[Match], candidates: &[f64]) -> Result<Option<(XiChoice, V
     let rates = metrics::base_rates(&train.iter().map(Match::outcome).collect::<Vec<_>>());
     let base = metrics::score_1x2(&vec![rates; val.len()], &outcomes);
     let validation = Validation {
-        season: season_name(season),
+        season: Date::season_label(season),
         n_train: train.len(),
         n_val: val.len(),
         rps: round(model.rps),

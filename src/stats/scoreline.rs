@@ -21,14 +21,7 @@ impl ScorelineGrid {
         let mut probs = vec![0.0; size * size];
         for i in 0..size {
             for j in 0..size {
-                let tau = match (i, j) {
-                    (0, 0) => 1.0 - lambda * mu * rho,
-                    (0, 1) => 1.0 + lambda * rho,
-                    (1, 0) => 1.0 + mu * rho,
-                    (1, 1) => 1.0 - rho,
-                    _ => 1.0,
-                };
-                probs[i * size + j] = (home[i] * away[j] * tau).max(0.0);
+                probs[i * size + j] = (home[i] * away[j] * tau(lambda, mu, rho, i, j)).max(0.0);
             }
         }
         let total: f64 = probs.iter().sum();
@@ -36,6 +29,11 @@ impl ScorelineGrid {
             probs.iter_mut().for_each(|p| *p /= total);
         }
         ScorelineGrid { size, probs }
+    }
+
+    /// Independent Poisson scores (no Dixon-Coles correction).
+    pub fn independent(lambda: f64, mu: f64) -> ScorelineGrid {
+        ScorelineGrid::dixon_coles(lambda, mu, 0.0)
     }
 
     /// P(home goals = i, away goals = j).
@@ -76,6 +74,18 @@ impl ScorelineGrid {
     /// P(both teams score).
     pub fn btts(&self) -> f64 {
         self.sum_where(|i, j| i > 0 && j > 0)
+    }
+}
+
+/// The Dixon-Coles correction factor of scoreline (`home_goals`, `away_goals`): it moves
+/// probability between 0-0, 1-1, 0-1 and 1-0 by `rho` and is 1 for every other score.
+pub fn tau(lambda: f64, mu: f64, rho: f64, home_goals: usize, away_goals: usize) -> f64 {
+    match (home_goals, away_goals) {
+        (0, 0) => 1.0 - lambda * mu * rho,
+        (0, 1) => 1.0 + lambda * rho,
+        (1, 0) => 1.0 + mu * rho,
+        (1, 1) => 1.0 - rho,
+        _ => 1.0,
     }
 }
 
