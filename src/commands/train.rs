@@ -450,7 +450,7 @@ fn train_one(
         };
         let mut files = trained.files;
         let manifest = Manifest {
-            producer: format!("auto-train {}", env!("CARGO_PKG_VERSION")),
+            producer: crate::models::common::PRODUCER.to_string(),
             files: files.iter().map(|f| f.name.clone()).collect(),
             registry_entry: entry,
         };

@@ -9,14 +9,12 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::features;
-use crate::stats::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
 use crate::data::matches::Dataset;
+use crate::features;
+use crate::models::common::{self, read_artifact, Artifact, ArtifactHeader, LogisticModelType};
+use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
+use crate::stats::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
 use crate::stats::metrics;
-use crate::models::model_type::{
-    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
-};
-use crate::models::common::{self, read_model, Tagged, PRODUCER};
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "draw_specialist",
@@ -40,15 +38,18 @@ pub const BASE_FEATURES: &[&str] = &[
 /// (a fixture without odds then gets the calibrated league draw rate, via `mkt_absent`).
 pub const MARKET_FEATURES: &[&str] = &["mkt_draw_logit", "mkt_abs_diff", "mkt_absent"];
 
-const FORMAT: &str = "auto-train/draw_specialist/platt_logistic/v1";
+const FORMAT: &str = "auto-train/draw_specialist/platt_logistic";
+/// Version 2 records the league and the tool's version; version 1 files still load.
+const FORMAT_VERSION: u32 = 2;
+const READABLE_VERSIONS: &[u32] = &[1, 2];
+const MODEL_FILE: &str = "draw_model.pkl";
 
 /// Contents of `draw_model.pkl`: z = intercept + sum coef[i] * (x[i] - mean[i]) / std[i];
 /// P(draw) = sigmoid(platt_a * z + platt_b).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DrawFile {
-    pub producer: String,
-    pub format: String,
-    pub model_type: String,
+    #[serde(flatten)]
+    pub header: ArtifactHeader,
     pub features: Vec<String>,
     pub mean: Vec<f64>,
     pub std: Vec<f64>,
@@ -60,15 +61,15 @@ pub struct DrawFile {
     pub platt_b: f64,
 }
 
-impl Tagged for DrawFile {
-    fn tags(&self) -> (&str, &str) {
-        (&self.producer, &self.format)
+impl Artifact for DrawFile {
+    fn header(&self) -> &ArtifactHeader {
+        &self.header
     }
 }
 
 pub struct DrawSpecialist;
 
-fn train_all(ctx: &TrainContext) -> Result<(DrawFile, serde_json::Value, String)> {
+fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
     let rows = ctx
         .features
         .league_rows(ctx.dataset, ctx.league)
@@ -164,9 +165,7 @@ fn train_all(ctx: &TrainContext) -> Result<(DrawFile, serde_json::Value, String)
         },
     });
     let file = DrawFile {
-        producer: PRODUCER.to_string(),
-        format: FORMAT.to_string(),
-        model_type: SPEC.name.to_string(),
+        header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
         features: names,
         mean: prep.std_all.mean.clone(),
         std: prep.std_all.std.clone(),
@@ -177,53 +176,48 @@ fn train_all(ctx: &TrainContext) -> Result<(DrawFile, serde_json::Value, String)
         platt_a: platt.a,
         platt_b: platt.b,
     };
-    Ok((file, metrics_json, summary))
+    let files = vec![ModelFile {
+        name: MODEL_FILE.to_string(),
+        bytes: crate::store::pickle::to_bytes(&file)?,
+    }];
+    Ok((files, metrics_json, summary))
 }
 
-impl ModelType for DrawSpecialist {
-    fn spec(&self) -> &'static ModelSpec {
+impl LogisticModelType for DrawSpecialist {
+    type Model = Model;
+
+    fn logistic_spec(&self) -> &'static ModelSpec {
         &SPEC
     }
 
-    fn uses_features(&self) -> bool {
-        true
+    fn train_files(
+        &self,
+        ctx: &TrainContext,
+    ) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
+        train_all(ctx)
     }
 
-    fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
-        let (file, metrics, summary) = train_all(ctx)?;
-        Ok(TrainedModel {
-            files: vec![
-                ModelFile {
-                    name: "draw_model.pkl".to_string(),
-                    bytes: crate::store::pickle::to_bytes(&file)?,
-                },
-                common::metrics_file(&metrics)?,
-            ],
-            summary,
-        })
+    fn load_model(&self, dir: &Path) -> Result<Model> {
+        Model::load(dir)
     }
 
-    fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>> {
-        Ok(Box::new(Model::load(dir)?))
-    }
-
-    fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
-        let model = Model::load(dir)?;
-        let (_, metrics, _) = train_all(ctx)?;
-        let (season, fixtures, y) = common::latest_season(ctx.league)?;
-        let y: Vec<bool> = y.iter().map(|&o| o == 1).collect();
-        let p = model.probs(&fixtures, ctx.dataset, &ctx.league.league)?;
-        common::metrics_with_existing_scores(
-            metrics,
-            &season,
-            common::scores_binary(&p, &y),
-            "the file in the directory scored on the latest season (possibly in-sample); val above is recomputed by the training protocol",
-        )
+    fn scores_of(
+        &self,
+        model: &Model,
+        fixtures: &[Fixture],
+        dataset: &Dataset,
+        league: &str,
+        outcomes: &[usize],
+    ) -> Result<serde_json::Value> {
+        let draws: Vec<bool> = outcomes.iter().map(|&o| o == 1).collect();
+        let p = model.probs(fixtures, dataset, league)?;
+        Ok(serde_json::to_value(common::scores_binary(&p, &draws))?)
     }
 }
 
 /// A loaded draw specialist.
 pub struct Model {
+    league: Option<String>,
     names: Vec<String>,
     std: Standardiser,
     linear: Linear,
@@ -232,7 +226,7 @@ pub struct Model {
 
 impl Model {
     pub fn load(dir: &Path) -> Result<Model> {
-        let f: DrawFile = read_model(dir, "draw_model.pkl", FORMAT)?;
+        let f: DrawFile = read_artifact(dir, MODEL_FILE, FORMAT, READABLE_VERSIONS, SPEC.name)?;
         let w = f.features.len();
         if f.mean.len() != w || f.std.len() != w || f.coef.len() != w {
             bail!("draw_model.pkl: coefficient lengths do not match its features");
@@ -242,6 +236,7 @@ impl Model {
         }
         features::indices(&f.features).context("draw_model.pkl")?;
         Ok(Model {
+            league: f.header.league,
             names: f.features,
             std: Standardiser {
                 mean: f.mean,
@@ -268,6 +263,14 @@ impl Model {
 }
 
 impl Predictor for Model {
+    fn recorded_model_type(&self) -> &str {
+        SPEC.name
+    }
+
+    fn recorded_league(&self) -> Option<&str> {
+        self.league.as_deref()
+    }
+
     fn columns(&self) -> Vec<String> {
         vec!["draw_specialist_draw".to_string()]
     }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::data::date::Date;
-use crate::features::FeatureCache;
 use crate::data::matches::{Dataset, Extras, LeagueMatches};
+use crate::features::FeatureCache;
 
 /// Static facts about a model type, also known for types whose trainer is not built yet.
 #[derive(Debug)]
@@ -65,6 +65,11 @@ pub struct Fixture {
 
 /// A trained model read back from its directory.
 pub trait Predictor: Send + Sync {
+    /// The model type the artifacts record (what `load` checked them against).
+    fn recorded_model_type(&self) -> &str;
+    /// The league the artifacts record; `None` only for first-release logistic files, which did
+    /// not record one. Lets a caller check a directory holds the league its path says.
+    fn recorded_league(&self) -> Option<&str>;
     /// Output column names, in order (`poisson_v2_home`, ...).
     fn columns(&self) -> Vec<String>;
     /// One value per column for each fixture, in input order. Models that need history use only

@@ -9,14 +9,14 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::features::{self, LeagueRows};
-use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
 use crate::data::matches::Dataset;
-use crate::stats::metrics;
-use crate::models::model_type::{
-    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
+use crate::features::{self, LeagueRows};
+use crate::models::common::{
+    self, read_artifact, read_json, Artifact, ArtifactHeader, LogisticModelType,
 };
-use crate::models::common::{self, read_json, read_model, Tagged, PRODUCER};
+use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
+use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
+use crate::stats::metrics;
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "1x2_v2",
@@ -57,8 +57,11 @@ pub const MARKET_FEATURES: &[&str] = &[
 /// Market features are used when at least this share of training rows had pre-match odds.
 const MARKET_MIN_SHARE: f64 = 0.5;
 
-const BINARY_FORMAT: &str = "auto-train/1x2_v2/binary_logistic/v1";
-const CALIBRATOR_FORMAT: &str = "auto-train/1x2_v2/temperature_calibrator/v1";
+const BINARY_FORMAT: &str = "auto-train/1x2_v2/binary_logistic";
+const CALIBRATOR_FORMAT: &str = "auto-train/1x2_v2/temperature_calibrator";
+/// Version 2 records the league and the tool's version; version 1 files still load.
+const FORMAT_VERSION: u32 = 2;
+const READABLE_VERSIONS: &[u32] = &[1, 2];
 const TARGETS: [&str; 3] = ["home", "draw", "away"];
 const FILES: [&str; 3] = ["home_model.pkl", "draw_model.pkl", "away_model.pkl"];
 
@@ -80,18 +83,17 @@ pub struct LinearPart {
 /// `fallback` (odds-free features) for fixtures without odds when `model` uses the market.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BinaryFile {
-    pub producer: String,
-    pub format: String,
-    pub model_type: String,
+    #[serde(flatten)]
+    pub header: ArtifactHeader,
     /// `home`, `draw` or `away`.
     pub target: String,
     pub model: LinearPart,
     pub fallback: Option<LinearPart>,
 }
 
-impl Tagged for BinaryFile {
-    fn tags(&self) -> (&str, &str) {
-        (&self.producer, &self.format)
+impl Artifact for BinaryFile {
+    fn header(&self) -> &ArtifactHeader {
+        &self.header
     }
 }
 
@@ -100,9 +102,8 @@ impl Tagged for BinaryFile {
 /// for the fallback models).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CalibratorFile {
-    pub producer: String,
-    pub format: String,
-    pub model_type: String,
+    #[serde(flatten)]
+    pub header: ArtifactHeader,
     pub method: String,
     pub inputs: Vec<String>,
     pub classes: Vec<String>,
@@ -110,9 +111,9 @@ pub struct CalibratorFile {
     pub fallback_temperature: Option<f64>,
 }
 
-impl Tagged for CalibratorFile {
-    fn tags(&self) -> (&str, &str) {
-        (&self.producer, &self.format)
+impl Artifact for CalibratorFile {
+    fn header(&self) -> &ArtifactHeader {
+        &self.header
     }
 }
 
@@ -359,9 +360,12 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     let mut files = Vec::new();
     for k in 0..3 {
         let f = BinaryFile {
-            producer: PRODUCER.to_string(),
-            format: BINARY_FORMAT.to_string(),
-            model_type: SPEC.name.to_string(),
+            header: ArtifactHeader::new(
+                BINARY_FORMAT,
+                FORMAT_VERSION,
+                SPEC.name,
+                &ctx.league.league,
+            ),
             target: TARGETS[k].to_string(),
             model: part(&main, k),
             fallback: fallback.as_ref().map(|f| part(f, k)),
@@ -372,9 +376,12 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
         });
     }
     let cal_file = CalibratorFile {
-        producer: PRODUCER.to_string(),
-        format: CALIBRATOR_FORMAT.to_string(),
-        model_type: SPEC.name.to_string(),
+        header: ArtifactHeader::new(
+            CALIBRATOR_FORMAT,
+            FORMAT_VERSION,
+            SPEC.name,
+            &ctx.league.league,
+        ),
         method: "temperature".to_string(),
         inputs: to_strings(&["home_logit", "draw_logit", "away_logit"]),
         classes: to_strings(&TARGETS),
@@ -408,39 +415,34 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     Ok((files, metrics_json, summary))
 }
 
-impl ModelType for OneXTwoV2 {
-    fn spec(&self) -> &'static ModelSpec {
+impl LogisticModelType for OneXTwoV2 {
+    type Model = Model;
+
+    fn logistic_spec(&self) -> &'static ModelSpec {
         &SPEC
     }
 
-    fn uses_features(&self) -> bool {
-        true
+    fn train_files(
+        &self,
+        ctx: &TrainContext,
+    ) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
+        train_all(ctx)
     }
 
-    fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
-        let (mut files, metrics, summary) = train_all(ctx)?;
-        files.push(common::metrics_file(&metrics)?);
-        Ok(TrainedModel { files, summary })
+    fn load_model(&self, dir: &Path) -> Result<Model> {
+        Model::load(dir)
     }
 
-    fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>> {
-        Ok(Box::new(Model::load(dir)?))
-    }
-
-    /// Checks the files load, then recomputes metrics.json with the training protocol (the
-    /// validation needs models that did not see the latest season, which the shipped files
-    /// did), adding how the files themselves score on the latest season.
-    fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
-        let model = Model::load(dir)?;
-        let (_, metrics, _) = train_all(ctx)?;
-        let (season, fixtures, y) = common::latest_season(ctx.league)?;
-        let p = model.probs(&fixtures, ctx.dataset, &ctx.league.league)?;
-        common::metrics_with_existing_scores(
-            metrics,
-            &season,
-            common::scores_1x2(&p, &y),
-            "the files in the directory scored on the latest season (in-sample if they trained on it); train/val above are recomputed by the training protocol",
-        )
+    fn scores_of(
+        &self,
+        model: &Model,
+        fixtures: &[Fixture],
+        dataset: &Dataset,
+        league: &str,
+        outcomes: &[usize],
+    ) -> Result<serde_json::Value> {
+        let p = model.probs(fixtures, dataset, league)?;
+        Ok(serde_json::to_value(common::scores_1x2(&p, outcomes))?)
     }
 }
 
@@ -504,19 +506,31 @@ impl Part {
 pub struct Model {
     main: Part,
     fallback: Option<Part>,
+    league: Option<String>,
 }
 
 impl Model {
     pub fn load(dir: &Path) -> Result<Model> {
         let mut files = Vec::new();
         for k in 0..3 {
-            let f: BinaryFile = read_model(dir, FILES[k], BINARY_FORMAT)?;
+            let f: BinaryFile =
+                read_artifact(dir, FILES[k], BINARY_FORMAT, READABLE_VERSIONS, SPEC.name)?;
             if f.target != TARGETS[k] {
                 bail!("{} holds the {:?} model", FILES[k], f.target);
             }
             files.push(f);
         }
-        let cal: CalibratorFile = read_model(dir, "calibrator.pkl", CALIBRATOR_FORMAT)?;
+        let cal: CalibratorFile = read_artifact(
+            dir,
+            "calibrator.pkl",
+            CALIBRATOR_FORMAT,
+            READABLE_VERSIONS,
+            SPEC.name,
+        )?;
+        let league = common::agreed_league(
+            dir,
+            files.iter().map(|f| &f.header).chain([&cal.header]),
+        )?;
         let main = Part::from_files(
             [&files[0].model, &files[1].model, &files[2].model],
             cal.temperature,
@@ -540,7 +554,11 @@ impl Model {
         if names(&fl.features) != main.names || names(&fl.fallback_features) != fb_names {
             bail!("feature_list.json does not match the model files");
         }
-        Ok(Model { main, fallback })
+        Ok(Model {
+            main,
+            fallback,
+            league,
+        })
     }
 
     pub fn probs(
@@ -560,6 +578,14 @@ impl Model {
 }
 
 impl Predictor for Model {
+    fn recorded_model_type(&self) -> &str {
+        SPEC.name
+    }
+
+    fn recorded_league(&self) -> Option<&str> {
+        self.league.as_deref()
+    }
+
     fn columns(&self) -> Vec<String> {
         TARGETS.iter().map(|t| format!("1x2_v2_{t}")).collect()
     }

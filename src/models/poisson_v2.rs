@@ -10,14 +10,15 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::data::date::Date;
-use crate::stats::dixon_coles::{self, DixonColesFit, GoalsData};
 use crate::data::matches::{Dataset, Match};
-use crate::stats::metrics::{self, round, OutcomeScores};
+use crate::models::common::{self, Artifact, ArtifactHeader};
 use crate::models::model_type::{
     Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
 };
-use crate::store::pickle;
+use crate::stats::dixon_coles::{self, DixonColesFit, GoalsData};
+use crate::stats::metrics::{self, round, OutcomeScores};
 use crate::stats::scoreline::{ScorelineGrid, MAX_GOALS};
+use crate::store::pickle;
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "poisson_v2",
@@ -60,11 +61,8 @@ pub struct PromotedPrior {
 /// The contents of `poisson_model.pkl` (plain data: a dict for Python).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PoissonModelFile {
-    pub format: String,
-    pub format_version: u32,
-    pub producer: String,
-    pub league: String,
-    pub model_type: String,
+    #[serde(flatten)]
+    pub header: ArtifactHeader,
     pub trained_date: String,
     /// lambda = exp(home_advantage + attack[home] + defence[away]),
     /// mu = exp(attack[away] + defence[home]), Dixon-Coles correction rho.
@@ -312,7 +310,7 @@ fn metrics_json(
     validation: Option<&Validation>,
 ) -> Result<Vec<u8>> {
     let value = serde_json::json!({
-        "league": model.league,
+        "league": model.header.league,
         "model_type": SPEC.name,
         "trained_date": model.trained_date,
         "total_matches": model.training_matches,
@@ -330,13 +328,7 @@ fn metrics_json(
             None => serde_json::json!({"note": "no earlier season to validate on"}),
         },
     });
-    let mut bytes = serde_json::to_vec_pretty(&value)?;
-    bytes.push(b'\n');
-    Ok(bytes)
-}
-
-fn producer() -> String {
-    format!("auto-train {}", env!("CARGO_PKG_VERSION"))
+    common::metrics_bytes(&value)
 }
 
 /// The decay to fit with, and the validation that chose or checked it.
@@ -383,11 +375,7 @@ impl ModelType for PoissonV2 {
         let fitted = fit_league(matches, xi.xi_per_day, None)?;
         let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
         let model = PoissonModelFile {
-            format: FORMAT.into(),
-            format_version: FORMAT_VERSION,
-            producer: producer(),
-            league: ctx.league.league.clone(),
-            model_type: SPEC.name.into(),
+            header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
             trained_date: ctx.trained_date.into(),
             teams: fitted
                 .teams
@@ -490,14 +478,10 @@ fn goals_data_for(matches: &[Match], teams: &[Arc<str>], xi: f64) -> GoalsData {
 }
 
 fn load_model(dir: &Path) -> Result<PoissonModelFile> {
-    let model: PoissonModelFile = pickle::read_file(&dir.join(MODEL_FILE))?;
-    if model.format != FORMAT || model.format_version != FORMAT_VERSION {
-        bail!(
-            "{} has format {:?} v{}, expected {FORMAT:?} v{FORMAT_VERSION}",
-            dir.join(MODEL_FILE).display(),
-            model.format,
-            model.format_version
-        );
+    let model: PoissonModelFile =
+        common::read_artifact(dir, MODEL_FILE, FORMAT, &[FORMAT_VERSION], SPEC.name)?;
+    if model.header.league.is_none() {
+        bail!("{} records no league", dir.join(MODEL_FILE).display());
     }
     let finite = model
         .teams
@@ -533,7 +517,21 @@ impl PoissonModelFile {
     }
 }
 
+impl Artifact for PoissonModelFile {
+    fn header(&self) -> &ArtifactHeader {
+        &self.header
+    }
+}
+
 impl Predictor for PoissonModelFile {
+    fn recorded_model_type(&self) -> &str {
+        &self.header.model_type
+    }
+
+    fn recorded_league(&self) -> Option<&str> {
+        self.header.league.as_deref()
+    }
+
     fn columns(&self) -> Vec<String> {
         [
             "home",
