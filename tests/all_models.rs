@@ -132,13 +132,8 @@ fn every_model_type_trains_predicts_and_a_rerun_trains_nothing() {
 
     // Every pickle loads in python3 with no imports.
     let script = r#"
-import pickle, sys
-class NoGlobals(pickle.Unpickler):
-    def find_class(self, module, name):
-        raise RuntimeError("needs an import: %s.%s" % (module, name))
 for p in sys.argv[1:]:
-    with open(p, "rb") as f:
-        d = NoGlobals(f).load()
+    d = load(p)
     assert isinstance(d, dict) and d, p
 print("ok")
 "#;
@@ -152,17 +147,8 @@ print("ok")
         }
     }
     assert_eq!(pkls.len(), 4 + 1 + 1);
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(&pkls)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let paths: Vec<&std::path::Path> = pkls.iter().map(|p| p.as_path()).collect();
+    assert_eq!(python::run_on_files(script, &paths), "ok");
 }
 
 #[test]
@@ -183,4 +169,27 @@ fn a_league_without_odds_columns_trains_and_predicts() {
     let rows = ws.predict_ok("bundesliga", &fixtures_file);
     assert_eq!(rows.len(), 3);
     check_probabilities(&rows);
+}
+
+/// Model directories written by the first release (0.1.0, tests/fixtures/legacy_models, made by
+/// that release's binary from tests/fixtures/D1) still load, and predict exactly what that
+/// release predicted from them.
+#[test]
+fn first_release_model_files_still_load_and_predict_the_same() {
+    let ws = Workspace::new(&["D1"]);
+    let legacy = fixtures().join("legacy_models");
+    copy_dir(&legacy.join("leagues"), &ws.path().join("models/leagues"));
+    let rows = ws.predict_ok("bundesliga", &legacy.join("fixtures.csv"));
+    let text = std::fs::read_to_string(legacy.join("predictions_0.1.0.csv")).unwrap();
+    let expected: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), expected.len());
+    for (got, want) in rows.iter().zip(&expected) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            match (g.parse::<f64>(), w.parse::<f64>()) {
+                (Ok(a), Ok(b)) => assert!((a - b).abs() <= 1e-12, "{g} vs {w}"),
+                _ => assert_eq!(g, *w),
+            }
+        }
+    }
 }
