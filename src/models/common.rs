@@ -143,16 +143,21 @@ pub fn metrics_file(metrics: &serde_json::Value) -> Result<ModelFile> {
 /// A logistic model type (`1x2_v2`, `draw_specialist`): what differs between them. Their
 /// `ModelType` implementation is this module's one blanket implementation.
 pub trait LogisticModelType: Send + Sync {
+    const SPEC: &'static ModelSpec;
     /// The loaded model.
-    type Model: Predictor + 'static;
-    fn logistic_spec(&self) -> &'static ModelSpec;
+    type Model: LoadedLogisticModel;
     /// Trains and returns (model files without metrics.json, metrics, summary).
-    fn train_files(&self, ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)>;
-    fn load_model(&self, dir: &Path) -> Result<Self::Model>;
-    /// How `model` scores on `fixtures` whose outcomes (0 home, 1 draw, 2 away) are `outcomes`.
-    fn scores_of(
+    const TRAIN: fn(&TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)>;
+}
+
+/// A loaded logistic model.
+pub trait LoadedLogisticModel: Predictor + Sized + 'static {
+    /// Reads a model directory written by this tool (fails on foreign or unreadable files).
+    fn load(dir: &Path) -> Result<Self>;
+    /// How the model scores on `fixtures` whose outcomes (0 home, 1 draw, 2 away) are
+    /// `outcomes`.
+    fn scores(
         &self,
-        model: &Self::Model,
         fixtures: &[Fixture],
         dataset: &Dataset,
         league: &str,
@@ -162,7 +167,7 @@ pub trait LogisticModelType: Send + Sync {
 
 impl<T: LogisticModelType> ModelType for T {
     fn spec(&self) -> &'static ModelSpec {
-        self.logistic_spec()
+        T::SPEC
     }
 
     fn uses_features(&self) -> bool {
@@ -170,23 +175,23 @@ impl<T: LogisticModelType> ModelType for T {
     }
 
     fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
-        let (mut files, metrics, summary) = self.train_files(ctx)?;
+        let (mut files, metrics, summary) = (T::TRAIN)(ctx)?;
         files.push(metrics_file(&metrics)?);
         Ok(TrainedModel { files, summary })
     }
 
     fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>> {
-        Ok(Box::new(self.load_model(dir)?))
+        Ok(Box::new(T::Model::load(dir)?))
     }
 
     /// Checks the files load, then recomputes metrics.json with the training protocol (the
     /// validation needs models that did not see the latest season, which the shipped files
     /// did), adding how the files themselves score on the latest season.
     fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
-        let model = self.load_model(dir)?;
-        let (_, mut metrics, _) = self.train_files(ctx)?;
+        let model = T::Model::load(dir)?;
+        let (_, mut metrics, _) = (T::TRAIN)(ctx)?;
         let (season, fixtures, y) = latest_season(ctx.league)?;
-        let scores = self.scores_of(&model, &fixtures, ctx.dataset, &ctx.league.league, &y)?;
+        let scores = model.scores(&fixtures, ctx.dataset, &ctx.league.league, &y)?;
         if let Some(obj) = metrics.as_object_mut() {
             obj.insert(
                 "existing_files_on_latest_season".to_string(),
@@ -226,6 +231,25 @@ pub fn fixture_features(
         })
         .collect();
     features::compute(dataset, None, &queries)
+}
+
+/// The rows of `raw` that carry a benchmark market price, as (market forecast via `market`,
+/// model forecast, outcome) columns: what metrics compare on the same matches.
+pub fn on_market_rows<M, P: Clone, Y: Clone>(
+    raw: &[RawFeatures],
+    model: &[P],
+    outcomes: &[Y],
+    market: impl Fn(&[f64; 3]) -> M,
+) -> (Vec<M>, Vec<P>, Vec<Y>) {
+    let (mut m, mut p, mut y) = (Vec::new(), Vec::new(), Vec::new());
+    for ((r, pi), yi) in raw.iter().zip(model).zip(outcomes) {
+        if let Some(b) = &r.bench {
+            m.push(market(b));
+            p.push(pi.clone());
+            y.push(yi.clone());
+        }
+    }
+    (m, p, y)
 }
 
 /// 1X2 scores rounded for metrics.json.

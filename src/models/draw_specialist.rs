@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::matches::Dataset;
 use crate::features;
-use crate::models::common::{self, read_artifact, Artifact, ArtifactHeader, LogisticModelType};
+use crate::models::common::{self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType};
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
 use crate::stats::metrics;
@@ -99,14 +99,8 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     let prior_rate = y[..splits.val.start].iter().filter(|&&b| b).count() as f64
         / splits.val.start.max(1) as f64;
     let p_const = vec![prior_rate; y_val.len()];
-    let (mut mk, mut mk_model, mut mk_y) = (Vec::new(), Vec::new(), Vec::new());
-    for ((r, &p), &e) in rows.raw[splits.val.clone()].iter().zip(&p_val).zip(y_val) {
-        if let Some(b) = r.bench {
-            mk.push(b[1]);
-            mk_model.push(p);
-            mk_y.push(e);
-        }
-    }
+    let (mk, mk_model, mk_y) =
+        common::on_market_rows(&rows.raw[splits.val.clone()], &p_val, y_val, |b| b[1]);
     let market = if mk.is_empty() {
         serde_json::Value::Null
     } else {
@@ -184,35 +178,10 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
 }
 
 impl LogisticModelType for DrawSpecialist {
+    const SPEC: &'static ModelSpec = &SPEC;
     type Model = Model;
-
-    fn logistic_spec(&self) -> &'static ModelSpec {
-        &SPEC
-    }
-
-    fn train_files(
-        &self,
-        ctx: &TrainContext,
-    ) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
-        train_all(ctx)
-    }
-
-    fn load_model(&self, dir: &Path) -> Result<Model> {
-        Model::load(dir)
-    }
-
-    fn scores_of(
-        &self,
-        model: &Model,
-        fixtures: &[Fixture],
-        dataset: &Dataset,
-        league: &str,
-        outcomes: &[usize],
-    ) -> Result<serde_json::Value> {
-        let draws: Vec<bool> = outcomes.iter().map(|&o| o == 1).collect();
-        let p = model.probs(fixtures, dataset, league)?;
-        Ok(serde_json::to_value(common::scores_binary(&p, &draws))?)
-    }
+    const TRAIN: fn(&TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> =
+        train_all;
 }
 
 /// A loaded draw specialist.
@@ -225,7 +194,17 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn load(dir: &Path) -> Result<Model> {
+    pub fn probs(&self, fixtures: &[Fixture], dataset: &Dataset, league: &str) -> Result<Vec<f64>> {
+        let raw = common::fixture_features(dataset, league, fixtures)?;
+        let x = features::select(&raw, &self.names)?;
+        Ok(x.iter()
+            .map(|row| self.platt.prob(self.linear.score(&self.std.apply(row))))
+            .collect())
+    }
+}
+
+impl LoadedLogisticModel for Model {
+    fn load(dir: &Path) -> Result<Model> {
         let f: DrawFile = read_artifact(dir, MODEL_FILE, FORMAT, READABLE_VERSIONS, SPEC.name)?;
         let w = f.features.len();
         if f.mean.len() != w || f.std.len() != w || f.coef.len() != w {
@@ -253,12 +232,16 @@ impl Model {
         })
     }
 
-    pub fn probs(&self, fixtures: &[Fixture], dataset: &Dataset, league: &str) -> Result<Vec<f64>> {
-        let raw = common::fixture_features(dataset, league, fixtures)?;
-        let x = features::select(&raw, &self.names)?;
-        Ok(x.iter()
-            .map(|row| self.platt.prob(self.linear.score(&self.std.apply(row))))
-            .collect())
+    fn scores(
+        &self,
+        fixtures: &[Fixture],
+        dataset: &Dataset,
+        league: &str,
+        outcomes: &[usize],
+    ) -> Result<serde_json::Value> {
+        let draws: Vec<bool> = outcomes.iter().map(|&o| o == 1).collect();
+        let p = self.probs(fixtures, dataset, league)?;
+        Ok(serde_json::to_value(common::scores_binary(&p, &draws))?)
     }
 }
 

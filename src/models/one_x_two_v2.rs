@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::matches::Dataset;
 use crate::features::{self, LeagueRows};
 use crate::models::common::{
-    self, read_artifact, read_json, Artifact, ArtifactHeader, LogisticModelType,
+    self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
 };
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
@@ -240,40 +240,28 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     let y_val = &y[splits.val.clone()];
     let val_raw = &rows.raw[splits.val.clone()];
     // As at prediction time: rows without odds go to the fallback.
-    let pick = |i: usize,
-                r: &features::RawFeatures,
+    let pick = |raw: &[features::RawFeatures],
                 main_p: &[[f64; 3]],
-                fb: Option<&[[f64; 3]]>| {
-        match fb {
-            Some(fb) if r.market.is_none() => fb[i],
-            _ => main_p[i],
-        }
+                fallback_p: Option<&[[f64; 3]]>|
+     -> Vec<[f64; 3]> {
+        raw.iter()
+            .enumerate()
+            .map(|(i, r)| match fallback_p {
+                Some(fb) if r.market.is_none() => fb[i],
+                _ => main_p[i],
+            })
+            .collect()
     };
-    let p_val: Vec<[f64; 3]> = val_raw
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            pick(
-                i,
-                r,
-                &main.p_val,
-                fallback.as_ref().map(|f| f.p_val.as_slice()),
-            )
-        })
-        .collect();
-    let p_train: Vec<[f64; 3]> = rows
-        .raw
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            pick(
-                i,
-                r,
-                &main.p_train,
-                fallback.as_ref().map(|f| f.p_train.as_slice()),
-            )
-        })
-        .collect();
+    let p_val = pick(
+        val_raw,
+        &main.p_val,
+        fallback.as_ref().map(|f| f.p_val.as_slice()),
+    );
+    let p_train = pick(
+        &rows.raw,
+        &main.p_train,
+        fallback.as_ref().map(|f| f.p_train.as_slice()),
+    );
 
     let val_scores = metrics::score_1x2(&p_val, y_val);
     let train_scores = metrics::score_1x2(&p_train, y);
@@ -294,14 +282,7 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     });
     let rates = metrics::base_rates(&y[..splits.val.start]);
     let p_base = vec![rates; y_val.len()];
-    let (mut mk_p, mut mk_model, mut mk_y) = (Vec::new(), Vec::new(), Vec::new());
-    for ((r, p), &o) in val_raw.iter().zip(&p_val).zip(y_val) {
-        if let Some(m) = r.bench {
-            mk_p.push(m);
-            mk_model.push(*p);
-            mk_y.push(o);
-        }
-    }
+    let (mk_p, mk_model, mk_y) = common::on_market_rows(val_raw, &p_val, y_val, |b| *b);
     let market = if mk_p.is_empty() {
         serde_json::Value::Null
     } else {
@@ -416,34 +397,10 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
 }
 
 impl LogisticModelType for OneXTwoV2 {
+    const SPEC: &'static ModelSpec = &SPEC;
     type Model = Model;
-
-    fn logistic_spec(&self) -> &'static ModelSpec {
-        &SPEC
-    }
-
-    fn train_files(
-        &self,
-        ctx: &TrainContext,
-    ) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
-        train_all(ctx)
-    }
-
-    fn load_model(&self, dir: &Path) -> Result<Model> {
-        Model::load(dir)
-    }
-
-    fn scores_of(
-        &self,
-        model: &Model,
-        fixtures: &[Fixture],
-        dataset: &Dataset,
-        league: &str,
-        outcomes: &[usize],
-    ) -> Result<serde_json::Value> {
-        let p = model.probs(fixtures, dataset, league)?;
-        Ok(serde_json::to_value(common::scores_1x2(&p, outcomes))?)
-    }
+    const TRAIN: fn(&TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> =
+        train_all;
 }
 
 /// A loaded standardised linear model.
@@ -510,7 +467,24 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn load(dir: &Path) -> Result<Model> {
+    pub fn probs(
+        &self,
+        fixtures: &[Fixture],
+        dataset: &Dataset,
+        league: &str,
+    ) -> Result<Vec<[f64; 3]>> {
+        let raw = common::fixture_features(dataset, league, fixtures)?;
+        raw.iter()
+            .map(|r| match &self.fallback {
+                Some(fb) if r.market.is_none() => fb.probs(r),
+                _ => self.main.probs(r),
+            })
+            .collect()
+    }
+}
+
+impl LoadedLogisticModel for Model {
+    fn load(dir: &Path) -> Result<Model> {
         let mut files = Vec::new();
         for k in 0..3 {
             let f: BinaryFile =
@@ -561,19 +535,15 @@ impl Model {
         })
     }
 
-    pub fn probs(
+    fn scores(
         &self,
         fixtures: &[Fixture],
         dataset: &Dataset,
         league: &str,
-    ) -> Result<Vec<[f64; 3]>> {
-        let raw = common::fixture_features(dataset, league, fixtures)?;
-        raw.iter()
-            .map(|r| match &self.fallback {
-                Some(fb) if r.market.is_none() => fb.probs(r),
-                _ => self.main.probs(r),
-            })
-            .collect()
+        outcomes: &[usize],
+    ) -> Result<serde_json::Value> {
+        let p = self.probs(fixtures, dataset, league)?;
+        Ok(serde_json::to_value(common::scores_1x2(&p, outcomes))?)
     }
 }
 
