@@ -193,3 +193,87 @@ fn first_release_model_files_still_load_and_predict_the_same() {
         }
     }
 }
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Trained on data with odds, the draw specialist still tells odds-less fixtures apart (its
+/// odds-free fallback), instead of giving every one the same number.
+#[test]
+fn draw_specialist_gives_fixtures_without_odds_their_own_probability() {
+    let ws = Workspace::new(&["D1"]);
+    let (code, summary, stderr) = ws.run_json(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["totals"]["trained"], 3, "{summary:#}");
+    let metrics = read_json(&ws.model_dir("bundesliga", "draw_specialist").join("metrics.json"));
+    assert_eq!(metrics["uses_market_features"], true, "{metrics:#}");
+    assert!(metrics["fallback_features"].is_array(), "{metrics:#}");
+    let fixtures_file = ws.path().join("fixtures.csv");
+    write_csv(
+        &fixtures_file,
+        &[
+            "Date,HomeTeam,AwayTeam",
+            "2023-08-18,Bayern Munich,Dortmund",
+            "2023-08-18,Dortmund,Bochum",
+            "2023-08-19,Leverkusen,Mainz",
+            "2023-08-19,Union Berlin,Freiburg",
+        ],
+    );
+    let rows = ws.predict_ok("bundesliga", &fixtures_file);
+    let col = rows[0]
+        .iter()
+        .position(|c| c == "draw_specialist_draw")
+        .expect("draw column");
+    let draws: Vec<f64> = rows[1..]
+        .iter()
+        .map(|r| r[col].parse::<f64>().unwrap())
+        .collect();
+    assert_eq!(draws.len(), 4);
+    assert!(draws.iter().all(|&p| p > 0.05 && p < 0.6), "{draws:?}");
+    let (lo, hi) = draws
+        .iter()
+        .fold((1.0f64, 0.0f64), |(lo, hi), &p| (lo.min(p), hi.max(p)));
+    // A lopsided fixture and an even one differ by far more than rounding.
+    assert!(hi - lo > 0.01, "one draw probability for every fixture: {draws:?}");
+}
+
+/// metrics.json generated for a directory that lacks it reports the calibration, regularisation
+/// and features of the files that are there, not those of a retraining.
+#[test]
+fn generated_metrics_describe_the_files_that_are_there() {
+    use auto_train::models::draw_specialist::DrawFile;
+    use auto_train::models::one_x_two_v2::CalibratorFile;
+    use auto_train::store::pickle;
+    let ws = Workspace::new(&["D1"]);
+    let (code, _, stderr) = ws.run_json(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    let one = ws.model_dir("bundesliga", "1x2_v2");
+    let draw = ws.model_dir("bundesliga", "draw_specialist");
+    let trained_1x2 = read_json(&one.join("metrics.json"));
+    let trained_draw = read_json(&draw.join("metrics.json"));
+    // Files that differ from what a retraining would produce (as shipped files may).
+    let mut cal: CalibratorFile =
+        pickle::from_bytes(&std::fs::read(one.join("calibrator.pkl")).unwrap()).unwrap();
+    cal.temperature = 1.5;
+    std::fs::write(one.join("calibrator.pkl"), pickle::to_bytes(&cal).unwrap()).unwrap();
+    let mut df: DrawFile =
+        pickle::from_bytes(&std::fs::read(draw.join("draw_model.pkl")).unwrap()).unwrap();
+    df.platt_a = 0.75;
+    df.l2_alpha = 1000.0;
+    std::fs::write(draw.join("draw_model.pkl"), pickle::to_bytes(&df).unwrap()).unwrap();
+    std::fs::remove_file(one.join("metrics.json")).unwrap();
+    std::fs::remove_file(draw.join("metrics.json")).unwrap();
+
+    let (code, _, stderr) = ws.run_json(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    let m = read_json(&one.join("metrics.json"));
+    assert_eq!(m["calibration"]["temperature"], 1.5, "{m:#}");
+    assert_eq!(m["features"], trained_1x2["features"]);
+    assert_eq!(m["regularisation"]["model"], trained_1x2["regularisation"]["model"]);
+    let d = read_json(&draw.join("metrics.json"));
+    assert_eq!(d["calibration"]["a"], 0.75, "{d:#}");
+    assert_eq!(d["regularisation"]["alpha"], 1000.0, "{d:#}");
+    assert_eq!(d["features"], trained_draw["features"]);
+    assert!(d["existing_files_on_latest_season"]["scores"]["log_loss"].is_number());
+}

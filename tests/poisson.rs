@@ -200,3 +200,39 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
         String::from_utf8_lossy(&out.stderr).contains("no complete model for league \"serie_a\"")
     );
 }
+
+/// Ten matches of a new season are too few to choose xi on: the choice stays the one the
+/// complete seasons make (validation on the season before), instead of flipping.
+#[test]
+fn a_new_season_of_a_few_matches_does_not_choose_xi() {
+    let xi_with_new_matches = |new_matches: usize| {
+        let ws = Workspace::new(&[]);
+        let d1 = fixtures().join("D1");
+        std::fs::create_dir_all(ws.data().join("D1")).unwrap();
+        for season in ["2020-21", "2021-22"] {
+            let name = format!("{season}.csv");
+            std::fs::copy(d1.join(&name), ws.data().join("D1").join(&name)).unwrap();
+        }
+        if new_matches > 0 {
+            let text = std::fs::read_to_string(d1.join("2022-23.csv")).unwrap();
+            let lines: Vec<&str> = text.lines().take(1 + new_matches).collect();
+            write_csv(&ws.data().join("D1/2022-23.csv"), &lines);
+        }
+        ws.cmd()
+            .args(["--model-type", "poisson_v2"])
+            .assert()
+            .code(0);
+        let m: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(ws.model_dir("bundesliga", "poisson_v2").join("metrics.json")).unwrap(),
+        )
+        .unwrap();
+        (
+            m["xi_per_day"].as_f64().unwrap(),
+            m["validation"]["season"].as_str().unwrap().to_string(),
+        )
+    };
+    let complete = xi_with_new_matches(0);
+    let started = xi_with_new_matches(10);
+    assert_eq!(complete.1, "2021-22");
+    assert_eq!(started, complete);
+}

@@ -163,6 +163,10 @@ pub trait LoadedLogisticModel: Predictor + Sized + 'static {
         league: &str,
         outcomes: &[usize],
     ) -> Result<serde_json::Value>;
+    /// What the files hold that metrics.json reports (calibration, regularisation, features),
+    /// merged over the retrained protocol's values so that generated metrics describe the files
+    /// that are there.
+    fn describe(&self) -> serde_json::Value;
 }
 
 impl<T: LogisticModelType> ModelType for T {
@@ -192,17 +196,37 @@ impl<T: LogisticModelType> ModelType for T {
         let (_, mut metrics, _) = (T::TRAIN)(ctx)?;
         let (season, fixtures, y) = latest_season(ctx.league)?;
         let scores = model.scores(&fixtures, ctx.dataset, &ctx.league.league, &y)?;
+        merge_json(&mut metrics, model.describe());
         if let Some(obj) = metrics.as_object_mut() {
             obj.insert(
                 "existing_files_on_latest_season".to_string(),
                 serde_json::json!({
                     "season": season,
                     "scores": scores,
-                    "note": "the files in the directory scored on the latest season (in-sample if they trained on it); the other scores are recomputed by the training protocol",
+                    "note": "the files in the directory scored on the latest season (in-sample if they trained on it); calibration, regularisation and features are read from the files; train/val scores are recomputed by the training protocol",
                 }),
             );
         }
         metrics_bytes(&metrics)
+    }
+}
+
+/// Sets every leaf of `patch` in `target`, descending into objects both have.
+fn merge_json(target: &mut serde_json::Value, patch: serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                match t.get_mut(&k) {
+                    Some(existing) if existing.is_object() && v.is_object() => {
+                        merge_json(existing, v)
+                    }
+                    _ => {
+                        t.insert(k, v);
+                    }
+                }
+            }
+        }
+        (t, p) => *t = p,
     }
 }
 

@@ -2,7 +2,9 @@
 //! (closeness of the sides, expected total goals, the clubs' and the league's recent draw rates,
 //! the market's draw probability when the data has odds), Platt-calibrated on matches it did not
 //! train on. Draws are the outcome 1X2 models forecast worst; a dedicated, calibrated draw
-//! probability is what draw-based selections need. Shares the feature machinery of `1x2_v2`.
+//! probability is what draw-based selections need. Like `1x2_v2`, a model on market features
+//! carries an odds-free fallback, chosen and calibrated the same way, for fixtures without odds.
+//! Shares the feature machinery of `1x2_v2`.
 
 use std::path::Path;
 
@@ -10,10 +12,12 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::data::matches::Dataset;
-use crate::features;
-use crate::models::common::{self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType};
+use crate::features::{self, LeagueRows};
+use crate::models::common::{
+    self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
+};
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
-use crate::stats::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
+use crate::stats::logistic::{self, BinaryRun, Linear, Platt, Prepared, Splits, Standardiser};
 use crate::stats::metrics;
 
 pub static SPEC: ModelSpec = ModelSpec {
@@ -34,8 +38,8 @@ pub const BASE_FEATURES: &[&str] = &[
     "league_draw_rate",
 ];
 
-/// Used instead of the base features when at least half the training rows had pre-match odds
-/// (a fixture without odds then gets the calibrated league draw rate, via `mkt_absent`).
+/// Used instead of the base features when at least half the training rows had pre-match odds;
+/// the file then also holds a model on the base features for fixtures without odds.
 pub const MARKET_FEATURES: &[&str] = &["mkt_draw_logit", "mkt_abs_diff", "mkt_absent"];
 
 const FORMAT: &str = "auto-train/draw_specialist/platt_logistic";
@@ -44,8 +48,12 @@ const FORMAT_VERSION: u32 = 2;
 const READABLE_VERSIONS: &[u32] = &[1, 2];
 const MODEL_FILE: &str = "draw_model.pkl";
 
+/// Market features are used when at least this share of training rows had pre-match odds.
+const MARKET_MIN_SHARE: f64 = 0.5;
+
 /// Contents of `draw_model.pkl`: z = intercept + sum coef[i] * (x[i] - mean[i]) / std[i];
-/// P(draw) = sigmoid(platt_a * z + platt_b).
+/// P(draw) = sigmoid(platt_a * z + platt_b). `fallback` (odds-free features, absent in
+/// first-release files and when the main model is odds-free) is used for fixtures without odds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DrawFile {
     #[serde(flatten)]
@@ -59,6 +67,21 @@ pub struct DrawFile {
     pub calibration: String,
     pub platt_a: f64,
     pub platt_b: f64,
+    #[serde(default)]
+    pub fallback: Option<DrawPart>,
+}
+
+/// The odds-free fallback model of `draw_model.pkl`, in the same terms as the main model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrawPart {
+    pub features: Vec<String>,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+    pub l2_alpha: f64,
+    pub platt_a: f64,
+    pub platt_b: f64,
 }
 
 impl Artifact for DrawFile {
@@ -69,38 +92,102 @@ impl Artifact for DrawFile {
 
 pub struct DrawSpecialist;
 
+/// One feature set run through the time-ordered protocol.
+struct Variant {
+    names: Vec<String>,
+    std_all: Standardiser,
+    run: BinaryRun,
+    /// Platt scaling on every out-of-sample logit (cal and val), shipped.
+    platt: Platt,
+    /// Validation probabilities (Platt fitted on `cal` logits only).
+    p_val: Vec<f64>,
+    p_train: Vec<f64>,
+}
+
+impl Variant {
+    fn part(&self) -> DrawPart {
+        DrawPart {
+            features: self.names.clone(),
+            mean: self.std_all.mean.clone(),
+            std: self.std_all.std.clone(),
+            coef: self.run.final_model.coef.clone(),
+            intercept: self.run.final_model.intercept,
+            l2_alpha: self.run.alpha,
+            platt_a: self.platt.a,
+            platt_b: self.platt.b,
+        }
+    }
+}
+
+fn fit_variant(rows: &LeagueRows, names: &[&str], splits: &Splits, y: &[bool]) -> Result<Variant> {
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let x = features::select(&rows.raw, &names)?;
+    let prep = Prepared::new(&x, splits)?;
+    let run = logistic::run_binary(&prep, y, splits).context("fitting the draw model")?;
+    let platt_val =
+        logistic::fit_platt(&run.cal_logits, &y[splits.cal.clone()]).context("Platt scaling")?;
+    let p_val = run.val_logits.iter().map(|&z| platt_val.prob(z)).collect();
+    let mut oos = run.cal_logits.clone();
+    oos.extend_from_slice(&run.val_logits);
+    let platt =
+        logistic::fit_platt(&oos, &y[splits.cal.start..splits.val.end]).context("Platt scaling")?;
+    let p_train = run.train_logits.iter().map(|&z| platt.prob(z)).collect();
+    Ok(Variant {
+        names,
+        std_all: prep.std_all,
+        run,
+        platt,
+        p_val,
+        p_train,
+    })
+}
+
 fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
     let rows = ctx
         .features
         .league_rows(ctx.dataset, ctx.league)
         .with_context(|| format!("computing draw features for {}", ctx.league.league))?;
-    let use_market = rows.market_share() >= 0.5;
-    let mut names: Vec<String> = BASE_FEATURES.iter().map(|s| s.to_string()).collect();
-    if use_market {
-        // On validation seasons (2019-20, 2021-22) the market's draw features alone ranked
-        // draws at least as well as with the rating features added, at a lower log loss.
-        names = MARKET_FEATURES.iter().map(|s| s.to_string()).collect();
-    }
-    let x = features::select(&rows.raw, &names)?;
+    let use_market = rows.market_share() >= MARKET_MIN_SHARE;
     let splits = Splits::by_season(&rows.seasons)?;
-    let prep = Prepared::new(&x, &splits)?;
     let y: Vec<bool> = rows.outcomes.iter().map(|&o| o == 1).collect();
-    let run = logistic::run_binary(&prep, &y, &splits).context("fitting the draw model")?;
-    let y_cal = &y[splits.cal.clone()];
+    let base = fit_variant(&rows, BASE_FEATURES, &splits, &y)?;
+    // On validation seasons (2019-20, 2021-22) the market's draw features alone ranked draws at
+    // least as well as with the rating features added, at a lower log loss.
+    let (main, fallback) = if use_market {
+        (
+            fit_variant(&rows, MARKET_FEATURES, &splits, &y)?,
+            Some(base),
+        )
+    } else {
+        (base, None)
+    };
     let y_val = &y[splits.val.clone()];
-    let platt_val = logistic::fit_platt(&run.cal_logits, y_cal).context("Platt scaling")?;
-    let p_val: Vec<f64> = run.val_logits.iter().map(|&z| platt_val.prob(z)).collect();
-    let mut oos = run.cal_logits.clone();
-    oos.extend_from_slice(&run.val_logits);
-    let platt =
-        logistic::fit_platt(&oos, &y[splits.cal.start..splits.val.end]).context("Platt scaling")?;
-    let p_train: Vec<f64> = run.train_logits.iter().map(|&z| platt.prob(z)).collect();
+    // As at prediction time: rows without odds go to the fallback.
+    let pick = |raw: &[features::RawFeatures], main_p: &[f64], fallback_p: Option<&[f64]>| {
+        raw.iter()
+            .enumerate()
+            .map(|(i, r)| match fallback_p {
+                Some(fb) if r.market.is_none() => fb[i],
+                _ => main_p[i],
+            })
+            .collect::<Vec<f64>>()
+    };
+    let val_raw = &rows.raw[splits.val.clone()];
+    let p_val = pick(
+        val_raw,
+        &main.p_val,
+        fallback.as_ref().map(|f| f.p_val.as_slice()),
+    );
+    let p_train = pick(
+        &rows.raw,
+        &main.p_train,
+        fallback.as_ref().map(|f| f.p_train.as_slice()),
+    );
 
     let prior_rate = y[..splits.val.start].iter().filter(|&&b| b).count() as f64
         / splits.val.start.max(1) as f64;
     let p_const = vec![prior_rate; y_val.len()];
-    let (mk, mk_model, mk_y) =
-        common::on_market_rows(&rows.raw[splits.val.clone()], &p_val, y_val, |b| b[1]);
+    let (mk, mk_model, mk_y) = common::on_market_rows(val_raw, &p_val, y_val, |b| b[1]);
     let market = if mk.is_empty() {
         serde_json::Value::Null
     } else {
@@ -111,13 +198,33 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
             "model_on_same_matches": common::scores_binary(&mk_model, &mk_y),
         })
     };
+    // The fallback on the validation rows without odds, beside the constant on the same rows.
+    let no_odds: Vec<usize> = (0..val_raw.len())
+        .filter(|&i| val_raw[i].market.is_none())
+        .collect();
+    let fallback_on_rows_without_odds = match &fallback {
+        Some(fb) if !no_odds.is_empty() => {
+            let yy: Vec<bool> = no_odds.iter().map(|&i| y_val[i]).collect();
+            let pp: Vec<f64> = no_odds.iter().map(|&i| fb.p_val[i]).collect();
+            serde_json::json!({
+                "n": no_odds.len(),
+                "fallback": common::scores_binary(&pp, &yy),
+                "constant_draw_rate": common::scores_binary(&vec![prior_rate; yy.len()], &yy),
+            })
+        }
+        _ => serde_json::Value::Null,
+    };
     let val = common::scores_binary(&p_val, y_val);
     let constant = common::scores_binary(&p_const, y_val);
     let train = common::scores_binary(&p_train, &y);
     let summary = format!(
         "{} features{}, validation AUC {} log loss {:.4} (constant {:.4})",
-        names.len(),
-        if use_market { " incl. market" } else { "" },
+        main.names.len(),
+        if use_market {
+            " incl. market (+ odds-free fallback)"
+        } else {
+            ""
+        },
         val.auc.map(|a| format!("{a:.3}")).unwrap_or("n/a".into()),
         val.log_loss,
         constant.log_loss
@@ -145,30 +252,43 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
             "ece": constant.ece,
         },
         "market": market,
+        "validation_rows_without_odds": fallback_on_rows_without_odds,
         "regularisation": {
             "penalty": "L2, linfa-logistic alpha (alpha/2 |w|^2 on the summed log loss of standardised features)",
-            "alpha": run.alpha,
+            "alpha": main.run.alpha,
+            "fallback_alpha": fallback.as_ref().map(|f| f.run.alpha),
         },
-        "calibration": {"method": "platt", "a": metrics::round(platt.a), "b": metrics::round(platt.b)},
+        "calibration": {
+            "method": "platt",
+            "a": metrics::round(main.platt.a),
+            "b": metrics::round(main.platt.b),
+            "fallback": fallback.as_ref().map(|f| serde_json::json!({
+                "a": metrics::round(f.platt.a),
+                "b": metrics::round(f.platt.b),
+            })),
+        },
         "uses_market_features": use_market,
-        "features": names,
+        "features": main.names,
+        "fallback_features": fallback.as_ref().map(|f| f.names.clone()),
         "split": {
             "fit": common::span(&rows.dates, &splits.fit),
             "calibration": common::span(&rows.dates, &splits.cal),
             "validation": common::span(&rows.dates, &splits.val),
         },
     });
+    let m = main.part();
     let file = DrawFile {
         header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
-        features: names,
-        mean: prep.std_all.mean.clone(),
-        std: prep.std_all.std.clone(),
-        coef: run.final_model.coef.clone(),
-        intercept: run.final_model.intercept,
-        l2_alpha: run.alpha,
+        features: m.features,
+        mean: m.mean,
+        std: m.std,
+        coef: m.coef,
+        intercept: m.intercept,
+        l2_alpha: m.l2_alpha,
         calibration: "platt".to_string(),
-        platt_a: platt.a,
-        platt_b: platt.b,
+        platt_a: m.platt_a,
+        platt_b: m.platt_b,
+        fallback: fallback.as_ref().map(Variant::part),
     };
     let files = vec![ModelFile {
         name: MODEL_FILE.to_string(),
@@ -184,51 +304,93 @@ impl LogisticModelType for DrawSpecialist {
         train_all;
 }
 
-/// A loaded draw specialist.
-pub struct Model {
-    league: Option<String>,
+/// A loaded standardised, Platt-scaled linear draw model.
+struct Scorer {
     names: Vec<String>,
     std: Standardiser,
     linear: Linear,
     platt: Platt,
+    alpha: f64,
+}
+
+impl Scorer {
+    fn from_part(p: DrawPart) -> Result<Scorer> {
+        let w = p.features.len();
+        if p.mean.len() != w || p.std.len() != w || p.coef.len() != w {
+            bail!("{MODEL_FILE}: coefficient lengths do not match its features");
+        }
+        if p.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            bail!("{MODEL_FILE}: invalid standard deviations");
+        }
+        let finite = p.coef.iter().all(|c| c.is_finite())
+            && [p.intercept, p.platt_a, p.platt_b].iter().all(|v| v.is_finite());
+        if !finite {
+            bail!("{MODEL_FILE}: non-finite coefficients");
+        }
+        features::indices(&p.features).context(MODEL_FILE)?;
+        Ok(Scorer {
+            names: p.features,
+            std: Standardiser {
+                mean: p.mean,
+                std: p.std,
+            },
+            linear: Linear {
+                coef: p.coef,
+                intercept: p.intercept,
+            },
+            platt: Platt {
+                a: p.platt_a,
+                b: p.platt_b,
+            },
+            alpha: p.l2_alpha,
+        })
+    }
+
+    fn prob(&self, raw: &features::RawFeatures) -> Result<f64> {
+        let x = features::select(std::slice::from_ref(raw), &self.names)?;
+        Ok(self
+            .platt
+            .prob(self.linear.score(&self.std.apply(&x[0]))))
+    }
+}
+
+/// A loaded draw specialist.
+pub struct Model {
+    league: Option<String>,
+    main: Scorer,
+    fallback: Option<Scorer>,
 }
 
 impl Model {
     pub fn probs(&self, fixtures: &[Fixture], dataset: &Dataset, league: &str) -> Result<Vec<f64>> {
         let raw = common::fixture_features(dataset, league, fixtures)?;
-        let x = features::select(&raw, &self.names)?;
-        Ok(x.iter()
-            .map(|row| self.platt.prob(self.linear.score(&self.std.apply(row))))
-            .collect())
+        raw.iter()
+            .map(|r| match &self.fallback {
+                Some(fb) if r.market.is_none() => fb.prob(r),
+                _ => self.main.prob(r),
+            })
+            .collect()
     }
 }
 
 impl LoadedLogisticModel for Model {
     fn load(dir: &Path) -> Result<Model> {
         let f: DrawFile = read_artifact(dir, MODEL_FILE, FORMAT, READABLE_VERSIONS, SPEC.name)?;
-        let w = f.features.len();
-        if f.mean.len() != w || f.std.len() != w || f.coef.len() != w {
-            bail!("draw_model.pkl: coefficient lengths do not match its features");
-        }
-        if f.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-            bail!("draw_model.pkl: invalid standard deviations");
-        }
-        features::indices(&f.features).context("draw_model.pkl")?;
+        let main = Scorer::from_part(DrawPart {
+            features: f.features,
+            mean: f.mean,
+            std: f.std,
+            coef: f.coef,
+            intercept: f.intercept,
+            l2_alpha: f.l2_alpha,
+            platt_a: f.platt_a,
+            platt_b: f.platt_b,
+        })?;
+        let fallback = f.fallback.map(Scorer::from_part).transpose()?;
         Ok(Model {
             league: f.header.league,
-            names: f.features,
-            std: Standardiser {
-                mean: f.mean,
-                std: f.std,
-            },
-            linear: Linear {
-                coef: f.coef,
-                intercept: f.intercept,
-            },
-            platt: Platt {
-                a: f.platt_a,
-                b: f.platt_b,
-            },
+            main,
+            fallback,
         })
     }
 
@@ -242,6 +404,24 @@ impl LoadedLogisticModel for Model {
         let draws: Vec<bool> = outcomes.iter().map(|&o| o == 1).collect();
         let p = self.probs(fixtures, dataset, league)?;
         Ok(serde_json::to_value(common::scores_binary(&p, &draws))?)
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        let platt = |s: &Scorer| {
+            serde_json::json!({"a": metrics::round(s.platt.a), "b": metrics::round(s.platt.b)})
+        };
+        let mut calibration = platt(&self.main);
+        calibration["fallback"] = self.fallback.as_ref().map(platt).into();
+        serde_json::json!({
+            "regularisation": {
+                "alpha": self.main.alpha,
+                "fallback_alpha": self.fallback.as_ref().map(|f| f.alpha),
+            },
+            "calibration": calibration,
+            "uses_market_features": self.main.names.iter().any(|n| n.starts_with("mkt_")),
+            "features": self.main.names,
+            "fallback_features": self.fallback.as_ref().map(|f| f.names.clone()),
+        })
     }
 }
 

@@ -408,6 +408,8 @@ struct Part {
     names: Vec<String>,
     std: Standardiser,
     linear: [Linear; 3],
+    /// linfa `alpha` of the home, draw and away models.
+    alphas: [f64; 3],
     temperature: f64,
 }
 
@@ -443,6 +445,7 @@ impl Part {
                 std: parts[0].std.clone(),
             },
             linear: [lin(parts[0]), lin(parts[1]), lin(parts[2])],
+            alphas: [parts[0].l2_alpha, parts[1].l2_alpha, parts[2].l2_alpha],
             temperature,
         })
     }
@@ -544,6 +547,25 @@ impl LoadedLogisticModel for Model {
     ) -> Result<serde_json::Value> {
         let p = self.probs(fixtures, dataset, league)?;
         Ok(serde_json::to_value(common::scores_1x2(&p, outcomes))?)
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        let alphas = |p: &Part| {
+            serde_json::json!({"home": p.alphas[0], "draw": p.alphas[1], "away": p.alphas[2]})
+        };
+        serde_json::json!({
+            "regularisation": {
+                "model": alphas(&self.main),
+                "fallback": self.fallback.as_ref().map(alphas),
+            },
+            "calibration": {
+                "temperature": metrics::round(self.main.temperature),
+                "fallback_temperature": self.fallback.as_ref().map(|f| metrics::round(f.temperature)),
+            },
+            "uses_market_features": self.main.names.iter().any(|n| n.starts_with("mkt_")),
+            "features": self.main.names,
+            "fallback_features": self.fallback.as_ref().map(|f| f.names.clone()),
+        })
     }
 }
 

@@ -37,8 +37,11 @@ const XI_CANDIDATES: [f64; 9] = [
 ];
 /// Used when a league has no earlier season to validate on and `--xi` is not given.
 const DEFAULT_XI: f64 = 0.0018;
-/// The validation fit needs at least this many matches before the latest season.
+/// The validation fit needs at least this many matches before the validation season.
 const MIN_VALIDATION_TRAIN: usize = 100;
+/// A season with fewer matches than this (one just started) is too small to choose xi on:
+/// the season before it is the validation season instead.
+pub const MIN_VALIDATION_MATCHES: usize = 100;
 
 /// One team's fitted strengths.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -225,17 +228,26 @@ struct XiChoice {
     candidates: Vec<(f64, f64)>,
 }
 
-/// Time-ordered validation: fits on every match before the latest season with each decay in
-/// `candidates`, scores the latest season with the frozen fit, and returns the best decay with
-/// its scores. `None` when there is no earlier season to learn from.
+/// Time-ordered validation: fits on every match before the validation season with each decay in
+/// `candidates`, scores the validation season with the frozen fit, and returns the best decay
+/// with its scores. The validation season is the latest one, or the one before it when the
+/// latest has fewer than [`MIN_VALIDATION_MATCHES`] matches (its matches are then unused here).
+/// `None` (the default decay) when the validation season also has fewer than that many matches
+/// or fewer than [`MIN_VALIDATION_TRAIN`] matches precede it.
 fn validate(matches: &[Match], candidates: &[f64]) -> Result<Option<(XiChoice, Validation)>> {
     let Some(last) = matches.last() else {
         return Ok(None);
     };
-    let season = last.date.season();
-    let split = matches.partition_point(|m| m.date < Date::season_start(season));
-    let (train, val) = matches.split_at(split);
-    if train.len() < MIN_VALIDATION_TRAIN || val.is_empty() {
+    let mut season = last.date.season();
+    let mut end = matches.len();
+    let mut split = matches.partition_point(|m| m.date < Date::season_start(season));
+    if end - split < MIN_VALIDATION_MATCHES && split > 0 {
+        end = split;
+        season = matches[split - 1].date.season();
+        split = matches.partition_point(|m| m.date < Date::season_start(season));
+    }
+    let (train, val) = (&matches[..split], &matches[split..end]);
+    if train.len() < MIN_VALIDATION_TRAIN || val.len() < MIN_VALIDATION_MATCHES {
         return Ok(None);
     }
     let outcomes: Vec<usize> = val.iter().map(Match::outcome).collect();
@@ -290,6 +302,8 @@ fn validate(matches: &[Match], candidates: &[f64]) -> Result<Option<(XiChoice, V
     };
     let source = if candidates.len() == 1 {
         "fixed by --xi"
+    } else if end < matches.len() {
+        "chosen by validation on the season before the latest (the latest has fewer than 100 matches)"
     } else {
         "chosen by validation on the latest season"
     };
@@ -345,7 +359,7 @@ fn choose_xi(matches: &[Match], fixed: Option<f64>) -> Result<(XiChoice, Option<
                 source: if fixed.is_some() {
                     "fixed by --xi"
                 } else {
-                    "default (no earlier season to validate on)"
+                    "default (no season of at least 100 matches with 100 before it to validate on)"
                 },
                 candidates: Vec::new(),
             },
