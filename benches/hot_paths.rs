@@ -13,14 +13,14 @@
 use std::path::Path;
 use std::time::Duration;
 
-use auto_train::data::{load_data_dir, load_data_dir_with, Columns};
-use auto_train::stats::dixon_coles;
-use auto_train::features::{FeatureCache, LeagueRows};
 use auto_train::data::matches::LeagueMatches;
-use auto_train::models::model_type::{ModelType, TrainContext};
+use auto_train::data::{load_data_dir, load_data_dir_with, Columns};
+use auto_train::features::{FeatureCache, LeagueRows};
 use auto_train::models::draw_specialist::DrawSpecialist;
+use auto_train::models::model_type::{ModelType, TrainContext};
 use auto_train::models::one_x_two_v2::OneXTwoV2;
 use auto_train::models::poisson_v2::{self, PoissonV2};
+use auto_train::stats::dixon_coles;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 // The binary's allocator (src/main.rs), so that the figures are the binary's.

@@ -12,11 +12,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use auto_train::data::date::Date;
-use auto_train::features::benchmark_market_probs;
 use auto_train::data::matches::{Dataset, LeagueMatches};
-use auto_train::stats::metrics::{auc, base_rates, score_1x2, score_binary};
+use auto_train::features::benchmark_market_probs;
 use auto_train::models::model_type::{Fixture, ModelType, TrainContext};
 use auto_train::models::{draw_specialist::DrawSpecialist, one_x_two_v2::OneXTwoV2};
+use auto_train::stats::metrics::{auc, base_rates, score_1x2, score_binary};
 
 const LEAGUES: &[&str] = &["E0", "SP1", "I1", "D1", "F1", "N1", "P1", "E1"];
 const ALL: &[&str] = &["E0", "E1", "SP1", "I1", "D1", "F1", "N1", "P1", "SC0", "B1"];

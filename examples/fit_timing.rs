@@ -17,8 +17,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use auto_train::stats::dixon_coles;
 use auto_train::models::poisson_v2;
+use auto_train::stats::dixon_coles;
 
 fn main() -> anyhow::Result<()> {
     let mut data_dir = PathBuf::from("data/processed");

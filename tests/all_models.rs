@@ -232,8 +232,14 @@ fn draw_specialist_gives_fixtures_without_odds_their_own_probability() {
         .iter()
         .fold((1.0f64, 0.0f64), |(lo, hi), &p| (lo.min(p), hi.max(p)));
     // A lopsided fixture and an even one differ by far more than rounding.
-    assert!(hi - lo > 0.01, "one draw probability for every fixture: {draws:?}");
-    let metrics = read_json(&ws.model_dir("bundesliga", "draw_specialist").join("metrics.json"));
+    assert!(
+        hi - lo > 0.01,
+        "one draw probability for every fixture: {draws:?}"
+    );
+    let metrics = read_json(
+        &ws.model_dir("bundesliga", "draw_specialist")
+            .join("metrics.json"),
+    );
     assert_eq!(metrics["uses_market_features"], true, "{metrics:#}");
     assert!(metrics["fallback_features"].is_array(), "{metrics:#}");
 }
@@ -270,7 +276,10 @@ fn generated_metrics_describe_the_files_that_are_there() {
     let m = read_json(&one.join("metrics.json"));
     assert_eq!(m["calibration"]["temperature"], 1.5, "{m:#}");
     assert_eq!(m["features"], trained_1x2["features"]);
-    assert_eq!(m["regularisation"]["model"], trained_1x2["regularisation"]["model"]);
+    assert_eq!(
+        m["regularisation"]["model"],
+        trained_1x2["regularisation"]["model"]
+    );
     let d = read_json(&draw.join("metrics.json"));
     assert_eq!(d["calibration"]["a"], 0.75, "{d:#}");
     assert_eq!(d["regularisation"]["alpha"], 1000.0, "{d:#}");

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use auto_train::features::{compute, Query};
 use auto_train::data::matches::{Dataset, LeagueMatches};
+use auto_train::features::{compute, Query};
 use auto_train::models::model_type::{Fixture, ModelType, TrainContext, TrainedModel};
 use auto_train::models::{draw_specialist::DrawSpecialist, one_x_two_v2::OneXTwoV2};
 
@@ -19,8 +19,7 @@ fn fixtures_dir() -> PathBuf {
 }
 
 fn dataset(keep_odds: bool) -> Dataset {
-    model_support::load_dir(&fixtures_dir(), &["E0"], keep_odds, None)
-        .expect("fixture data loads")
+    model_support::load_dir(&fixtures_dir(), &["E0"], keep_odds, None).expect("fixture data loads")
 }
 
 /// A temp dir removed when the returned guard drops.
@@ -293,13 +292,21 @@ fn loaded_models_record_their_league_and_model_type() {
     let mut cal: CalibratorFile =
         auto_train::store::pickle::from_bytes(&std::fs::read(&path).expect("read")).expect("cal");
     cal.header.league = Some("la_liga".to_string());
-    std::fs::write(&path, auto_train::store::pickle::to_bytes(&cal).expect("pickle")).expect("w");
+    std::fs::write(
+        &path,
+        auto_train::store::pickle::to_bytes(&cal).expect("pickle"),
+    )
+    .expect("w");
     let err = OneXTwoV2.load(dir).err().expect("mixed leagues refused");
     assert!(format!("{err:#}").contains("different leagues"), "{err:#}");
     // A file recording another model type is refused.
     cal.header.league = Some("premier_league".to_string());
     cal.header.model_type = "draw_specialist".to_string();
-    std::fs::write(&path, auto_train::store::pickle::to_bytes(&cal).expect("pickle")).expect("w");
+    std::fs::write(
+        &path,
+        auto_train::store::pickle::to_bytes(&cal).expect("pickle"),
+    )
+    .expect("w");
     let err = OneXTwoV2.load(dir).err().expect("wrong model type refused");
     assert!(format!("{err:#}").contains("records model type"), "{err:#}");
 }

@@ -223,7 +223,11 @@ fn a_new_season_of_a_few_matches_does_not_choose_xi() {
             .assert()
             .code(0);
         let m: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(ws.model_dir("bundesliga", "poisson_v2").join("metrics.json")).unwrap(),
+            &std::fs::read(
+                ws.model_dir("bundesliga", "poisson_v2")
+                    .join("metrics.json"),
+            )
+            .unwrap(),
         )
         .unwrap();
         (

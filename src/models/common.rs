@@ -39,7 +39,12 @@ pub struct ArtifactHeader {
 
 impl ArtifactHeader {
     /// The header of a file this version writes.
-    pub fn new(format: &str, format_version: u32, model_type: &str, league: &str) -> ArtifactHeader {
+    pub fn new(
+        format: &str,
+        format_version: u32,
+        model_type: &str,
+        league: &str,
+    ) -> ArtifactHeader {
         ArtifactHeader {
             producer: PRODUCER.to_string(),
             format: format.to_string(),
@@ -61,7 +66,13 @@ impl ArtifactHeader {
     }
 
     /// Fails unless this tool wrote the file as `format` in one of `versions`, for `model_type`.
-    pub fn check(&self, path: &Path, format: &str, versions: &[u32], model_type: &str) -> Result<()> {
+    pub fn check(
+        &self,
+        path: &Path,
+        format: &str,
+        versions: &[u32],
+        model_type: &str,
+    ) -> Result<()> {
         let ours = self.producer == "auto-train" || self.producer.starts_with("auto-train ");
         let (kind, version) = self.kind_and_version();
         if !ours || kind != format || !version.is_some_and(|v| versions.contains(&v)) {
@@ -109,7 +120,10 @@ pub fn read_artifact<T: DeserializeOwned + Artifact>(
 
 /// The league several artifacts of one model record: the one they agree on (`None` when none
 /// records one, as in first-release files); an error when they disagree.
-pub fn agreed_league<'a>(dir: &Path, headers: impl IntoIterator<Item = &'a ArtifactHeader>) -> Result<Option<String>> {
+pub fn agreed_league<'a>(
+    dir: &Path,
+    headers: impl IntoIterator<Item = &'a ArtifactHeader>,
+) -> Result<Option<String>> {
     let mut found: Option<&str> = None;
     for h in headers {
         if let Some(l) = h.league.as_deref() {
@@ -140,14 +154,17 @@ pub fn metrics_file(metrics: &serde_json::Value) -> Result<ModelFile> {
     })
 }
 
+/// What a logistic trainer returns: (model files without metrics.json, metrics, summary).
+pub type TrainedFiles = (Vec<ModelFile>, serde_json::Value, String);
+
 /// A logistic model type (`1x2_v2`, `draw_specialist`): what differs between them. Their
 /// `ModelType` implementation is this module's one blanket implementation.
 pub trait LogisticModelType: Send + Sync {
     const SPEC: &'static ModelSpec;
     /// The loaded model.
     type Model: LoadedLogisticModel;
-    /// Trains and returns (model files without metrics.json, metrics, summary).
-    const TRAIN: fn(&TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)>;
+    /// Trains and returns the files and metrics.
+    const TRAIN: fn(&TrainContext) -> Result<TrainedFiles>;
 }
 
 /// A loaded logistic model.

@@ -15,6 +15,7 @@ use crate::data::matches::Dataset;
 use crate::features::{self, LeagueRows};
 use crate::models::common::{
     self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
+    TrainedFiles,
 };
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{self, BinaryRun, Linear, Platt, Prepared, Splits, Standardiser};
@@ -142,7 +143,7 @@ fn fit_variant(rows: &LeagueRows, names: &[&str], splits: &Splits, y: &[bool]) -
     })
 }
 
-fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
+fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let rows = ctx
         .features
         .league_rows(ctx.dataset, ctx.league)
@@ -300,8 +301,7 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
 impl LogisticModelType for DrawSpecialist {
     const SPEC: &'static ModelSpec = &SPEC;
     type Model = Model;
-    const TRAIN: fn(&TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> =
-        train_all;
+    const TRAIN: fn(&TrainContext) -> Result<TrainedFiles> = train_all;
 }
 
 /// A loaded standardised, Platt-scaled linear draw model.
@@ -323,7 +323,9 @@ impl Scorer {
             bail!("{MODEL_FILE}: invalid standard deviations");
         }
         let finite = p.coef.iter().all(|c| c.is_finite())
-            && [p.intercept, p.platt_a, p.platt_b].iter().all(|v| v.is_finite());
+            && [p.intercept, p.platt_a, p.platt_b]
+                .iter()
+                .all(|v| v.is_finite());
         if !finite {
             bail!("{MODEL_FILE}: non-finite coefficients");
         }
@@ -348,9 +350,7 @@ impl Scorer {
 
     fn prob(&self, raw: &features::RawFeatures) -> Result<f64> {
         let x = features::select(std::slice::from_ref(raw), &self.names)?;
-        Ok(self
-            .platt
-            .prob(self.linear.score(&self.std.apply(&x[0]))))
+        Ok(self.platt.prob(self.linear.score(&self.std.apply(&x[0]))))
     }
 }
 
@@ -407,9 +407,7 @@ impl LoadedLogisticModel for Model {
     }
 
     fn describe(&self) -> serde_json::Value {
-        let platt = |s: &Scorer| {
-            serde_json::json!({"a": metrics::round(s.platt.a), "b": metrics::round(s.platt.b)})
-        };
+        let platt = |s: &Scorer| serde_json::json!({"a": metrics::round(s.platt.a), "b": metrics::round(s.platt.b)});
         let mut calibration = platt(&self.main);
         calibration["fallback"] = self.fallback.as_ref().map(platt).into();
         serde_json::json!({

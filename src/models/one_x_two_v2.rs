@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::data::matches::Dataset;
 use crate::features::{self, LeagueRows};
 use crate::models::common::{
-    self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
+    self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel,
+    LogisticModelType, TrainedFiles,
 };
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
@@ -220,7 +221,7 @@ fn to_strings(names: &[&str]) -> Vec<String> {
 }
 
 /// Trains and returns (model files without metrics.json, metrics, summary).
-fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
+fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let rows = ctx
         .features
         .league_rows(ctx.dataset, ctx.league)
@@ -399,8 +400,7 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
 impl LogisticModelType for OneXTwoV2 {
     const SPEC: &'static ModelSpec = &SPEC;
     type Model = Model;
-    const TRAIN: fn(&TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> =
-        train_all;
+    const TRAIN: fn(&TrainContext) -> Result<TrainedFiles> = train_all;
 }
 
 /// A loaded standardised linear model.
@@ -504,10 +504,8 @@ impl LoadedLogisticModel for Model {
             READABLE_VERSIONS,
             SPEC.name,
         )?;
-        let league = common::agreed_league(
-            dir,
-            files.iter().map(|f| &f.header).chain([&cal.header]),
-        )?;
+        let league =
+            common::agreed_league(dir, files.iter().map(|f| &f.header).chain([&cal.header]))?;
         let main = Part::from_files(
             [&files[0].model, &files[1].model, &files[2].model],
             cal.temperature,
@@ -550,9 +548,7 @@ impl LoadedLogisticModel for Model {
     }
 
     fn describe(&self) -> serde_json::Value {
-        let alphas = |p: &Part| {
-            serde_json::json!({"home": p.alphas[0], "draw": p.alphas[1], "away": p.alphas[2]})
-        };
+        let alphas = |p: &Part| serde_json::json!({"home": p.alphas[0], "draw": p.alphas[1], "away": p.alphas[2]});
         serde_json::json!({
             "regularisation": {
                 "model": alphas(&self.main),

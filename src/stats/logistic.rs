@@ -219,7 +219,7 @@ pub fn newton_optimum(
             return Some(as_linear(&beta));
         }
         let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
-        match linalg::line_search(&loss, &beta, current, &grad, &direction) {
+        match linalg::line_search(loss, &beta, current, &grad, &direction) {
             Some((next, value)) => {
                 beta = next;
                 current = value;
