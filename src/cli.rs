@@ -98,7 +98,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = "data/processed")]
     pub data_dir: PathBuf,
 
-    /// Models root; models live in <DIR>/leagues/<league>/<model_type>/.
+    /// Models root; models live in `<DIR>/leagues/<league>/<model_type>/`.
     #[arg(long, value_name = "DIR", default_value = "models")]
     pub models_dir: PathBuf,
 

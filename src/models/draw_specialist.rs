@@ -52,7 +52,7 @@ const MODEL_FILE: &str = "draw_model.pkl";
 /// Market features are used when at least this share of training rows had pre-match odds.
 const MARKET_MIN_SHARE: f64 = 0.5;
 
-/// Contents of `draw_model.pkl`: z = intercept + sum coef[i] * (x[i] - mean[i]) / std[i];
+/// Contents of `draw_model.pkl`: `z = intercept + sum coef[i] * (x[i] - mean[i]) / std[i]`;
 /// P(draw) = sigmoid(platt_a * z + platt_b). `fallback` (odds-free features, absent in
 /// first-release files and when the main model is odds-free) is used for fixtures without odds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -67,7 +67,7 @@ const TARGETS: [&str; 3] = ["home", "draw", "away"];
 const FILES: [&str; 3] = ["home_model.pkl", "draw_model.pkl", "away_model.pkl"];
 
 /// One standardised logistic model:
-/// logit = intercept + sum coef[i] * (x[i] - mean[i]) / std[i].
+/// `logit = intercept + sum coef[i] * (x[i] - mean[i]) / std[i]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinearPart {
     pub features: Vec<String>,

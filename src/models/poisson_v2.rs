@@ -67,8 +67,8 @@ pub struct PoissonModelFile {
     #[serde(flatten)]
     pub header: ArtifactHeader,
     pub trained_date: String,
-    /// lambda = exp(home_advantage + attack[home] + defence[away]),
-    /// mu = exp(attack[away] + defence[home]), Dixon-Coles correction rho.
+    /// `lambda = exp(home_advantage + attack[home] + defence[away])`,
+    /// `mu = exp(attack[away] + defence[home])`, Dixon-Coles correction `rho`.
     pub teams: BTreeMap<String, TeamStrength>,
     pub home_advantage: f64,
     pub rho: f64,
