@@ -265,8 +265,8 @@ fn generated_metrics_describe_the_files_that_are_there() {
     std::fs::write(one.join("calibrator.pkl"), pickle::to_bytes(&cal).unwrap()).unwrap();
     let mut df: DrawFile =
         pickle::from_bytes(&std::fs::read(draw.join("draw_model.pkl")).unwrap()).unwrap();
-    df.platt_a = 0.75;
-    df.l2_alpha = 1000.0;
+    df.model.platt_a = 0.75;
+    df.model.l2_alpha = 1000.0;
     std::fs::write(draw.join("draw_model.pkl"), pickle::to_bytes(&df).unwrap()).unwrap();
     std::fs::remove_file(one.join("metrics.json")).unwrap();
     std::fs::remove_file(draw.join("metrics.json")).unwrap();

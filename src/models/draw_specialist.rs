@@ -59,15 +59,11 @@ const MARKET_MIN_SHARE: f64 = 0.5;
 pub struct DrawFile {
     #[serde(flatten)]
     pub header: ArtifactHeader,
-    pub features: Vec<String>,
-    pub mean: Vec<f64>,
-    pub std: Vec<f64>,
-    pub coef: Vec<f64>,
-    pub intercept: f64,
-    pub l2_alpha: f64,
+    /// The main model (its fields at the top level of the dict).
+    #[serde(flatten)]
+    pub model: DrawPart,
+    /// `platt`.
     pub calibration: String,
-    pub platt_a: f64,
-    pub platt_b: f64,
     #[serde(default)]
     pub fallback: Option<DrawPart>,
 }
@@ -277,18 +273,10 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
             "validation": common::span(&rows.dates, &splits.val),
         },
     });
-    let m = main.part();
     let file = DrawFile {
         header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
-        features: m.features,
-        mean: m.mean,
-        std: m.std,
-        coef: m.coef,
-        intercept: m.intercept,
-        l2_alpha: m.l2_alpha,
+        model: main.part(),
         calibration: "platt".to_string(),
-        platt_a: m.platt_a,
-        platt_b: m.platt_b,
         fallback: fallback.as_ref().map(Variant::part),
     };
     let files = vec![ModelFile {
@@ -376,16 +364,7 @@ impl Model {
 impl LoadedLogisticModel for Model {
     fn load(dir: &Path) -> Result<Model> {
         let f: DrawFile = read_artifact(dir, MODEL_FILE, FORMAT, READABLE_VERSIONS, SPEC.name)?;
-        let main = Scorer::from_part(DrawPart {
-            features: f.features,
-            mean: f.mean,
-            std: f.std,
-            coef: f.coef,
-            intercept: f.intercept,
-            l2_alpha: f.l2_alpha,
-            platt_a: f.platt_a,
-            platt_b: f.platt_b,
-        })?;
+        let main = Scorer::from_part(f.model)?;
         let fallback = f.fallback.map(Scorer::from_part).transpose()?;
         Ok(Model {
             league: f.header.league,
