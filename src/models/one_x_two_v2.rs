@@ -128,6 +128,9 @@ struct FeatureEntry {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct FeatureList {
     model_type: String,
+    /// Absent in first-release files.
+    #[serde(default)]
+    league: Option<String>,
     /// Features of the main models, in order.
     features: Vec<FeatureEntry>,
     /// Features of the odds-free fallback models (empty when there is none).
@@ -376,6 +379,7 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     });
     let fl = FeatureList {
         model_type: SPEC.name.to_string(),
+        league: Some(ctx.league.league.clone()),
         features: entries(&main),
         fallback_features: fallback.as_ref().map(entries).unwrap_or_default(),
     };
@@ -529,6 +533,23 @@ impl LoadedLogisticModel for Model {
         if names(&fl.features) != main.names || names(&fl.fallback_features) != fb_names {
             bail!("feature_list.json does not match the model files");
         }
+        if fl.model_type != SPEC.name {
+            bail!(
+                "{}: records model type {:?}, expected {:?}",
+                dir.join("feature_list.json").display(),
+                fl.model_type,
+                SPEC.name
+            );
+        }
+        if let (Some(a), Some(b)) = (&league, &fl.league) {
+            if a != b {
+                bail!(
+                    "the files in {} record different leagues ({a:?} and {b:?})",
+                    dir.display()
+                );
+            }
+        }
+        let league = league.or(fl.league);
         Ok(Model {
             main,
             fallback,

@@ -10,7 +10,9 @@ use ndarray::{Array1, Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::linalg;
-use crate::stats::link::{log_sigmoid, logit_log_loss, mean_binary_log_loss, neg_log, sigmoid};
+use crate::stats::link::{
+    log_sigmoid, logit, logit_log_loss, mean_binary_log_loss, neg_log, sigmoid,
+};
 
 /// Per-feature mean and standard deviation of the training rows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -167,16 +169,16 @@ pub fn newton_optimum(
         }
         _ => {
             let rate = (y.iter().filter(|&&b| b).count() as f64 / n as f64).clamp(1e-6, 1.0 - 1e-6);
-            beta[p] = (rate / (1.0 - rate)).ln();
+            beta[p] = logit(rate);
         }
     }
-    let logit =
+    let linear_predictor =
         |beta: &[f64], row: &[f64]| beta[p] + row.iter().zip(beta).map(|(v, b)| v * b).sum::<f64>();
     let loss = |beta: &[f64]| {
         let data: f64 = rows
             .chunks_exact(p)
             .zip(y)
-            .map(|(row, &yi)| logit_log_loss(logit(beta, row), yi))
+            .map(|(row, &yi)| logit_log_loss(linear_predictor(beta, row), yi))
             .sum();
         data + 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>()
     };
@@ -188,7 +190,7 @@ pub fn newton_optimum(
         let mut grad = vec![0.0; d];
         let mut hess = vec![0.0; d * d];
         for (row, &yi) in rows.chunks_exact(p).zip(y) {
-            let z = logit(&beta, row);
+            let z = linear_predictor(&beta, row);
             let mu = sigmoid(z);
             let r = mu - if yi { 1.0 } else { 0.0 };
             let w = mu * (1.0 - mu);
