@@ -6,8 +6,10 @@
 //!     [--repeats 20] [--dump DIR] [LEAGUE ...]
 //! ```
 //!
-//! Prints one tab-separated line per league: league, matches, teams, median fit seconds, min fit
-//! seconds, weighted log-likelihood, iterations. With `--dump DIR` it also writes
+//! Prints one tab-separated line per league: league, matches, teams, median and min seconds of a
+//! cold fit, weighted log-likelihood, iterations, then the min seconds and iterations of a fit
+//! warm-started from that fit, and the seconds of `fit_single_team` for every team in turn
+//! (each from the full fit). With `--dump DIR` it also writes
 //! `DIR/<league>.csv` (home, away, home_goals, away_goals, weight) so that another tool can fit
 //! exactly the same matches with exactly the same weights.
 
@@ -39,7 +41,10 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let loaded = auto_train::data::load_data_dir(&data_dir)?;
-    println!("league\tmatches\tteams\tmedian_s\tmin_s\tweighted_log_likelihood\titerations");
+    println!(
+        "league\tmatches\tteams\tmedian_s\tmin_s\tweighted_log_likelihood\titerations\t\
+         warm_min_s\twarm_iterations\tsingle_team_all_s"
+    );
     for (slug, league) in &loaded.dataset.leagues {
         if !wanted.is_empty() && !wanted.contains(slug) {
             continue;
@@ -73,14 +78,30 @@ fn main() -> anyhow::Result<()> {
         }
         times.sort_by(f64::total_cmp);
         let fit = last.expect("at least one fit");
+        let mut warm_min = f64::INFINITY;
+        let mut warm_iterations = 0;
+        for _ in 0..repeats.max(1) {
+            let started = Instant::now();
+            let warm = dixon_coles::fit(&data, Some(&fit))?;
+            warm_min = warm_min.min(started.elapsed().as_secs_f64());
+            warm_iterations = warm.iterations;
+        }
+        let started = Instant::now();
+        for team in 0..teams.len() as u32 {
+            dixon_coles::fit_single_team(&data, team, &fit)?;
+        }
+        let single_team_all = started.elapsed().as_secs_f64();
         println!(
-            "{slug}\t{}\t{}\t{:.6}\t{:.6}\t{:.6}\t{}",
+            "{slug}\t{}\t{}\t{:.6}\t{:.6}\t{:.6}\t{}\t{:.6}\t{}\t{:.6}",
             league.len(),
             teams.len(),
             times[times.len() / 2],
             times[0],
             fit.weighted_log_likelihood,
-            fit.iterations
+            fit.iterations,
+            warm_min,
+            warm_iterations,
+            single_team_all
         );
     }
     Ok(())

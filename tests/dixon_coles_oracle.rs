@@ -2,11 +2,10 @@
 //! against an independently computed optimum (tests/fixtures/poisson_E0.json).
 
 use auto_train::stats::dixon_coles::{
-    fit, fit_single_team, log_prob, weighted_log_likelihood, DixonColesFit, FitError, GoalsData,
+    fit, fit_single_team, log_prob, weighted_log_likelihood, FitError, GoalsData,
 };
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::Instant;
 
 const XI: f64 = 0.0018;
 
@@ -143,18 +142,6 @@ fn one_x_two(lambda: f64, mu: f64, rho: f64) -> (f64, f64, f64) {
     (h / s, d / s, a / s)
 }
 
-fn timed_fit(data: &GoalsData, warm: Option<&DixonColesFit>, reps: usize) -> (DixonColesFit, f64) {
-    let mut best = f64::INFINITY;
-    let mut out = None;
-    for _ in 0..reps {
-        let t0 = Instant::now();
-        let f = fit(data, warm).unwrap();
-        best = best.min(t0.elapsed().as_secs_f64());
-        out = Some(f);
-    }
-    (out.unwrap(), best)
-}
-
 #[test]
 fn e0_matches_oracle() {
     let e0 = load_e0();
@@ -167,22 +154,10 @@ fn e0_matches_oracle() {
     );
     assert_eq!(e0.teams.len() as u64, oracle["teams"].as_u64().unwrap());
 
-    let t0 = Instant::now();
+    // Timing lives in `cargo run --release --example fit_timing` and the hot_paths bench.
     let first = fit(&e0.data, None).unwrap();
-    let first_time = t0.elapsed().as_secs_f64();
-    let (fitted, best_cold) = timed_fit(&e0.data, None, 20);
-    let (warm, best_warm) = timed_fit(&e0.data, Some(&fitted), 20);
-    println!(
-        "E0 fit: {} matches, {} teams; first cold fit {:.3} ms, best of 20 cold {:.3} ms \
-         ({} Newton iterations), best of 20 warm {:.3} ms ({} iterations)",
-        e0.data.home.len(),
-        e0.teams.len(),
-        first_time * 1e3,
-        best_cold * 1e3,
-        fitted.iterations,
-        best_warm * 1e3,
-        warm.iterations
-    );
+    let fitted = fit(&e0.data, None).unwrap();
+    let warm = fit(&e0.data, Some(&fitted)).unwrap();
     println!(
         "WLL {:.9} (oracle {:.9}), home_advantage {:.6} (oracle {:.6}), rho {:.6} (oracle {:.6}), converged {}",
         fitted.weighted_log_likelihood,
@@ -250,7 +225,6 @@ fn e0_matches_oracle() {
 fn e0_single_team_recovers_full_fit() {
     let e0 = load_e0();
     let full = fit(&e0.data, None).unwrap();
-    let t0 = Instant::now();
     for team in 0..e0.teams.len() as u32 {
         let (a, d) = fit_single_team(&e0.data, team, &full).unwrap();
         let t = team as usize;
@@ -268,11 +242,6 @@ fn e0_single_team_recovers_full_fit() {
         let (a2, d2) = fit_single_team(&e0.data, team, &moved).unwrap();
         assert!((a2 - full.attack[t]).abs() < 1e-4 && (d2 - full.defence[t]).abs() < 1e-4);
     }
-    println!(
-        "fit_single_team: {} teams x 2 fits in {:.3} ms",
-        e0.teams.len(),
-        t0.elapsed().as_secs_f64() * 1e3
-    );
 }
 
 #[test]

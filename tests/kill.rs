@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -425,31 +425,14 @@ fn completed_models_load_in_python_and_predict() {
     kill_on(&ws, &|ws| model_dirs_in_place(ws) >= 1);
     check_after_kill(&ws, &before, "python check");
     complete_and_check(&ws, &before, "python check", false);
-    let mut pkls: Vec<String> = OURS
+    let mut pkls: Vec<PathBuf> = OURS
         .iter()
-        .map(|l| {
-            ws.model_dir(l, "poisson_v2")
-                .join("poisson_model.pkl")
-                .display()
-                .to_string()
-        })
+        .map(|l| ws.model_dir(l, "poisson_v2").join("poisson_model.pkl"))
         .collect();
     pkls.sort();
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import pickle, sys\n\
-             for p in sys.argv[1:]:\n    d = pickle.load(open(p, 'rb'))\n    assert d['model_type'] == 'poisson_v2' and d['teams'], p\n\
-             print('ok')",
-        )
-        .args(&pkls)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let paths: Vec<&Path> = pkls.iter().map(|p| p.as_path()).collect();
+    let script = "for p in sys.argv[1:]:\n    d = load(p)\n    assert d['model_type'] == 'poisson_v2' and d['teams'], p\nprint('ok')";
+    assert_eq!(python::run_on_files(script, &paths), "ok");
     let fixtures = ws.path().join("fixtures.csv");
     write_csv(
         &fixtures,

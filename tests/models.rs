@@ -2,10 +2,12 @@
 //! files copied into tests/fixtures: no look-ahead in features, files Python can read, valid
 //! probabilities, training without odds, and loading that round-trips and refuses foreign files.
 
-#[path = "model_support/mod.rs"]
 mod common;
+mod model_support;
 
 use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
 
 use auto_train::data::matches::{Dataset, LeagueMatches};
 use auto_train::features::{compute, Query};
@@ -17,15 +19,15 @@ fn fixtures_dir() -> PathBuf {
 }
 
 fn dataset(keep_odds: bool) -> Dataset {
-    common::load_dir(&fixtures_dir(), &["E0"], keep_odds, None).expect("fixture data loads")
+    model_support::load_dir(&fixtures_dir(), &["E0"], keep_odds, None).expect("fixture data loads")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+/// A temp dir removed when the returned guard drops.
+fn temp_dir(name: &str) -> TempDir {
     tempfile::Builder::new()
         .prefix(&format!("auto_train_model_test_{name}"))
         .tempdir()
         .expect("temp dir")
-        .keep()
 }
 
 fn write(dir: &Path, m: &TrainedModel) {
@@ -87,36 +89,28 @@ fn features_do_not_see_the_match_or_anything_later() {
 #[test]
 fn pickles_load_in_python_without_imports() {
     let ds = dataset(true);
-    let dir = temp_dir("python");
-    write(&dir, &train(&OneXTwoV2, &ds));
-    write(&dir, &train(&DrawSpecialist, &ds));
-    if std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("python3 missing: skipped");
-        return;
-    }
-    for f in [
+    let tmp = temp_dir("python");
+    let dir = tmp.path();
+    write(dir, &train(&OneXTwoV2, &ds));
+    write(dir, &train(&DrawSpecialist, &ds));
+    let files: Vec<PathBuf> = [
         "home_model.pkl",
         "draw_model.pkl",
         "away_model.pkl",
         "calibrator.pkl",
-    ] {
-        let p = dir.join(f);
-        let out = std::process::Command::new("python3")
-            .arg("-c")
-            .arg("import pickle,sys; d=pickle.load(open(sys.argv[1],'rb')); assert d['producer']=='auto-train', d; print(sorted(d))")
-            .arg(&p)
-            .output()
-            .expect("python3 runs");
-        assert!(
-            out.status.success(),
-            "{f}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect();
+    let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let script = r#"
+for p in sys.argv[1:]:
+    d = load(p)
+    assert d['producer'].startswith('auto-train '), d
+    assert d['league'] == 'premier_league' and d['model_type'] in ('1x2_v2', 'draw_specialist'), d
+    print(sorted(d))
+"#;
+    common::python::run_on_files(script, &paths);
 }
 
 #[test]
@@ -128,9 +122,10 @@ fn probabilities_sum_to_one_and_training_is_deterministic() {
         assert_eq!(x.name, y.name);
         assert_eq!(x.bytes, y.bytes, "{} differs between runs", x.name);
     }
-    let dir = temp_dir("sum");
-    write(&dir, &a);
-    let model = OneXTwoV2.load(&dir).expect("load");
+    let tmp = temp_dir("sum");
+    let dir = tmp.path();
+    write(dir, &a);
+    let model = OneXTwoV2.load(dir).expect("load");
     assert_eq!(
         model.columns(),
         ["1x2_v2_home", "1x2_v2_draw", "1x2_v2_away"]
@@ -179,13 +174,14 @@ fn a_league_without_odds_trains_and_predicts() {
     let ds = dataset(false);
     for t in [&OneXTwoV2 as &dyn ModelType, &DrawSpecialist] {
         let m = train(t, &ds);
-        let dir = temp_dir(&format!("noodds_{}", t.spec().name));
-        write(&dir, &m);
+        let tmp = temp_dir(&format!("noodds_{}", t.spec().name));
+        let dir = tmp.path();
+        write(dir, &m);
         for f in t.spec().required_files {
             assert!(dir.join(f).exists(), "{f} missing");
         }
         let p = t
-            .load(&dir)
+            .load(dir)
             .expect("load")
             .predict(&fixtures_of(&ds, 10), &ds, "premier_league")
             .expect("predict");
@@ -210,22 +206,23 @@ fn load_round_trips_and_rejects_foreign_files() {
     };
     for t in [&OneXTwoV2 as &dyn ModelType, &DrawSpecialist] {
         let m = t.train(&ctx).expect("train");
-        let dir = temp_dir(&format!("load_{}", t.spec().name));
-        write(&dir, &m);
+        let tmp = temp_dir(&format!("load_{}", t.spec().name));
+        let dir = tmp.path();
+        write(dir, &m);
         let fx = fixtures_of(&ds, 20);
         let p1 = t
-            .load(&dir)
+            .load(dir)
             .expect("load")
             .predict(&fx, &ds, "premier_league")
             .expect("predict");
         let p2 = t
-            .load(&dir)
+            .load(dir)
             .expect("load")
             .predict(&fx, &ds, "premier_league")
             .expect("predict");
         assert_eq!(p1, p2);
         let metrics = t
-            .metrics_for_existing(&dir, &ctx)
+            .metrics_for_existing(dir, &ctx)
             .expect("metrics_for_existing");
         let v: serde_json::Value = serde_json::from_slice(&metrics).expect("json");
         assert_eq!(v["league"], "premier_league");
@@ -244,13 +241,13 @@ fn load_round_trips_and_rejects_foreign_files() {
             auto_train::store::pickle::to_bytes(&foreign).expect("pickle"),
         )
         .expect("write");
-        assert!(t.load(&dir).is_err(), "foreign pickle accepted");
+        assert!(t.load(dir).is_err(), "foreign pickle accepted");
         // Garbage.
         std::fs::write(dir.join(pkl), b"not a pickle").expect("write");
-        assert!(t.load(&dir).is_err(), "garbage accepted");
+        assert!(t.load(dir).is_err(), "garbage accepted");
         // Missing.
         std::fs::remove_file(dir.join(pkl)).expect("remove");
-        assert!(t.load(&dir).is_err(), "missing file accepted");
+        assert!(t.load(dir).is_err(), "missing file accepted");
     }
 }
 
@@ -273,4 +270,57 @@ fn too_little_history_is_an_error_not_a_panic() {
     };
     assert!(OneXTwoV2.train(&ctx).is_err());
     assert!(DrawSpecialist.train(&ctx).is_err());
+}
+
+#[test]
+fn loaded_models_record_their_league_and_model_type() {
+    use auto_train::models::one_x_two_v2::CalibratorFile;
+    let ds = dataset(true);
+    for t in [&OneXTwoV2 as &dyn ModelType, &DrawSpecialist] {
+        let tmp = temp_dir(&format!("recorded_{}", t.spec().name));
+        let dir = tmp.path();
+        write(dir, &train(t, &ds));
+        let model = t.load(dir).expect("load");
+        assert_eq!(model.recorded_league(), Some("premier_league"));
+        assert_eq!(model.recorded_model_type(), t.spec().name);
+    }
+    // Files of one model that record different leagues are refused.
+    let tmp = temp_dir("mixed_leagues");
+    let dir = tmp.path();
+    write(dir, &train(&OneXTwoV2, &ds));
+    let path = dir.join("calibrator.pkl");
+    let mut cal: CalibratorFile =
+        auto_train::store::pickle::from_bytes(&std::fs::read(&path).expect("read")).expect("cal");
+    cal.header.league = Some("la_liga".to_string());
+    std::fs::write(
+        &path,
+        auto_train::store::pickle::to_bytes(&cal).expect("pickle"),
+    )
+    .expect("w");
+    let err = OneXTwoV2.load(dir).err().expect("mixed leagues refused");
+    assert!(format!("{err:#}").contains("different leagues"), "{err:#}");
+    // A file recording another model type is refused.
+    cal.header.league = Some("premier_league".to_string());
+    cal.header.model_type = "draw_specialist".to_string();
+    std::fs::write(
+        &path,
+        auto_train::store::pickle::to_bytes(&cal).expect("pickle"),
+    )
+    .expect("w");
+    let err = OneXTwoV2.load(dir).err().expect("wrong model type refused");
+    assert!(format!("{err:#}").contains("records model type"), "{err:#}");
+}
+
+#[test]
+fn first_release_files_load_and_say_what_they_record() {
+    let legacy = fixtures_dir().join("legacy_models/leagues/bundesliga");
+    for t in auto_train::models::model_types() {
+        let model = t
+            .load(&legacy.join(t.spec().name))
+            .unwrap_or_else(|e| panic!("{}: {e:#}", t.spec().name));
+        assert_eq!(model.recorded_model_type(), t.spec().name);
+        // Only poisson_model.pkl recorded its league in the first release.
+        let expected = (t.spec().name == "poisson_v2").then_some("bundesliga");
+        assert_eq!(model.recorded_league(), expected, "{}", t.spec().name);
+    }
 }

@@ -124,14 +124,8 @@ fn pickle_loads_in_python_with_no_imports() {
     let pkl = ws
         .model_dir("eredivisie", "poisson_v2")
         .join("poisson_model.pkl");
-    // An Unpickler that refuses every global proves the pickle needs no import.
     let script = r#"
-import pickle, sys
-class NoGlobals(pickle.Unpickler):
-    def find_class(self, module, name):
-        raise RuntimeError("pickle needs an import: %s.%s" % (module, name))
-with open(sys.argv[1], "rb") as f:
-    d = NoGlobals(f).load()
+d = load(sys.argv[1])
 assert pickle.load(open(sys.argv[1], "rb")) == d
 assert d["model_type"] == "poisson_v2" and d["league"] == "eredivisie"
 assert len(d["teams"]) == 18, len(d["teams"])
@@ -141,18 +135,7 @@ for k in ["home_advantage", "rho", "xi_per_day", "reference_date", "promoted_pri
     assert k in d, k
 print("ok")
 "#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(&pkl)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+    assert_eq!(python::run_on_files(script, &[&pkl]), "ok");
 }
 
 #[test]
@@ -216,4 +199,44 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no complete model for league \"serie_a\"")
     );
+}
+
+/// Ten matches of a new season are too few to choose xi on: the choice stays the one the
+/// complete seasons make (validation on the season before), instead of flipping.
+#[test]
+fn a_new_season_of_a_few_matches_does_not_choose_xi() {
+    let xi_with_new_matches = |new_matches: usize| {
+        let ws = Workspace::new(&[]);
+        let d1 = fixtures().join("D1");
+        std::fs::create_dir_all(ws.data().join("D1")).unwrap();
+        for season in ["2020-21", "2021-22"] {
+            let name = format!("{season}.csv");
+            std::fs::copy(d1.join(&name), ws.data().join("D1").join(&name)).unwrap();
+        }
+        if new_matches > 0 {
+            let text = std::fs::read_to_string(d1.join("2022-23.csv")).unwrap();
+            let lines: Vec<&str> = text.lines().take(1 + new_matches).collect();
+            write_csv(&ws.data().join("D1/2022-23.csv"), &lines);
+        }
+        ws.cmd()
+            .args(["--model-type", "poisson_v2"])
+            .assert()
+            .code(0);
+        let m: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(
+                ws.model_dir("bundesliga", "poisson_v2")
+                    .join("metrics.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        (
+            m["xi_per_day"].as_f64().unwrap(),
+            m["validation"]["season"].as_str().unwrap().to_string(),
+        )
+    };
+    let complete = xi_with_new_matches(0);
+    let started = xi_with_new_matches(10);
+    assert_eq!(complete.1, "2021-22");
+    assert_eq!(started, complete);
 }

@@ -18,11 +18,11 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use crate::cli::{BacktestArgs, BacktestRefresh, BacktestReplay, ALL_TYPES};
-use crate::exit::{CommandError, CommandResult, ExitCode};
 use crate::commands::predict::RESULT_COLUMNS;
 use crate::data;
 use crate::data::date::Date;
 use crate::data::matches::{Dataset, Extras, LeagueMatches, Match};
+use crate::exit::{CommandError, CommandResult, ExitCode};
 use crate::features::{self, FeatureCache};
 use crate::models;
 use crate::models::model_type::{Fixture, ModelType, Predictor, TrainContext};

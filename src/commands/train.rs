@@ -218,7 +218,7 @@ fn publish(job: &Job, ctx: &TrainContext, models_dir: &Path) -> Outcome {
             supersedes: supersedes.clone(),
         };
         let manifest = Manifest {
-            producer: manifest::producer(),
+            producer: crate::models::common::PRODUCER.to_string(),
             files: files.iter().map(|f| f.name.clone()).collect(),
             registry_entry: entry,
         };

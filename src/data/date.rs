@@ -37,6 +37,11 @@ impl Date {
         }
     }
 
+    /// The label of the season that starts in `season_year`, e.g. 2022 -> `2022-23`.
+    pub fn season_label(season_year: i32) -> String {
+        format!("{season_year}-{:02}", (season_year + 1).rem_euclid(100))
+    }
+
     /// First day (1 July) of the season that starts in `season_year`.
     pub fn season_start(season_year: i32) -> Date {
         Date(days_from_civil(season_year, 7, 1))
@@ -157,6 +162,16 @@ pub fn now_utc_string() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn season_labels() {
+        assert_eq!(Date::season_label(2022), "2022-23");
+        assert_eq!(Date::season_label(1999), "1999-00");
+        assert_eq!(Date::season_label(2099), "2099-00");
+        assert_eq!(Date::season_label(-2), "-2-99");
+        let d = Date::from_ymd(2023, 5, 28).unwrap();
+        assert_eq!(Date::season_label(d.season()), "2022-23");
+    }
 
     #[test]
     fn parses_the_three_formats() {

@@ -13,50 +13,94 @@ use anyhow::{bail, Result};
 
 use crate::data::date::Date;
 use crate::data::matches::{Dataset, Extras, LeagueMatches, Match};
+use crate::stats::link::logit;
+use crate::stats::scoreline::ScorelineGrid;
 
-/// Every feature this module can compute, in the order of [`RawFeatures::values`]. Model files
-/// name the subset they use; names are part of the file format, so never rename one.
-pub const FEATURE_NAMES: &[&str] = &[
-    "elo_diff",
-    "elo_abs_diff",
-    "xg_home_log",
-    "xg_away_log",
-    "xg_total",
-    "xg_abs_diff",
-    "pois_home_logit",
-    "pois_draw_logit",
-    "pois_away_logit",
-    "sot_home_log",
-    "sot_away_log",
-    "form_pts_diff",
-    "form_gd_diff",
-    "form_sot_diff",
-    "draw_rate_home",
-    "draw_rate_away",
-    "league_draw_rate",
-    "rest_home",
-    "rest_away",
-    "new_home",
-    "new_away",
-    "mkt_home_logit",
-    "mkt_draw_logit",
-    "mkt_away_logit",
-    "mkt_abs_diff",
-    "mkt_absent",
+/// Every feature this module can compute, in the order of [`RawFeatures::values`]: each name
+/// beside the function that reads its value off a query's pre-match state, so names and values
+/// cannot drift apart. Model files name the subset they use; names are part of the file format,
+/// so never rename one.
+pub const FEATURES: &[Feature] = &[
+    Feature::new("elo_diff", |p| p.elo_diff),
+    Feature::new("elo_abs_diff", |p| p.elo_diff.abs()),
+    Feature::new("xg_home_log", |p| p.log_xg_home),
+    Feature::new("xg_away_log", |p| p.log_xg_away),
+    Feature::new("xg_total", |p| p.log_xg_home.exp() + p.log_xg_away.exp()),
+    Feature::new("xg_abs_diff", |p| {
+        (p.log_xg_home.exp() - p.log_xg_away.exp()).abs()
+    }),
+    Feature::new("pois_home_logit", |p| logit(p.poisson_1x2[0])),
+    Feature::new("pois_draw_logit", |p| logit(p.poisson_1x2[1])),
+    Feature::new("pois_away_logit", |p| logit(p.poisson_1x2[2])),
+    Feature::new("sot_home_log", |p| p.log_sot_home),
+    Feature::new("sot_away_log", |p| p.log_sot_away),
+    Feature::new("form_pts_diff", |p| p.form_home.points - p.form_away.points),
+    Feature::new("form_gd_diff", |p| {
+        p.form_home.goal_difference - p.form_away.goal_difference
+    }),
+    Feature::new("form_sot_diff", |p| {
+        p.form_home.sot_difference - p.form_away.sot_difference
+    }),
+    Feature::new("draw_rate_home", |p| p.draw_rate_home),
+    Feature::new("draw_rate_away", |p| p.draw_rate_away),
+    Feature::new("league_draw_rate", |p| p.league_draw_rate),
+    Feature::new("rest_home", |p| p.log_rest_home),
+    Feature::new("rest_away", |p| p.log_rest_away),
+    Feature::new("new_home", |p| p.new_home as u8 as f64),
+    Feature::new("new_away", |p| p.new_away as u8 as f64),
+    Feature::new("mkt_home_logit", |p| p.market.map_or(0.0, |m| logit(m[0]))),
+    Feature::new("mkt_draw_logit", |p| p.market.map_or(0.0, |m| logit(m[1]))),
+    Feature::new("mkt_away_logit", |p| p.market.map_or(0.0, |m| logit(m[2]))),
+    Feature::new("mkt_abs_diff", |p| {
+        p.market.map_or(0.0, |m| (logit(m[0]) - logit(m[2])).abs())
+    }),
+    Feature::new("mkt_absent", |p| p.market.is_none() as u8 as f64),
 ];
 
-/// Names of the market features (present only when a model was trained with odds).
-pub const MARKET_FEATURES: &[&str] = &[
-    "mkt_home_logit",
-    "mkt_draw_logit",
-    "mkt_away_logit",
-    "mkt_abs_diff",
-    "mkt_absent",
-];
+/// A named feature and how to compute it.
+pub struct Feature {
+    pub name: &'static str,
+    value: fn(&Pregame) -> f64,
+}
 
-/// Index of a feature name in [`FEATURE_NAMES`].
+impl Feature {
+    const fn new(name: &'static str, value: fn(&Pregame) -> f64) -> Feature {
+        Feature { name, value }
+    }
+}
+
+/// What is known about a query before kickoff, from which every feature is read.
+struct Pregame {
+    /// Elo difference (home advantage included) in natural-log odds units.
+    elo_diff: f64,
+    log_xg_home: f64,
+    log_xg_away: f64,
+    /// Independent-Poisson (home, draw, away) from the expected goals.
+    poisson_1x2: [f64; 3],
+    log_sot_home: f64,
+    log_sot_away: f64,
+    form_home: Form,
+    form_away: Form,
+    draw_rate_home: f64,
+    draw_rate_away: f64,
+    league_draw_rate: f64,
+    log_rest_home: f64,
+    log_rest_away: f64,
+    new_home: bool,
+    new_away: bool,
+    market: Option<[f64; 3]>,
+}
+
+/// Mean points, goal difference and shots-on-target difference of a club's recent matches.
+struct Form {
+    points: f64,
+    goal_difference: f64,
+    sot_difference: f64,
+}
+
+/// Index of a feature name in [`FEATURES`].
 pub fn feature_index(name: &str) -> Option<usize> {
-    FEATURE_NAMES.iter().position(|n| *n == name)
+    FEATURES.iter().position(|f| f.name == name)
 }
 
 /// Pre-match bookmaker triples (home, draw, away column names) in order of preference: Pinnacle,
@@ -114,20 +158,6 @@ pub fn benchmark_market_probs(extras: &Extras) -> Option<[f64; 3]> {
     implied(extras, BENCHMARK_ODDS)
 }
 
-pub fn logit(p: f64) -> f64 {
-    let p = p.clamp(1e-9, 1.0 - 1e-9);
-    (p / (1.0 - p)).ln()
-}
-
-pub fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
 /// Something to compute features for: a match to train on or a fixture to predict.
 #[derive(Clone, Copy, Debug)]
 pub struct Query<'a> {
@@ -151,7 +181,7 @@ impl<'a> Query<'a> {
     }
 }
 
-/// Every feature of one query, indexed like [`FEATURE_NAMES`].
+/// Every feature of one query, indexed like [`FEATURES`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawFeatures {
     pub values: Vec<f64>,
@@ -161,12 +191,6 @@ pub struct RawFeatures {
     pub market: Option<[f64; 3]>,
     /// The benchmark market (Pinnacle opening, else the average) for metrics, never an input.
     pub bench: Option<[f64; 3]>,
-}
-
-impl RawFeatures {
-    pub fn get(&self, name: &str) -> Option<f64> {
-        feature_index(name).map(|i| self.values[i])
-    }
 }
 
 // Rating hyper-parameters: conventional values set by hand, not tuned (a candidate for tuning
@@ -355,34 +379,37 @@ impl<'a> Engine<'a> {
         let elo_diff = (vh.r.elo + league.home_adv - va.r.elo) / 400.0 * std::f64::consts::LN_10;
         let lh = league.mu_h + vh.r.att - va.r.def;
         let la = league.mu_a + va.r.att - vh.r.def;
-        let (xh, xa) = (lh.exp(), la.exp());
-        let pois = poisson_1x2(xh, xa);
-        let sh = league.smu_h + vh.r.satt - va.r.sdef;
-        let sa = league.smu_a + va.r.satt - vh.r.sdef;
+        let poisson_1x2 =
+            ScorelineGrid::independent(lh.exp().clamp(0.05, 8.0), la.exp().clamp(0.05, 8.0))
+                .one_x_two();
 
         let team = |t: Option<usize>| t.map(|t| &self.teams[t]);
         let (th, ta) = (team(h), team(a));
-        let form = |t: Option<&Team>| -> (f64, f64, f64) {
-            let Some(t) = t else {
-                return (1.35, 0.0, 0.0);
-            };
-            let recent: Vec<&Recent> = t.recent.iter().rev().take(FORM_N).collect();
+        let form = |t: Option<&Team>| -> Form {
+            let recent: Vec<&Recent> = t
+                .map(|t| t.recent.iter().rev().take(FORM_N).collect())
+                .unwrap_or_default();
             if recent.is_empty() {
-                return (1.35, 0.0, 0.0);
+                return Form {
+                    points: 1.35,
+                    goal_difference: 0.0,
+                    sot_difference: 0.0,
+                };
             }
             let n = recent.len() as f64;
-            let pts = recent.iter().map(|r| r.pts).sum::<f64>() / n;
-            let gd = recent.iter().map(|r| r.gf - r.ga).sum::<f64>() / n;
             let sots: Vec<f64> = recent
                 .iter()
                 .filter_map(|r| r.sot.map(|(f, a)| f - a))
                 .collect();
-            let sot = if sots.is_empty() {
-                0.0
-            } else {
-                sots.iter().sum::<f64>() / sots.len() as f64
-            };
-            (pts, gd, sot)
+            Form {
+                points: recent.iter().map(|r| r.pts).sum::<f64>() / n,
+                goal_difference: recent.iter().map(|r| r.gf - r.ga).sum::<f64>() / n,
+                sot_difference: if sots.is_empty() {
+                    0.0
+                } else {
+                    sots.iter().sum::<f64>() / sots.len() as f64
+                },
+            }
         };
         let draw_rate = |t: Option<&Team>| -> f64 {
             let (d, n) = t
@@ -400,47 +427,26 @@ impl<'a> Engine<'a> {
                 .unwrap_or(21);
             (days as f64).ln()
         };
-        let (fh, fa) = (form(th), form(ta));
         let market = market_probs(q.extras);
-        let (mh, md, ma, mabs, mabsent) = match market {
-            Some(p) => (
-                logit(p[0]),
-                logit(p[1]),
-                logit(p[2]),
-                (logit(p[0]) - logit(p[2])).abs(),
-                0.0,
-            ),
-            None => (0.0, 0.0, 0.0, 0.0, 1.0),
-        };
-        let values = vec![
+        let pregame = Pregame {
             elo_diff,
-            elo_diff.abs(),
-            lh,
-            la,
-            xh + xa,
-            (xh - xa).abs(),
-            logit(pois[0]),
-            logit(pois[1]),
-            logit(pois[2]),
-            sh,
-            sa,
-            fh.0 - fa.0,
-            fh.1 - fa.1,
-            fh.2 - fa.2,
-            draw_rate(th),
-            draw_rate(ta),
-            league.draw_rate,
-            rest(th),
-            rest(ta),
-            vh.new as u8 as f64,
-            va.new as u8 as f64,
-            mh,
-            md,
-            ma,
-            mabs,
-            mabsent,
-        ];
-        debug_assert_eq!(values.len(), FEATURE_NAMES.len());
+            log_xg_home: lh,
+            log_xg_away: la,
+            poisson_1x2,
+            log_sot_home: league.smu_h + vh.r.satt - va.r.sdef,
+            log_sot_away: league.smu_a + va.r.satt - vh.r.sdef,
+            form_home: form(th),
+            form_away: form(ta),
+            draw_rate_home: draw_rate(th),
+            draw_rate_away: draw_rate(ta),
+            league_draw_rate: league.draw_rate,
+            log_rest_home: rest(th),
+            log_rest_away: rest(ta),
+            new_home: vh.new,
+            new_away: va.new,
+            market,
+        };
+        let values = FEATURES.iter().map(|f| (f.value)(&pregame)).collect();
         let warm = l.is_some_and(|l| self.leagues[l].n >= LEAGUE_WARM)
             && th.is_some_and(|t| t.recent.len() >= TEAM_WARM)
             && ta.is_some_and(|t| t.recent.len() >= TEAM_WARM);
@@ -606,33 +612,6 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// P(home win), P(draw), P(away win) for independent Poisson scores.
-pub fn poisson_1x2(lh: f64, la: f64) -> [f64; 3] {
-    const MAX: usize = 12;
-    let pmf = |l: f64| {
-        let mut p = [0.0; MAX];
-        p[0] = (-l).exp();
-        for k in 1..MAX {
-            p[k] = p[k - 1] * l / k as f64;
-        }
-        p
-    };
-    let (ph, pa) = (pmf(lh.clamp(0.05, 8.0)), pmf(la.clamp(0.05, 8.0)));
-    let mut out = [0.0; 3];
-    for (i, x) in ph.iter().enumerate() {
-        for (j, y) in pa.iter().enumerate() {
-            let k = match i.cmp(&j) {
-                std::cmp::Ordering::Greater => 0,
-                std::cmp::Ordering::Equal => 1,
-                std::cmp::Ordering::Less => 2,
-            };
-            out[k] += x * y;
-        }
-    }
-    let s: f64 = out.iter().sum();
-    [out[0] / s, out[1] / s, out[2] / s]
-}
-
 /// Computes the features of every query from the matches of `dataset` (plus `league`, when the
 /// dataset does not already hold it) dated strictly before the query. Results are in query order.
 pub fn compute(
@@ -683,7 +662,11 @@ pub fn compute(
 /// The warm rows of one league, in date order, ready for training.
 pub struct LeagueRows {
     pub raw: Vec<RawFeatures>,
+    /// 0 home win, 1 draw, 2 away win.
     pub outcomes: Vec<usize>,
+    /// Full-time goals of each row's match (for goal-based targets such as over/under).
+    pub home_goals: Vec<u8>,
+    pub away_goals: Vec<u8>,
     pub seasons: Vec<i32>,
     pub dates: Vec<Date>,
 }
@@ -780,6 +763,8 @@ impl LeagueRows {
         LeagueRows {
             raw: Vec::new(),
             outcomes: Vec::new(),
+            home_goals: Vec::new(),
+            away_goals: Vec::new(),
             seasons: Vec::new(),
             dates: Vec::new(),
         }
@@ -789,6 +774,8 @@ impl LeagueRows {
     fn push(&mut self, m: &Match, f: RawFeatures) {
         if f.warm {
             self.outcomes.push(m.outcome());
+            self.home_goals.push(m.home_goals);
+            self.away_goals.push(m.away_goals);
             self.seasons.push(m.date.season());
             self.dates.push(m.date);
             self.raw.push(f);

@@ -2,7 +2,9 @@
 //! (closeness of the sides, expected total goals, the clubs' and the league's recent draw rates,
 //! the market's draw probability when the data has odds), Platt-calibrated on matches it did not
 //! train on. Draws are the outcome 1X2 models forecast worst; a dedicated, calibrated draw
-//! probability is what draw-based selections need. Shares the feature machinery of `1x2_v2`.
+//! probability is what draw-based selections need. Like `1x2_v2`, a model on market features
+//! carries an odds-free fallback, chosen and calibrated the same way, for fixtures without odds.
+//! Shares the feature machinery of `1x2_v2`.
 
 use std::path::Path;
 
@@ -10,12 +12,13 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::data::matches::Dataset;
-use crate::features;
-use crate::models::common::{self, read_model, Tagged, PRODUCER};
-use crate::models::model_type::{
-    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
+use crate::features::{self, LeagueRows};
+use crate::models::common::{
+    self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
+    TrainedFiles,
 };
-use crate::stats::logistic::{self, Linear, Platt, Prepared, Splits, Standardiser};
+use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
+use crate::stats::logistic::{self, BinaryRun, Linear, Platt, Prepared, Splits, Standardiser};
 use crate::stats::metrics;
 
 pub static SPEC: ModelSpec = ModelSpec {
@@ -36,76 +39,152 @@ pub const BASE_FEATURES: &[&str] = &[
     "league_draw_rate",
 ];
 
-/// Used instead of the base features when at least half the training rows had pre-match odds
-/// (a fixture without odds then gets the calibrated league draw rate, via `mkt_absent`).
+/// Used instead of the base features when at least half the training rows had pre-match odds;
+/// the file then also holds a model on the base features for fixtures without odds.
 pub const MARKET_FEATURES: &[&str] = &["mkt_draw_logit", "mkt_abs_diff", "mkt_absent"];
 
-const FORMAT: &str = "auto-train/draw_specialist/platt_logistic/v1";
+const FORMAT: &str = "auto-train/draw_specialist/platt_logistic";
+/// Version 2 records the league and the tool's version; version 1 files still load.
+const FORMAT_VERSION: u32 = 2;
+const READABLE_VERSIONS: &[u32] = &[1, 2];
+const MODEL_FILE: &str = "draw_model.pkl";
 
-/// Contents of `draw_model.pkl`: z = intercept + sum coef[i] * (x[i] - mean[i]) / std[i];
-/// P(draw) = sigmoid(platt_a * z + platt_b).
+/// Market features are used when at least this share of training rows had pre-match odds.
+const MARKET_MIN_SHARE: f64 = 0.5;
+
+/// Contents of `draw_model.pkl`: `z = intercept + sum coef[i] * (x[i] - mean[i]) / std[i]`;
+/// P(draw) = sigmoid(platt_a * z + platt_b). `fallback` (odds-free features, absent in
+/// first-release files and when the main model is odds-free) is used for fixtures without odds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DrawFile {
-    pub producer: String,
-    pub format: String,
-    pub model_type: String,
+    #[serde(flatten)]
+    pub header: ArtifactHeader,
+    /// The main model (its fields at the top level of the dict).
+    #[serde(flatten)]
+    pub model: DrawPart,
+    /// `platt`.
+    pub calibration: String,
+    #[serde(default)]
+    pub fallback: Option<DrawPart>,
+}
+
+/// The odds-free fallback model of `draw_model.pkl`, in the same terms as the main model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrawPart {
     pub features: Vec<String>,
     pub mean: Vec<f64>,
     pub std: Vec<f64>,
     pub coef: Vec<f64>,
     pub intercept: f64,
     pub l2_alpha: f64,
-    pub calibration: String,
     pub platt_a: f64,
     pub platt_b: f64,
 }
 
-impl Tagged for DrawFile {
-    fn tags(&self) -> (&str, &str) {
-        (&self.producer, &self.format)
+impl Artifact for DrawFile {
+    fn header(&self) -> &ArtifactHeader {
+        &self.header
     }
 }
 
 pub struct DrawSpecialist;
 
-fn train_all(ctx: &TrainContext) -> Result<(DrawFile, serde_json::Value, String)> {
-    let rows = ctx
-        .features
-        .league_rows(ctx.dataset, ctx.league)
-        .with_context(|| format!("computing draw features for {}", ctx.league.league))?;
-    let use_market = rows.market_share() >= 0.5;
-    let mut names: Vec<String> = BASE_FEATURES.iter().map(|s| s.to_string()).collect();
-    if use_market {
-        // On validation seasons (2019-20, 2021-22) the market's draw features alone ranked
-        // draws at least as well as with the rating features added, at a lower log loss.
-        names = MARKET_FEATURES.iter().map(|s| s.to_string()).collect();
+/// One feature set run through the time-ordered protocol.
+struct Variant {
+    names: Vec<String>,
+    std_all: Standardiser,
+    run: BinaryRun,
+    /// Platt scaling on every out-of-sample logit (cal and val), shipped.
+    platt: Platt,
+    /// Validation probabilities (Platt fitted on `cal` logits only).
+    p_val: Vec<f64>,
+    p_train: Vec<f64>,
+}
+
+impl Variant {
+    fn part(&self) -> DrawPart {
+        DrawPart {
+            features: self.names.clone(),
+            mean: self.std_all.mean.clone(),
+            std: self.std_all.std.clone(),
+            coef: self.run.final_model.coef.clone(),
+            intercept: self.run.final_model.intercept,
+            l2_alpha: self.run.alpha,
+            platt_a: self.platt.a,
+            platt_b: self.platt.b,
+        }
     }
+}
+
+fn fit_variant(rows: &LeagueRows, names: &[&str], splits: &Splits, y: &[bool]) -> Result<Variant> {
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let x = features::select(&rows.raw, &names)?;
-    let splits = Splits::by_season(&rows.seasons)?;
-    let prep = Prepared::new(&x, &splits)?;
-    let y: Vec<bool> = rows.outcomes.iter().map(|&o| o == 1).collect();
-    let run = logistic::run_binary(&prep, &y, &splits).context("fitting the draw model")?;
-    let y_cal = &y[splits.cal.clone()];
-    let y_val = &y[splits.val.clone()];
-    let platt_val = logistic::fit_platt(&run.cal_logits, y_cal).context("Platt scaling")?;
-    let p_val: Vec<f64> = run.val_logits.iter().map(|&z| platt_val.prob(z)).collect();
+    let prep = Prepared::new(&x, splits)?;
+    let run = logistic::run_binary(&prep, y, splits).context("fitting the draw model")?;
+    let platt_val =
+        logistic::fit_platt(&run.cal_logits, &y[splits.cal.clone()]).context("Platt scaling")?;
+    let p_val = run.val_logits.iter().map(|&z| platt_val.prob(z)).collect();
     let mut oos = run.cal_logits.clone();
     oos.extend_from_slice(&run.val_logits);
     let platt =
         logistic::fit_platt(&oos, &y[splits.cal.start..splits.val.end]).context("Platt scaling")?;
-    let p_train: Vec<f64> = run.train_logits.iter().map(|&z| platt.prob(z)).collect();
+    let p_train = run.train_logits.iter().map(|&z| platt.prob(z)).collect();
+    Ok(Variant {
+        names,
+        std_all: prep.std_all,
+        run,
+        platt,
+        p_val,
+        p_train,
+    })
+}
+
+fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
+    let rows = ctx
+        .features
+        .league_rows(ctx.dataset, ctx.league)
+        .with_context(|| format!("computing draw features for {}", ctx.league.league))?;
+    let use_market = rows.market_share() >= MARKET_MIN_SHARE;
+    let splits = Splits::by_season(&rows.seasons)?;
+    let y: Vec<bool> = rows.outcomes.iter().map(|&o| o == 1).collect();
+    let base = fit_variant(&rows, BASE_FEATURES, &splits, &y)?;
+    // On validation seasons (2019-20, 2021-22) the market's draw features alone ranked draws at
+    // least as well as with the rating features added, at a lower log loss.
+    let (main, fallback) = if use_market {
+        (
+            fit_variant(&rows, MARKET_FEATURES, &splits, &y)?,
+            Some(base),
+        )
+    } else {
+        (base, None)
+    };
+    let y_val = &y[splits.val.clone()];
+    // As at prediction time: rows without odds go to the fallback.
+    let pick = |raw: &[features::RawFeatures], main_p: &[f64], fallback_p: Option<&[f64]>| {
+        raw.iter()
+            .enumerate()
+            .map(|(i, r)| match fallback_p {
+                Some(fb) if r.market.is_none() => fb[i],
+                _ => main_p[i],
+            })
+            .collect::<Vec<f64>>()
+    };
+    let val_raw = &rows.raw[splits.val.clone()];
+    let p_val = pick(
+        val_raw,
+        &main.p_val,
+        fallback.as_ref().map(|f| f.p_val.as_slice()),
+    );
+    let p_train = pick(
+        &rows.raw,
+        &main.p_train,
+        fallback.as_ref().map(|f| f.p_train.as_slice()),
+    );
 
     let prior_rate = y[..splits.val.start].iter().filter(|&&b| b).count() as f64
         / splits.val.start.max(1) as f64;
     let p_const = vec![prior_rate; y_val.len()];
-    let (mut mk, mut mk_model, mut mk_y) = (Vec::new(), Vec::new(), Vec::new());
-    for ((r, &p), &e) in rows.raw[splits.val.clone()].iter().zip(&p_val).zip(y_val) {
-        if let Some(b) = r.bench {
-            mk.push(b[1]);
-            mk_model.push(p);
-            mk_y.push(e);
-        }
-    }
+    let (mk, mk_model, mk_y) = common::on_market_rows(val_raw, &p_val, y_val, |b| b[1]);
     let market = if mk.is_empty() {
         serde_json::Value::Null
     } else {
@@ -116,13 +195,33 @@ fn train_all(ctx: &TrainContext) -> Result<(DrawFile, serde_json::Value, String)
             "model_on_same_matches": common::scores_binary(&mk_model, &mk_y),
         })
     };
+    // The fallback on the validation rows without odds, beside the constant on the same rows.
+    let no_odds: Vec<usize> = (0..val_raw.len())
+        .filter(|&i| val_raw[i].market.is_none())
+        .collect();
+    let fallback_on_rows_without_odds = match &fallback {
+        Some(fb) if !no_odds.is_empty() => {
+            let yy: Vec<bool> = no_odds.iter().map(|&i| y_val[i]).collect();
+            let pp: Vec<f64> = no_odds.iter().map(|&i| fb.p_val[i]).collect();
+            serde_json::json!({
+                "n": no_odds.len(),
+                "fallback": common::scores_binary(&pp, &yy),
+                "constant_draw_rate": common::scores_binary(&vec![prior_rate; yy.len()], &yy),
+            })
+        }
+        _ => serde_json::Value::Null,
+    };
     let val = common::scores_binary(&p_val, y_val);
     let constant = common::scores_binary(&p_const, y_val);
     let train = common::scores_binary(&p_train, &y);
     let summary = format!(
         "{} features{}, validation AUC {} log loss {:.4} (constant {:.4})",
-        names.len(),
-        if use_market { " incl. market" } else { "" },
+        main.names.len(),
+        if use_market {
+            " incl. market (+ odds-free fallback)"
+        } else {
+            ""
+        },
         val.auc.map(|a| format!("{a:.3}")).unwrap_or("n/a".into()),
         val.log_loss,
         constant.log_loss
@@ -150,13 +249,24 @@ fn train_all(ctx: &TrainContext) -> Result<(DrawFile, serde_json::Value, String)
             "ece": constant.ece,
         },
         "market": market,
+        "validation_rows_without_odds": fallback_on_rows_without_odds,
         "regularisation": {
             "penalty": "L2, linfa-logistic alpha (alpha/2 |w|^2 on the summed log loss of standardised features)",
-            "alpha": run.alpha,
+            "alpha": main.run.alpha,
+            "fallback_alpha": fallback.as_ref().map(|f| f.run.alpha),
         },
-        "calibration": {"method": "platt", "a": metrics::round(platt.a), "b": metrics::round(platt.b)},
+        "calibration": {
+            "method": "platt",
+            "a": metrics::round(main.platt.a),
+            "b": metrics::round(main.platt.b),
+            "fallback": fallback.as_ref().map(|f| serde_json::json!({
+                "a": metrics::round(f.platt.a),
+                "b": metrics::round(f.platt.b),
+            })),
+        },
         "uses_market_features": use_market,
-        "features": names,
+        "features": main.names,
+        "fallback_features": fallback.as_ref().map(|f| f.names.clone()),
         "split": {
             "fit": common::span(&rows.dates, &splits.fit),
             "calibration": common::span(&rows.dates, &splits.cal),
@@ -164,110 +274,143 @@ fn train_all(ctx: &TrainContext) -> Result<(DrawFile, serde_json::Value, String)
         },
     });
     let file = DrawFile {
-        producer: PRODUCER.to_string(),
-        format: FORMAT.to_string(),
-        model_type: SPEC.name.to_string(),
-        features: names,
-        mean: prep.std_all.mean.clone(),
-        std: prep.std_all.std.clone(),
-        coef: run.final_model.coef.clone(),
-        intercept: run.final_model.intercept,
-        l2_alpha: run.alpha,
+        header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
+        model: main.part(),
         calibration: "platt".to_string(),
-        platt_a: platt.a,
-        platt_b: platt.b,
+        fallback: fallback.as_ref().map(Variant::part),
     };
-    Ok((file, metrics_json, summary))
+    let files = vec![ModelFile {
+        name: MODEL_FILE.to_string(),
+        bytes: crate::store::pickle::to_bytes(&file)?,
+    }];
+    Ok((files, metrics_json, summary))
 }
 
-impl ModelType for DrawSpecialist {
-    fn spec(&self) -> &'static ModelSpec {
-        &SPEC
-    }
+impl LogisticModelType for DrawSpecialist {
+    const SPEC: &'static ModelSpec = &SPEC;
+    type Model = Model;
+    const TRAIN: fn(&TrainContext) -> Result<TrainedFiles> = train_all;
+}
 
-    fn uses_features(&self) -> bool {
-        true
-    }
+/// A loaded standardised, Platt-scaled linear draw model.
+struct Scorer {
+    names: Vec<String>,
+    std: Standardiser,
+    linear: Linear,
+    platt: Platt,
+    alpha: f64,
+}
 
-    fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
-        let (file, metrics, summary) = train_all(ctx)?;
-        Ok(TrainedModel {
-            files: vec![
-                ModelFile {
-                    name: "draw_model.pkl".to_string(),
-                    bytes: crate::store::pickle::to_bytes(&file)?,
-                },
-                common::metrics_file(&metrics)?,
-            ],
-            summary,
+impl Scorer {
+    fn from_part(p: DrawPart) -> Result<Scorer> {
+        let w = p.features.len();
+        if p.mean.len() != w || p.std.len() != w || p.coef.len() != w {
+            bail!("{MODEL_FILE}: coefficient lengths do not match its features");
+        }
+        if p.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            bail!("{MODEL_FILE}: invalid standard deviations");
+        }
+        let finite = p.coef.iter().all(|c| c.is_finite())
+            && [p.intercept, p.platt_a, p.platt_b]
+                .iter()
+                .all(|v| v.is_finite());
+        if !finite {
+            bail!("{MODEL_FILE}: non-finite coefficients");
+        }
+        features::indices(&p.features).context(MODEL_FILE)?;
+        Ok(Scorer {
+            names: p.features,
+            std: Standardiser {
+                mean: p.mean,
+                std: p.std,
+            },
+            linear: Linear {
+                coef: p.coef,
+                intercept: p.intercept,
+            },
+            platt: Platt {
+                a: p.platt_a,
+                b: p.platt_b,
+            },
+            alpha: p.l2_alpha,
         })
     }
 
-    fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>> {
-        Ok(Box::new(Model::load(dir)?))
-    }
-
-    fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
-        let model = Model::load(dir)?;
-        let (_, metrics, _) = train_all(ctx)?;
-        let (season, fixtures, y) = common::latest_season(ctx.league)?;
-        let y: Vec<bool> = y.iter().map(|&o| o == 1).collect();
-        let p = model.probs(&fixtures, ctx.dataset, &ctx.league.league)?;
-        common::metrics_with_existing_scores(
-            metrics,
-            &season,
-            common::scores_binary(&p, &y),
-            "the file in the directory scored on the latest season (possibly in-sample); val above is recomputed by the training protocol",
-        )
+    fn prob(&self, raw: &features::RawFeatures) -> Result<f64> {
+        let x = features::select(std::slice::from_ref(raw), &self.names)?;
+        Ok(self.platt.prob(self.linear.score(&self.std.apply(&x[0]))))
     }
 }
 
 /// A loaded draw specialist.
 pub struct Model {
-    names: Vec<String>,
-    std: Standardiser,
-    linear: Linear,
-    platt: Platt,
+    league: Option<String>,
+    main: Scorer,
+    fallback: Option<Scorer>,
 }
 
 impl Model {
-    pub fn load(dir: &Path) -> Result<Model> {
-        let f: DrawFile = read_model(dir, "draw_model.pkl", FORMAT)?;
-        let w = f.features.len();
-        if f.mean.len() != w || f.std.len() != w || f.coef.len() != w {
-            bail!("draw_model.pkl: coefficient lengths do not match its features");
-        }
-        if f.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-            bail!("draw_model.pkl: invalid standard deviations");
-        }
-        features::indices(&f.features).context("draw_model.pkl")?;
+    pub fn probs(&self, fixtures: &[Fixture], dataset: &Dataset, league: &str) -> Result<Vec<f64>> {
+        let raw = common::fixture_features(dataset, league, fixtures)?;
+        raw.iter()
+            .map(|r| match &self.fallback {
+                Some(fb) if r.market.is_none() => fb.prob(r),
+                _ => self.main.prob(r),
+            })
+            .collect()
+    }
+}
+
+impl LoadedLogisticModel for Model {
+    fn load(dir: &Path) -> Result<Model> {
+        let f: DrawFile = read_artifact(dir, MODEL_FILE, FORMAT, READABLE_VERSIONS, SPEC.name)?;
+        let main = Scorer::from_part(f.model)?;
+        let fallback = f.fallback.map(Scorer::from_part).transpose()?;
         Ok(Model {
-            names: f.features,
-            std: Standardiser {
-                mean: f.mean,
-                std: f.std,
-            },
-            linear: Linear {
-                coef: f.coef,
-                intercept: f.intercept,
-            },
-            platt: Platt {
-                a: f.platt_a,
-                b: f.platt_b,
-            },
+            league: f.header.league,
+            main,
+            fallback,
         })
     }
 
-    pub fn probs(&self, fixtures: &[Fixture], dataset: &Dataset, league: &str) -> Result<Vec<f64>> {
-        let raw = common::fixture_features(dataset, league, fixtures)?;
-        let x = features::select(&raw, &self.names)?;
-        Ok(x.iter()
-            .map(|row| self.platt.prob(self.linear.score(&self.std.apply(row))))
-            .collect())
+    fn scores(
+        &self,
+        fixtures: &[Fixture],
+        dataset: &Dataset,
+        league: &str,
+        outcomes: &[usize],
+    ) -> Result<serde_json::Value> {
+        let draws: Vec<bool> = outcomes.iter().map(|&o| o == 1).collect();
+        let p = self.probs(fixtures, dataset, league)?;
+        Ok(serde_json::to_value(common::scores_binary(&p, &draws))?)
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        let platt = |s: &Scorer| serde_json::json!({"a": metrics::round(s.platt.a), "b": metrics::round(s.platt.b)});
+        let mut calibration = platt(&self.main);
+        calibration["fallback"] = self.fallback.as_ref().map(platt).into();
+        serde_json::json!({
+            "regularisation": {
+                "alpha": self.main.alpha,
+                "fallback_alpha": self.fallback.as_ref().map(|f| f.alpha),
+            },
+            "calibration": calibration,
+            "uses_market_features": self.main.names.iter().any(|n| n.starts_with("mkt_")),
+            "features": self.main.names,
+            "fallback_features": self.fallback.as_ref().map(|f| f.names.clone()),
+        })
     }
 }
 
 impl Predictor for Model {
+    fn recorded_model_type(&self) -> &str {
+        SPEC.name
+    }
+
+    fn recorded_league(&self) -> Option<&str> {
+        self.league.as_deref()
+    }
+
     fn columns(&self) -> Vec<String> {
         vec!["draw_specialist_draw".to_string()]
     }

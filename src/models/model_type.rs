@@ -65,6 +65,11 @@ pub struct Fixture {
 
 /// A trained model read back from its directory.
 pub trait Predictor: Send + Sync {
+    /// The model type the artifacts record (what `load` checked them against).
+    fn recorded_model_type(&self) -> &str;
+    /// The league the artifacts record; `None` only for first-release logistic files, which did
+    /// not record one. Lets a caller check a directory holds the league its path says.
+    fn recorded_league(&self) -> Option<&str>;
     /// Output column names, in order (`poisson_v2_home`, ...).
     fn columns(&self) -> Vec<String>;
     /// One value per column for each fixture, in input order. Models that need history use only
@@ -75,11 +80,6 @@ pub trait Predictor: Send + Sync {
         dataset: &Dataset,
         league: &str,
     ) -> Result<Vec<Vec<f64>>>;
-
-    /// The league the model's own files say it was trained for, when they record it.
-    fn recorded_league(&self) -> Option<&str> {
-        None
-    }
 }
 
 /// A model type. Implementations live in `crate::models`.

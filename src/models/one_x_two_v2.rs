@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::matches::Dataset;
 use crate::features::{self, LeagueRows};
-use crate::models::common::{self, read_json, read_model, Tagged, PRODUCER};
-use crate::models::model_type::{
-    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
+use crate::models::common::{
+    self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel,
+    LogisticModelType, TrainedFiles,
 };
+use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Splits, Standardiser};
 use crate::stats::metrics;
 
@@ -57,13 +58,16 @@ pub const MARKET_FEATURES: &[&str] = &[
 /// Market features are used when at least this share of training rows had pre-match odds.
 const MARKET_MIN_SHARE: f64 = 0.5;
 
-const BINARY_FORMAT: &str = "auto-train/1x2_v2/binary_logistic/v1";
-const CALIBRATOR_FORMAT: &str = "auto-train/1x2_v2/temperature_calibrator/v1";
+const BINARY_FORMAT: &str = "auto-train/1x2_v2/binary_logistic";
+const CALIBRATOR_FORMAT: &str = "auto-train/1x2_v2/temperature_calibrator";
+/// Version 2 records the league and the tool's version; version 1 files still load.
+const FORMAT_VERSION: u32 = 2;
+const READABLE_VERSIONS: &[u32] = &[1, 2];
 const TARGETS: [&str; 3] = ["home", "draw", "away"];
 const FILES: [&str; 3] = ["home_model.pkl", "draw_model.pkl", "away_model.pkl"];
 
 /// One standardised logistic model:
-/// logit = intercept + sum coef[i] * (x[i] - mean[i]) / std[i].
+/// `logit = intercept + sum coef[i] * (x[i] - mean[i]) / std[i]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinearPart {
     pub features: Vec<String>,
@@ -80,18 +84,17 @@ pub struct LinearPart {
 /// `fallback` (odds-free features) for fixtures without odds when `model` uses the market.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BinaryFile {
-    pub producer: String,
-    pub format: String,
-    pub model_type: String,
+    #[serde(flatten)]
+    pub header: ArtifactHeader,
     /// `home`, `draw` or `away`.
     pub target: String,
     pub model: LinearPart,
     pub fallback: Option<LinearPart>,
 }
 
-impl Tagged for BinaryFile {
-    fn tags(&self) -> (&str, &str) {
-        (&self.producer, &self.format)
+impl Artifact for BinaryFile {
+    fn header(&self) -> &ArtifactHeader {
+        &self.header
     }
 }
 
@@ -100,9 +103,8 @@ impl Tagged for BinaryFile {
 /// for the fallback models).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CalibratorFile {
-    pub producer: String,
-    pub format: String,
-    pub model_type: String,
+    #[serde(flatten)]
+    pub header: ArtifactHeader,
     pub method: String,
     pub inputs: Vec<String>,
     pub classes: Vec<String>,
@@ -110,9 +112,9 @@ pub struct CalibratorFile {
     pub fallback_temperature: Option<f64>,
 }
 
-impl Tagged for CalibratorFile {
-    fn tags(&self) -> (&str, &str) {
-        (&self.producer, &self.format)
+impl Artifact for CalibratorFile {
+    fn header(&self) -> &ArtifactHeader {
+        &self.header
     }
 }
 
@@ -126,6 +128,9 @@ struct FeatureEntry {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct FeatureList {
     model_type: String,
+    /// Absent in first-release files.
+    #[serde(default)]
+    league: Option<String>,
     /// Features of the main models, in order.
     features: Vec<FeatureEntry>,
     /// Features of the odds-free fallback models (empty when there is none).
@@ -219,7 +224,7 @@ fn to_strings(names: &[&str]) -> Vec<String> {
 }
 
 /// Trains and returns (model files without metrics.json, metrics, summary).
-fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, String)> {
+fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let rows = ctx
         .features
         .league_rows(ctx.dataset, ctx.league)
@@ -239,40 +244,28 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     let y_val = &y[splits.val.clone()];
     let val_raw = &rows.raw[splits.val.clone()];
     // As at prediction time: rows without odds go to the fallback.
-    let pick = |i: usize,
-                r: &features::RawFeatures,
+    let pick = |raw: &[features::RawFeatures],
                 main_p: &[[f64; 3]],
-                fb: Option<&[[f64; 3]]>| {
-        match fb {
-            Some(fb) if r.market.is_none() => fb[i],
-            _ => main_p[i],
-        }
+                fallback_p: Option<&[[f64; 3]]>|
+     -> Vec<[f64; 3]> {
+        raw.iter()
+            .enumerate()
+            .map(|(i, r)| match fallback_p {
+                Some(fb) if r.market.is_none() => fb[i],
+                _ => main_p[i],
+            })
+            .collect()
     };
-    let p_val: Vec<[f64; 3]> = val_raw
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            pick(
-                i,
-                r,
-                &main.p_val,
-                fallback.as_ref().map(|f| f.p_val.as_slice()),
-            )
-        })
-        .collect();
-    let p_train: Vec<[f64; 3]> = rows
-        .raw
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            pick(
-                i,
-                r,
-                &main.p_train,
-                fallback.as_ref().map(|f| f.p_train.as_slice()),
-            )
-        })
-        .collect();
+    let p_val = pick(
+        val_raw,
+        &main.p_val,
+        fallback.as_ref().map(|f| f.p_val.as_slice()),
+    );
+    let p_train = pick(
+        &rows.raw,
+        &main.p_train,
+        fallback.as_ref().map(|f| f.p_train.as_slice()),
+    );
 
     let val_scores = metrics::score_1x2(&p_val, y_val);
     let train_scores = metrics::score_1x2(&p_train, y);
@@ -293,14 +286,7 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     });
     let rates = metrics::base_rates(&y[..splits.val.start]);
     let p_base = vec![rates; y_val.len()];
-    let (mut mk_p, mut mk_model, mut mk_y) = (Vec::new(), Vec::new(), Vec::new());
-    for ((r, p), &o) in val_raw.iter().zip(&p_val).zip(y_val) {
-        if let Some(m) = r.bench {
-            mk_p.push(m);
-            mk_model.push(*p);
-            mk_y.push(o);
-        }
-    }
+    let (mk_p, mk_model, mk_y) = common::on_market_rows(val_raw, &p_val, y_val, |b| *b);
     let market = if mk_p.is_empty() {
         serde_json::Value::Null
     } else {
@@ -359,9 +345,12 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     let mut files = Vec::new();
     for k in 0..3 {
         let f = BinaryFile {
-            producer: PRODUCER.to_string(),
-            format: BINARY_FORMAT.to_string(),
-            model_type: SPEC.name.to_string(),
+            header: ArtifactHeader::new(
+                BINARY_FORMAT,
+                FORMAT_VERSION,
+                SPEC.name,
+                &ctx.league.league,
+            ),
             target: TARGETS[k].to_string(),
             model: part(&main, k),
             fallback: fallback.as_ref().map(|f| part(f, k)),
@@ -372,9 +361,12 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
         });
     }
     let cal_file = CalibratorFile {
-        producer: PRODUCER.to_string(),
-        format: CALIBRATOR_FORMAT.to_string(),
-        model_type: SPEC.name.to_string(),
+        header: ArtifactHeader::new(
+            CALIBRATOR_FORMAT,
+            FORMAT_VERSION,
+            SPEC.name,
+            &ctx.league.league,
+        ),
         method: "temperature".to_string(),
         inputs: to_strings(&["home_logit", "draw_logit", "away_logit"]),
         classes: to_strings(&TARGETS),
@@ -387,6 +379,7 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     });
     let fl = FeatureList {
         model_type: SPEC.name.to_string(),
+        league: Some(ctx.league.league.clone()),
         features: entries(&main),
         fallback_features: fallback.as_ref().map(entries).unwrap_or_default(),
     };
@@ -408,40 +401,10 @@ fn train_all(ctx: &TrainContext) -> Result<(Vec<ModelFile>, serde_json::Value, S
     Ok((files, metrics_json, summary))
 }
 
-impl ModelType for OneXTwoV2 {
-    fn spec(&self) -> &'static ModelSpec {
-        &SPEC
-    }
-
-    fn uses_features(&self) -> bool {
-        true
-    }
-
-    fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
-        let (mut files, metrics, summary) = train_all(ctx)?;
-        files.push(common::metrics_file(&metrics)?);
-        Ok(TrainedModel { files, summary })
-    }
-
-    fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>> {
-        Ok(Box::new(Model::load(dir)?))
-    }
-
-    /// Checks the files load, then recomputes metrics.json with the training protocol (the
-    /// validation needs models that did not see the latest season, which the shipped files
-    /// did), adding how the files themselves score on the latest season.
-    fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
-        let model = Model::load(dir)?;
-        let (_, metrics, _) = train_all(ctx)?;
-        let (season, fixtures, y) = common::latest_season(ctx.league)?;
-        let p = model.probs(&fixtures, ctx.dataset, &ctx.league.league)?;
-        common::metrics_with_existing_scores(
-            metrics,
-            &season,
-            common::scores_1x2(&p, &y),
-            "the files in the directory scored on the latest season (in-sample if they trained on it); train/val above are recomputed by the training protocol",
-        )
-    }
+impl LogisticModelType for OneXTwoV2 {
+    const SPEC: &'static ModelSpec = &SPEC;
+    type Model = Model;
+    const TRAIN: fn(&TrainContext) -> Result<TrainedFiles> = train_all;
 }
 
 /// A loaded standardised linear model.
@@ -449,6 +412,8 @@ struct Part {
     names: Vec<String>,
     std: Standardiser,
     linear: [Linear; 3],
+    /// linfa `alpha` of the home, draw and away models.
+    alphas: [f64; 3],
     temperature: f64,
 }
 
@@ -484,6 +449,7 @@ impl Part {
                 std: parts[0].std.clone(),
             },
             linear: [lin(parts[0]), lin(parts[1]), lin(parts[2])],
+            alphas: [parts[0].l2_alpha, parts[1].l2_alpha, parts[2].l2_alpha],
             temperature,
         })
     }
@@ -504,19 +470,46 @@ impl Part {
 pub struct Model {
     main: Part,
     fallback: Option<Part>,
+    league: Option<String>,
 }
 
 impl Model {
-    pub fn load(dir: &Path) -> Result<Model> {
+    pub fn probs(
+        &self,
+        fixtures: &[Fixture],
+        dataset: &Dataset,
+        league: &str,
+    ) -> Result<Vec<[f64; 3]>> {
+        let raw = common::fixture_features(dataset, league, fixtures)?;
+        raw.iter()
+            .map(|r| match &self.fallback {
+                Some(fb) if r.market.is_none() => fb.probs(r),
+                _ => self.main.probs(r),
+            })
+            .collect()
+    }
+}
+
+impl LoadedLogisticModel for Model {
+    fn load(dir: &Path) -> Result<Model> {
         let mut files = Vec::new();
         for k in 0..3 {
-            let f: BinaryFile = read_model(dir, FILES[k], BINARY_FORMAT)?;
+            let f: BinaryFile =
+                read_artifact(dir, FILES[k], BINARY_FORMAT, READABLE_VERSIONS, SPEC.name)?;
             if f.target != TARGETS[k] {
                 bail!("{} holds the {:?} model", FILES[k], f.target);
             }
             files.push(f);
         }
-        let cal: CalibratorFile = read_model(dir, "calibrator.pkl", CALIBRATOR_FORMAT)?;
+        let cal: CalibratorFile = read_artifact(
+            dir,
+            "calibrator.pkl",
+            CALIBRATOR_FORMAT,
+            READABLE_VERSIONS,
+            SPEC.name,
+        )?;
+        let league =
+            common::agreed_league(dir, files.iter().map(|f| &f.header).chain([&cal.header]))?;
         let main = Part::from_files(
             [&files[0].model, &files[1].model, &files[2].model],
             cal.temperature,
@@ -540,26 +533,68 @@ impl Model {
         if names(&fl.features) != main.names || names(&fl.fallback_features) != fb_names {
             bail!("feature_list.json does not match the model files");
         }
-        Ok(Model { main, fallback })
+        if fl.model_type != SPEC.name {
+            bail!(
+                "{}: records model type {:?}, expected {:?}",
+                dir.join("feature_list.json").display(),
+                fl.model_type,
+                SPEC.name
+            );
+        }
+        if let (Some(a), Some(b)) = (&league, &fl.league) {
+            if a != b {
+                bail!(
+                    "the files in {} record different leagues ({a:?} and {b:?})",
+                    dir.display()
+                );
+            }
+        }
+        let league = league.or(fl.league);
+        Ok(Model {
+            main,
+            fallback,
+            league,
+        })
     }
 
-    pub fn probs(
+    fn scores(
         &self,
         fixtures: &[Fixture],
         dataset: &Dataset,
         league: &str,
-    ) -> Result<Vec<[f64; 3]>> {
-        let raw = common::fixture_features(dataset, league, fixtures)?;
-        raw.iter()
-            .map(|r| match &self.fallback {
-                Some(fb) if r.market.is_none() => fb.probs(r),
-                _ => self.main.probs(r),
-            })
-            .collect()
+        outcomes: &[usize],
+    ) -> Result<serde_json::Value> {
+        let p = self.probs(fixtures, dataset, league)?;
+        Ok(serde_json::to_value(common::scores_1x2(&p, outcomes))?)
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        let alphas = |p: &Part| serde_json::json!({"home": p.alphas[0], "draw": p.alphas[1], "away": p.alphas[2]});
+        serde_json::json!({
+            "regularisation": {
+                "model": alphas(&self.main),
+                "fallback": self.fallback.as_ref().map(alphas),
+            },
+            "calibration": {
+                "temperature": metrics::round(self.main.temperature),
+                "fallback_temperature": self.fallback.as_ref().map(|f| metrics::round(f.temperature)),
+            },
+            "uses_market_features": self.main.names.iter().any(|n| n.starts_with("mkt_")),
+            "features": self.main.names,
+            "fallback_features": self.fallback.as_ref().map(|f| f.names.clone()),
+        })
     }
 }
 
 impl Predictor for Model {
+    fn recorded_model_type(&self) -> &str {
+        SPEC.name
+    }
+
+    fn recorded_league(&self) -> Option<&str> {
+        self.league.as_deref()
+    }
+
     fn columns(&self) -> Vec<String> {
         TARGETS.iter().map(|t| format!("1x2_v2_{t}")).collect()
     }

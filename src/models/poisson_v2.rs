@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::date::Date;
 use crate::data::matches::{Dataset, Match};
+use crate::models::common::{self, Artifact, ArtifactHeader};
 use crate::models::model_type::{
     Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
 };
@@ -36,8 +37,11 @@ const XI_CANDIDATES: [f64; 9] = [
 ];
 /// Used when a league has no earlier season to validate on and `--xi` is not given.
 const DEFAULT_XI: f64 = 0.0018;
-/// The validation fit needs at least this many matches before the latest season.
+/// The validation fit needs at least this many matches before the validation season.
 const MIN_VALIDATION_TRAIN: usize = 100;
+/// A season with fewer matches than this (one just started) is too small to choose xi on:
+/// the season before it is the validation season instead.
+pub const MIN_VALIDATION_MATCHES: usize = 100;
 
 /// One team's fitted strengths.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -60,14 +64,11 @@ pub struct PromotedPrior {
 /// The contents of `poisson_model.pkl` (plain data: a dict for Python).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PoissonModelFile {
-    pub format: String,
-    pub format_version: u32,
-    pub producer: String,
-    pub league: String,
-    pub model_type: String,
+    #[serde(flatten)]
+    pub header: ArtifactHeader,
     pub trained_date: String,
-    /// lambda = exp(home_advantage + attack[home] + defence[away]),
-    /// mu = exp(attack[away] + defence[home]), Dixon-Coles correction rho.
+    /// `lambda = exp(home_advantage + attack[home] + defence[away])`,
+    /// `mu = exp(attack[away] + defence[home])`, Dixon-Coles correction `rho`.
     pub teams: BTreeMap<String, TeamStrength>,
     pub home_advantage: f64,
     pub rho: f64,
@@ -227,21 +228,26 @@ struct XiChoice {
     candidates: Vec<(f64, f64)>,
 }
 
-fn season_name(season: i32) -> String {
-    format!("{}-{:02}", season, (season + 1).rem_euclid(100))
-}
-
-/// Time-ordered validation: fits on every match before the latest season with each decay in
-/// `candidates`, scores the latest season with the frozen fit, and returns the best decay with
-/// its scores. `None` when there is no earlier season to learn from.
+/// Time-ordered validation: fits on every match before the validation season with each decay in
+/// `candidates`, scores the validation season with the frozen fit, and returns the best decay
+/// with its scores. The validation season is the latest one, or the one before it when the
+/// latest has fewer than [`MIN_VALIDATION_MATCHES`] matches (its matches are then unused here).
+/// `None` (the default decay) when the validation season also has fewer than that many matches
+/// or fewer than [`MIN_VALIDATION_TRAIN`] matches precede it.
 fn validate(matches: &[Match], candidates: &[f64]) -> Result<Option<(XiChoice, Validation)>> {
     let Some(last) = matches.last() else {
         return Ok(None);
     };
-    let season = last.date.season();
-    let split = matches.partition_point(|m| m.date < Date::season_start(season));
-    let (train, val) = matches.split_at(split);
-    if train.len() < MIN_VALIDATION_TRAIN || val.is_empty() {
+    let mut season = last.date.season();
+    let mut end = matches.len();
+    let mut split = matches.partition_point(|m| m.date < Date::season_start(season));
+    if end - split < MIN_VALIDATION_MATCHES && split > 0 {
+        end = split;
+        season = matches[split - 1].date.season();
+        split = matches.partition_point(|m| m.date < Date::season_start(season));
+    }
+    let (train, val) = (&matches[..split], &matches[split..end]);
+    if train.len() < MIN_VALIDATION_TRAIN || val.len() < MIN_VALIDATION_MATCHES {
         return Ok(None);
     }
     let outcomes: Vec<usize> = val.iter().map(Match::outcome).collect();
@@ -284,7 +290,7 @@ fn validate(matches: &[Match], candidates: &[f64]) -> Result<Option<(XiChoice, V
     let rates = metrics::base_rates(&train.iter().map(Match::outcome).collect::<Vec<_>>());
     let base = metrics::score_1x2(&vec![rates; val.len()], &outcomes);
     let validation = Validation {
-        season: season_name(season),
+        season: Date::season_label(season),
         n_train: train.len(),
         n_val: val.len(),
         rps: round(model.rps),
@@ -296,6 +302,8 @@ fn validate(matches: &[Match], candidates: &[f64]) -> Result<Option<(XiChoice, V
     };
     let source = if candidates.len() == 1 {
         "fixed by --xi"
+    } else if end < matches.len() {
+        "chosen by validation on the season before the latest (the latest has fewer than 100 matches)"
     } else {
         "chosen by validation on the latest season"
     };
@@ -316,7 +324,7 @@ fn metrics_json(
     validation: Option<&Validation>,
 ) -> Result<Vec<u8>> {
     let value = serde_json::json!({
-        "league": model.league,
+        "league": model.header.league,
         "model_type": SPEC.name,
         "trained_date": model.trained_date,
         "total_matches": model.training_matches,
@@ -334,13 +342,7 @@ fn metrics_json(
             None => serde_json::json!({"note": "no earlier season to validate on"}),
         },
     });
-    let mut bytes = serde_json::to_vec_pretty(&value)?;
-    bytes.push(b'\n');
-    Ok(bytes)
-}
-
-fn producer() -> String {
-    format!("auto-train {}", env!("CARGO_PKG_VERSION"))
+    common::metrics_bytes(&value)
 }
 
 /// The decay to fit with, and the validation that chose or checked it.
@@ -357,7 +359,7 @@ fn choose_xi(matches: &[Match], fixed: Option<f64>) -> Result<(XiChoice, Option<
                 source: if fixed.is_some() {
                     "fixed by --xi"
                 } else {
-                    "default (no earlier season to validate on)"
+                    "default (no season of at least 100 matches with 100 before it to validate on)"
                 },
                 candidates: Vec::new(),
             },
@@ -387,11 +389,7 @@ impl ModelType for PoissonV2 {
         let fitted = fit_league(matches, xi.xi_per_day, None)?;
         let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
         let model = PoissonModelFile {
-            format: FORMAT.into(),
-            format_version: FORMAT_VERSION,
-            producer: producer(),
-            league: ctx.league.league.clone(),
-            model_type: SPEC.name.into(),
+            header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
             trained_date: ctx.trained_date.into(),
             teams: fitted
                 .teams
@@ -494,14 +492,10 @@ fn goals_data_for(matches: &[Match], teams: &[Arc<str>], xi: f64) -> GoalsData {
 }
 
 fn load_model(dir: &Path) -> Result<PoissonModelFile> {
-    let model: PoissonModelFile = pickle::read_file(&dir.join(MODEL_FILE))?;
-    if model.format != FORMAT || model.format_version != FORMAT_VERSION {
-        bail!(
-            "{} has format {:?} v{}, expected {FORMAT:?} v{FORMAT_VERSION}",
-            dir.join(MODEL_FILE).display(),
-            model.format,
-            model.format_version
-        );
+    let model: PoissonModelFile =
+        common::read_artifact(dir, MODEL_FILE, FORMAT, &[FORMAT_VERSION], SPEC.name)?;
+    if model.header.league.is_none() {
+        bail!("{} records no league", dir.join(MODEL_FILE).display());
     }
     let finite = model
         .teams
@@ -537,7 +531,21 @@ impl PoissonModelFile {
     }
 }
 
+impl Artifact for PoissonModelFile {
+    fn header(&self) -> &ArtifactHeader {
+        &self.header
+    }
+}
+
 impl Predictor for PoissonModelFile {
+    fn recorded_model_type(&self) -> &str {
+        &self.header.model_type
+    }
+
+    fn recorded_league(&self) -> Option<&str> {
+        self.header.league.as_deref()
+    }
+
     fn columns(&self) -> Vec<String> {
         [
             "home",

@@ -14,6 +14,9 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use crate::stats::linalg::{line_search, max_abs, newton_direction};
+use crate::stats::scoreline::tau;
+
 /// Stop when the max-abs gradient of the minimised objective is below this.
 const GRAD_TOL: f64 = 1e-7;
 /// Newton iteration cap for the full fit.
@@ -116,17 +119,6 @@ fn ln_poisson(k: u16, rate: f64) -> f64 {
     }
 }
 
-/// Dixon-Coles correction factor.
-fn tau(lambda: f64, mu: f64, rho: f64, x: u16, y: u16) -> f64 {
-    match (x, y) {
-        (0, 0) => 1.0 - lambda * mu * rho,
-        (0, 1) => 1.0 + lambda * rho,
-        (1, 0) => 1.0 + mu * rho,
-        (1, 1) => 1.0 - rho,
-        _ => 1.0,
-    }
-}
-
 /// ln P(x, y) for one match: full Poisson pmf for both sides plus ln tau.
 ///
 /// Returns `-inf` when `tau(x, y) <= 0` (the parameters are outside the valid region for this
@@ -136,7 +128,7 @@ pub fn log_prob(lambda: f64, mu: f64, rho: f64, x: u16, y: u16) -> f64 {
     if !valid {
         return f64::NAN;
     }
-    let t = tau(lambda, mu, rho, x, y);
+    let t = tau(lambda, mu, rho, usize::from(x), usize::from(y));
     let t_ok = t > 0.0;
     if !t_ok {
         return f64::NEG_INFINITY;
@@ -624,107 +616,6 @@ impl Problem {
     }
 }
 
-/// In-place Cholesky factorisation (lower triangle) of a dense row-major p x p matrix.
-/// Returns false if the matrix is not (numerically) positive definite.
-fn cholesky(a: &mut [f64], p: usize) -> bool {
-    for j in 0..p {
-        // Row-oriented: L[i][j] = (A[i][j] - sum_{k<j} L[i][k] L[j][k]) / L[j][j].
-        let (_, tail) = a.split_at_mut(j * p);
-        let (rj, below) = tail.split_at_mut(p);
-        let d = rj[j] - rj[..j].iter().map(|v| v * v).sum::<f64>();
-        let d_ok = d > 0.0 && d.is_finite();
-        if !d_ok {
-            return false;
-        }
-        let ljj = d.sqrt();
-        rj[j] = ljj;
-        for row_i in below.chunks_exact_mut(p) {
-            let s: f64 = row_i[..j].iter().zip(&rj[..j]).map(|(x, y)| x * y).sum();
-            row_i[j] = (row_i[j] - s) / ljj;
-        }
-    }
-    true
-}
-
-/// Solve L L^T x = b given the Cholesky factor (lower triangle of `l`).
-fn cholesky_solve(l: &[f64], p: usize, b: &mut [f64]) {
-    for i in 0..p {
-        let row = &l[i * p..i * p + i];
-        let s: f64 = row.iter().zip(&b[..i]).map(|(a, c)| a * c).sum();
-        b[i] = (b[i] - s) / l[i * p + i];
-    }
-    for i in (0..p).rev() {
-        let mut s = b[i];
-        for k in i + 1..p {
-            s -= l[k * p + i] * b[k];
-        }
-        b[i] = s / l[i * p + i];
-    }
-}
-
-/// Newton direction `-H^{-1} g`, with Levenberg damping if H is not positive definite.
-fn newton_direction(h: &[f64], g: &[f64], p: usize, work: &mut Vec<f64>) -> Vec<f64> {
-    let max_diag = (0..p).map(|i| h[i * p + i].abs()).fold(1.0f64, f64::max);
-    let mut damping = 0.0;
-    for _ in 0..40 {
-        work.clear();
-        work.extend_from_slice(h);
-        for i in 0..p {
-            work[i * p + i] += damping;
-        }
-        if cholesky(work, p) {
-            let mut d: Vec<f64> = g.iter().map(|v| -v).collect();
-            cholesky_solve(work, p, &mut d);
-            if d.iter().all(|v| v.is_finite()) {
-                return d;
-            }
-        }
-        damping = if damping == 0.0 {
-            1e-8 * max_diag
-        } else {
-            damping * 10.0
-        };
-    }
-    // Fall back to scaled steepest descent.
-    g.iter().map(|v| -v / max_diag).collect()
-}
-
-fn max_abs(v: &[f64]) -> f64 {
-    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
-}
-
-/// Backtracking (Armijo) line search along `d`, with a tolerance for rounding noise in f so
-/// that the final quadratic-convergence Newton steps are not rejected.
-/// Returns the accepted point and its value, or `None` if no step decreases f.
-fn line_search(
-    value: impl Fn(&[f64]) -> f64,
-    x: &[f64],
-    f: f64,
-    g: &[f64],
-    d: &[f64],
-) -> Option<(Vec<f64>, f64)> {
-    let gd: f64 = g.iter().zip(d).map(|(a, b)| a * b).sum();
-    // A non-descent direction cannot happen with a PD system; guard anyway.
-    let slope_ok = gd < 0.0;
-    if !slope_ok {
-        return None;
-    }
-    let noise = 1e-12 * (1.0 + f.abs());
-    let mut t = 1.0;
-    let mut xn = vec![0.0; x.len()];
-    for _ in 0..60 {
-        for ((o, xi), di) in xn.iter_mut().zip(x).zip(d) {
-            *o = xi + t * di;
-        }
-        let fnew = value(&xn);
-        if fnew.is_finite() && fnew <= f + 1e-4 * t * gd + noise {
-            return Some((xn, fnew));
-        }
-        t *= 0.5;
-    }
-    None
-}
-
 /// Maximum of the weighted log-likelihood. `warm_start` (same n_teams) speeds up repeated fits.
 ///
 /// Teams with zero total weight are not fitted: they get attack 0 (the mean attack, since
@@ -978,31 +869,13 @@ pub fn fit_single_team(
         cur = team_derivs(&ms, rho, z);
     }
     let (mut f, mut g, mut h) = cur.ok_or(FitError::NotFinite)?;
+    let mut work = Vec::with_capacity(4);
 
     for _ in 0..MAX_ITER_SINGLE {
         if g[0].abs().max(g[1].abs()) < GRAD_TOL {
             break;
         }
-        // 2x2 Newton step, damped if H is not positive definite.
-        let scale = h[0][0].abs().max(h[1][1].abs()).max(1e-300);
-        let mut damping = 0.0;
-        let mut step = [-g[0] / scale, -g[1] / scale];
-        for _ in 0..40 {
-            let a = h[0][0] + damping;
-            let b = h[0][1];
-            let c = h[1][1] + damping;
-            let det = a * c - b * b;
-            let pd = a > 0.0 && det > 0.0 && det.is_finite();
-            if pd {
-                step = [-(c * g[0] - b * g[1]) / det, -(a * g[1] - b * g[0]) / det];
-                break;
-            }
-            damping = if damping == 0.0 {
-                1e-8 * scale
-            } else {
-                damping * 10.0
-            };
-        }
+        let step = newton_direction(&[h[0][0], h[0][1], h[1][0], h[1][1]], &g, 2, &mut work);
         let value = |v: &[f64]| team_value(&ms, rho, [v[0], v[1]]);
         match line_search(value, &z, f, &g, &step) {
             Some((zn, _)) => z = [zn[0], zn[1]],

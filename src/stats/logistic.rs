@@ -9,7 +9,10 @@ use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::features::sigmoid;
+use crate::stats::linalg;
+use crate::stats::link::{
+    log_sigmoid, logit, logit_log_loss, mean_binary_log_loss, neg_log, sigmoid,
+};
 
 /// Per-feature mean and standard deviation of the training rows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -166,31 +169,29 @@ pub fn newton_optimum(
         }
         _ => {
             let rate = (y.iter().filter(|&&b| b).count() as f64 / n as f64).clamp(1e-6, 1.0 - 1e-6);
-            beta[p] = (rate / (1.0 - rate)).ln();
+            beta[p] = logit(rate);
         }
     }
-    let logit =
+    let linear_predictor =
         |beta: &[f64], row: &[f64]| beta[p] + row.iter().zip(beta).map(|(v, b)| v * b).sum::<f64>();
     let loss = |beta: &[f64]| {
         let data: f64 = rows
             .chunks_exact(p)
             .zip(y)
-            .map(|(row, &yi)| {
-                let z = logit(beta, row);
-                // -log sigmoid(+-z) = softplus(z) - y z, computed without overflow.
-                z.max(0.0) + (-z.abs()).exp().ln_1p() - if yi { z } else { 0.0 }
-            })
+            .map(|(row, &yi)| logit_log_loss(linear_predictor(beta, row), yi))
             .sum();
         data + 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>()
     };
     let target = GRADIENT_TOLERANCE * 1e-3;
     let mut current = loss(&beta);
+    let mut work = Vec::with_capacity(d * d);
     for _ in 0..50 {
+        // Lower triangle of the Hessian (what the Cholesky reads).
         let mut grad = vec![0.0; d];
         let mut hess = vec![0.0; d * d];
         for (row, &yi) in rows.chunks_exact(p).zip(y) {
-            let z = logit(&beta, row);
-            let mu = crate::features::sigmoid(z);
+            let z = linear_predictor(&beta, row);
+            let mu = sigmoid(z);
             let r = mu - if yi { 1.0 } else { 0.0 };
             let w = mu * (1.0 - mu);
             for j in 0..p {
@@ -212,75 +213,24 @@ pub fn newton_optimum(
         if !norm.is_finite() {
             return None;
         }
+        let as_linear = |beta: &[f64]| Linear {
+            coef: beta[..p].to_vec(),
+            intercept: beta[p],
+        };
         if norm < target {
-            return Some(Linear {
-                coef: beta[..p].to_vec(),
-                intercept: beta[p],
-            });
+            return Some(as_linear(&beta));
         }
-        let step = cholesky_solve(&mut hess, &grad, d)?;
-        let mut t = 1.0;
-        loop {
-            let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b - t * s).collect();
-            let value = loss(&trial);
-            // Near the optimum a step changes the summed loss by less than its rounding: a
-            // rise within that noise is not a worse point.
-            if value <= current + 1e-12 * current.abs().max(1.0) * (n as f64).sqrt() {
-                beta = trial;
+        let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
+        match linalg::line_search(loss, &beta, current, &grad, &direction) {
+            Some((next, value)) => {
+                beta = next;
                 current = value;
-                break;
             }
-            t *= 0.5;
-            if t < 1e-10 {
-                // No decrease at any step length: at the optimum up to rounding, or stuck.
-                return (norm < GRADIENT_TOLERANCE * 0.1).then(|| Linear {
-                    coef: beta[..p].to_vec(),
-                    intercept: beta[p],
-                });
-            }
+            // No decrease at any step length: at the optimum up to rounding, or stuck.
+            None => return (norm < GRADIENT_TOLERANCE * 0.1).then(|| as_linear(&beta)),
         }
     }
     None
-}
-
-/// Solves `a x = b` for a symmetric positive definite `a` (n x n, row-major, lower triangle
-/// used and overwritten by its Cholesky factor). `None` if `a` is not positive definite.
-fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
-    for j in 0..n {
-        let mut diag = a[j * n + j];
-        for k in 0..j {
-            diag -= a[j * n + k] * a[j * n + k];
-        }
-        if diag.is_nan() || diag <= 0.0 || diag.is_infinite() {
-            return None;
-        }
-        let diag = diag.sqrt();
-        a[j * n + j] = diag;
-        for i in j + 1..n {
-            let mut v = a[i * n + j];
-            for k in 0..j {
-                v -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = v / diag;
-        }
-    }
-    let mut z = vec![0.0; n];
-    for i in 0..n {
-        let mut v = b[i];
-        for k in 0..i {
-            v -= a[i * n + k] * z[k];
-        }
-        z[i] = v / a[i * n + i];
-    }
-    let mut x = vec![0.0; n];
-    for i in (0..n).rev() {
-        let mut v = z[i];
-        for k in i + 1..n {
-            v -= a[k * n + i] * x[k];
-        }
-        x[i] = v / a[i * n + i];
-    }
-    Some(x)
 }
 
 pub fn softmax3(h: [f64; 3]) -> [f64; 3] {
@@ -312,19 +262,6 @@ pub fn fit_platt(z: &[f64], y: &[bool]) -> Result<Platt> {
     Ok(Platt { a, b: l.intercept })
 }
 
-/// Mean binary log loss of `p` against `y`.
-pub fn log_loss(p: &[f64], y: &[bool]) -> f64 {
-    let n = p.len().min(y.len()).max(1) as f64;
-    p.iter()
-        .zip(y)
-        .map(|(&q, &e)| {
-            let q = q.clamp(1e-15, 1.0 - 1e-15);
-            -if e { q.ln() } else { (1.0 - q).ln() }
-        })
-        .sum::<f64>()
-        / n
-}
-
 /// The L2 strengths tried (linfa's `alpha`, on the summed loss of standardised features).
 pub const ALPHAS: &[f64] = &[1.0, 10.0, 100.0];
 
@@ -342,7 +279,7 @@ pub fn choose_alpha(
         let m = fit_binary(x_fit, y_fit, alpha, previous.as_ref())?;
         previous = Some(m.clone());
         let p: Vec<f64> = scores(&m, x_val).into_iter().map(sigmoid).collect();
-        let ll = log_loss(&p, y_val);
+        let ll = mean_binary_log_loss(&p, y_val);
         if best.as_ref().is_none_or(|b| ll < b.1 - 1e-9) {
             best = Some((alpha, ll, m));
         }
@@ -466,14 +403,6 @@ pub fn temperature_probs(z: &[f64; 3], t: f64) -> [f64; 3] {
     softmax3(h)
 }
 
-fn log_sigmoid(z: f64) -> f64 {
-    if z > 0.0 {
-        -(-z).exp().ln_1p()
-    } else {
-        z - z.exp().ln_1p()
-    }
-}
-
 /// Fits the temperature by golden-section search of the mean log loss on [0.2, 5].
 pub fn fit_temperature(z: &[[f64; 3]], y: &[usize]) -> Result<f64> {
     if z.is_empty() || z.len() != y.len() || y.iter().any(|&k| k > 2) {
@@ -482,7 +411,7 @@ pub fn fit_temperature(z: &[[f64; 3]], y: &[usize]) -> Result<f64> {
     let loss = |t: f64| {
         z.iter()
             .zip(y)
-            .map(|(zi, &k)| -temperature_probs(zi, t)[k].max(1e-15).ln())
+            .map(|(zi, &k)| neg_log(temperature_probs(zi, t)[k]))
             .sum::<f64>()
     };
     let (mut a, mut b) = (0.2f64.ln(), 5f64.ln());
@@ -611,15 +540,5 @@ mod tests {
         assert!(m.coef[0] > 10.0 && m.coef[0].is_finite(), "{m:?}");
         let p = fit_platt(&x.column(0).to_vec(), &y).unwrap();
         assert!(p.a > 10.0 && p.b.is_finite(), "{p:?}");
-    }
-
-    #[test]
-    fn cholesky_solves_a_known_system() {
-        // [[4, 2], [2, 3]] x = [2, 1]  =>  x = [0.5, 0].
-        let mut a = vec![4.0, 0.0, 2.0, 3.0];
-        let x = cholesky_solve(&mut a, &[2.0, 1.0], 2).unwrap();
-        assert!((x[0] - 0.5).abs() < 1e-12 && x[1].abs() < 1e-12);
-        let mut singular = vec![1.0, 0.0, 1.0, 1.0];
-        assert!(cholesky_solve(&mut singular, &[1.0, 1.0], 2).is_none());
     }
 }

@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 
-/// Probabilities are clipped to [EPS, 1 - EPS] before taking logs.
-const EPS: f64 = 1e-15;
+use crate::stats::link::{binary_log_loss, neg_log};
 
 /// Scores of 1X2 forecasts (outcomes 0 home, 1 draw, 2 away) on a set of matches.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -39,7 +38,7 @@ pub fn score_1x2(probs: &[[f64; 3]], outcomes: &[usize]) -> OutcomeScores {
         let c1 = p[0] - obs[0];
         let c2 = p[0] + p[1] - obs[0] - obs[1];
         rps += 0.5 * (c1 * c1 + c2 * c2);
-        ll -= p[o].clamp(EPS, 1.0 - EPS).ln();
+        ll += neg_log(p[o]);
         brier += (0..3).map(|k| (p[k] - obs[k]).powi(2)).sum::<f64>();
         if argmax3(p) == o {
             hits += 1;
@@ -96,12 +95,7 @@ pub fn score_binary(p: &[f64], y: &[bool]) -> BinaryScores {
     let n = p.len().min(y.len());
     let (mut ll, mut brier, mut events) = (0.0, 0.0, 0usize);
     for (&q, &e) in p.iter().zip(y) {
-        let q_clipped = q.clamp(EPS, 1.0 - EPS);
-        ll -= if e {
-            q_clipped.ln()
-        } else {
-            (1.0 - q_clipped).ln()
-        };
+        ll += binary_log_loss(q, e);
         let t = if e { 1.0 } else { 0.0 };
         brier += (q - t) * (q - t);
         events += e as usize;

@@ -2,6 +2,8 @@
 //! the scoreline grid every market derives from, and the scoring rules (RPS, log loss, ...).
 
 pub mod dixon_coles;
+pub mod linalg;
+pub mod link;
 pub mod logistic;
 pub mod metrics;
 pub mod scoreline;

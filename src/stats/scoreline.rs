@@ -4,44 +4,44 @@
 /// Goals 0..=MAX_GOALS for each side; the mass beyond is removed by normalising.
 pub const MAX_GOALS: usize = 14;
 
-/// P(home goals = i, away goals = j), normalised to sum to 1.
+/// Cells per side: goals 0..=MAX_GOALS.
+const SIZE: usize = MAX_GOALS + 1;
+
+/// P(home goals = i, away goals = j), normalised to sum to 1. Fixed-size (no allocation): the
+/// feature engine builds one per match.
 #[derive(Debug, Clone)]
 pub struct ScorelineGrid {
-    size: usize,
-    probs: Vec<f64>,
+    probs: [f64; SIZE * SIZE],
 }
 
 impl ScorelineGrid {
     /// The Dixon-Coles grid for expected goals `lambda` (home) and `mu` (away) with correction
     /// `rho`. Cells made negative by an extreme rho are set to zero before normalising.
     pub fn dixon_coles(lambda: f64, mu: f64, rho: f64) -> ScorelineGrid {
-        let size = MAX_GOALS + 1;
-        let home = poisson_pmf(lambda, size);
-        let away = poisson_pmf(mu, size);
-        let mut probs = vec![0.0; size * size];
-        for i in 0..size {
-            for j in 0..size {
-                let tau = match (i, j) {
-                    (0, 0) => 1.0 - lambda * mu * rho,
-                    (0, 1) => 1.0 + lambda * rho,
-                    (1, 0) => 1.0 + mu * rho,
-                    (1, 1) => 1.0 - rho,
-                    _ => 1.0,
-                };
-                probs[i * size + j] = (home[i] * away[j] * tau).max(0.0);
+        let home = poisson_pmf(lambda);
+        let away = poisson_pmf(mu);
+        let mut probs = [0.0; SIZE * SIZE];
+        for i in 0..SIZE {
+            for j in 0..SIZE {
+                probs[i * SIZE + j] = (home[i] * away[j] * tau(lambda, mu, rho, i, j)).max(0.0);
             }
         }
         let total: f64 = probs.iter().sum();
         if total > 0.0 {
             probs.iter_mut().for_each(|p| *p /= total);
         }
-        ScorelineGrid { size, probs }
+        ScorelineGrid { probs }
+    }
+
+    /// Independent Poisson scores (no Dixon-Coles correction).
+    pub fn independent(lambda: f64, mu: f64) -> ScorelineGrid {
+        ScorelineGrid::dixon_coles(lambda, mu, 0.0)
     }
 
     /// P(home goals = i, away goals = j).
     pub fn prob(&self, i: usize, j: usize) -> f64 {
-        if i < self.size && j < self.size {
-            self.probs[i * self.size + j]
+        if i < SIZE && j < SIZE {
+            self.probs[i * SIZE + j]
         } else {
             0.0
         }
@@ -49,23 +49,31 @@ impl ScorelineGrid {
 
     fn sum_where(&self, keep: impl Fn(usize, usize) -> bool) -> f64 {
         let mut s = 0.0;
-        for i in 0..self.size {
-            for j in 0..self.size {
+        for i in 0..SIZE {
+            for j in 0..SIZE {
                 if keep(i, j) {
-                    s += self.probs[i * self.size + j];
+                    s += self.probs[i * SIZE + j];
                 }
             }
         }
         s
     }
 
-    /// (home win, draw, away win).
+    /// (home win, draw, away win), in one pass (each sum in the same cell order as
+    /// [`Self::over`] and [`Self::btts`] use).
     pub fn one_x_two(&self) -> [f64; 3] {
-        [
-            self.sum_where(|i, j| i > j),
-            self.sum_where(|i, j| i == j),
-            self.sum_where(|i, j| i < j),
-        ]
+        let mut out = [0.0; 3];
+        for i in 0..SIZE {
+            for j in 0..SIZE {
+                let k = match i.cmp(&j) {
+                    std::cmp::Ordering::Greater => 0,
+                    std::cmp::Ordering::Equal => 1,
+                    std::cmp::Ordering::Less => 2,
+                };
+                out[k] += self.probs[i * SIZE + j];
+            }
+        }
+        out
     }
 
     /// P(total goals > line), e.g. `line = 2.5`.
@@ -79,14 +87,26 @@ impl ScorelineGrid {
     }
 }
 
-fn poisson_pmf(rate: f64, size: usize) -> Vec<f64> {
-    let mut p = Vec::with_capacity(size);
+/// The Dixon-Coles correction factor of scoreline (`home_goals`, `away_goals`): it moves
+/// probability between 0-0, 1-1, 0-1 and 1-0 by `rho` and is 1 for every other score.
+pub fn tau(lambda: f64, mu: f64, rho: f64, home_goals: usize, away_goals: usize) -> f64 {
+    match (home_goals, away_goals) {
+        (0, 0) => 1.0 - lambda * mu * rho,
+        (0, 1) => 1.0 + lambda * rho,
+        (1, 0) => 1.0 + mu * rho,
+        (1, 1) => 1.0 - rho,
+        _ => 1.0,
+    }
+}
+
+fn poisson_pmf(rate: f64) -> [f64; SIZE] {
+    let mut p = [0.0; SIZE];
     let mut term = (-rate).exp();
-    for k in 0..size {
+    for (k, cell) in p.iter_mut().enumerate() {
         if k > 0 {
             term *= rate / k as f64;
         }
-        p.push(term);
+        *cell = term;
     }
     p
 }

@@ -13,11 +13,6 @@ use crate::store::registry::RegistryEntry;
 
 pub const MANIFEST_FILE: &str = "auto_train_manifest.json";
 
-/// `auto-train <version>`: who wrote a file.
-pub fn producer() -> String {
-    format!("auto-train {}", env!("CARGO_PKG_VERSION"))
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub producer: String,

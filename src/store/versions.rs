@@ -249,6 +249,13 @@ pub fn verify(
                 Health::Damaged(format!("belongs to {recorded} (its model files say so)")),
                 manifest,
             ),
+            _ if predictor.recorded_model_type() != spec.name => (
+                Health::Damaged(format!(
+                    "is a {} model (its model files say so)",
+                    predictor.recorded_model_type()
+                )),
+                manifest,
+            ),
             _ if manifest.is_some() => (Health::Intact, manifest),
             _ => (Health::Foreign, manifest),
         },

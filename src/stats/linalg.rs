@@ -1,0 +1,146 @@
+//! The one dense linear-algebra core of the fitters: a Cholesky factorisation and solve, the
+//! damped Newton direction built on them, and the backtracking line search that accepts a Newton
+//! step. The Dixon-Coles fit, its single-team refit and the logistic Newton start all take their
+//! steps here, so a fix to the numerics is made once.
+
+/// In-place Cholesky factorisation of a dense row-major `p x p` matrix: only the lower triangle
+/// is read, and it is overwritten by the factor `L` (`A = L L^T`). Returns false if the matrix
+/// is not (numerically) positive definite.
+pub fn cholesky(a: &mut [f64], p: usize) -> bool {
+    for j in 0..p {
+        // Row-oriented: L[i][j] = (A[i][j] - sum_{k<j} L[i][k] L[j][k]) / L[j][j].
+        let (_, tail) = a.split_at_mut(j * p);
+        let (rj, below) = tail.split_at_mut(p);
+        let d = rj[j] - rj[..j].iter().map(|v| v * v).sum::<f64>();
+        let d_ok = d > 0.0 && d.is_finite();
+        if !d_ok {
+            return false;
+        }
+        let ljj = d.sqrt();
+        rj[j] = ljj;
+        for row_i in below.chunks_exact_mut(p) {
+            let s: f64 = row_i[..j].iter().zip(&rj[..j]).map(|(x, y)| x * y).sum();
+            row_i[j] = (row_i[j] - s) / ljj;
+        }
+    }
+    true
+}
+
+/// Solves `L L^T x = b` in place (`b` becomes `x`) given the factor from [`cholesky`].
+pub fn cholesky_solve(l: &[f64], p: usize, b: &mut [f64]) {
+    for i in 0..p {
+        let row = &l[i * p..i * p + i];
+        let s: f64 = row.iter().zip(&b[..i]).map(|(a, c)| a * c).sum();
+        b[i] = (b[i] - s) / l[i * p + i];
+    }
+    for i in (0..p).rev() {
+        let mut s = b[i];
+        for k in i + 1..p {
+            s -= l[k * p + i] * b[k];
+        }
+        b[i] = s / l[i * p + i];
+    }
+}
+
+/// Newton direction `-H^{-1} g` for a row-major `p x p` Hessian `h` (lower triangle read), with
+/// Levenberg damping (`H + damping I`, damping from `1e-8` of the largest diagonal, times ten
+/// per try) while `H` is not positive definite, and scaled steepest descent if that never
+/// succeeds. `work` is scratch space (reused between calls to avoid allocating).
+pub fn newton_direction(h: &[f64], g: &[f64], p: usize, work: &mut Vec<f64>) -> Vec<f64> {
+    let max_diag = (0..p).map(|i| h[i * p + i].abs()).fold(1.0f64, f64::max);
+    let mut damping = 0.0;
+    for _ in 0..40 {
+        work.clear();
+        work.extend_from_slice(h);
+        for i in 0..p {
+            work[i * p + i] += damping;
+        }
+        if cholesky(work, p) {
+            let mut d: Vec<f64> = g.iter().map(|v| -v).collect();
+            cholesky_solve(work, p, &mut d);
+            if d.iter().all(|v| v.is_finite()) {
+                return d;
+            }
+        }
+        damping = if damping == 0.0 {
+            1e-8 * max_diag
+        } else {
+            damping * 10.0
+        };
+    }
+    g.iter().map(|v| -v / max_diag).collect()
+}
+
+/// Backtracking (Armijo) line search along `d` from `x` (value `f`, gradient `g`), halving the
+/// step, with a tolerance for rounding noise in `f` so that the final quadratic-convergence
+/// Newton steps are not rejected. Returns the accepted point and its value, or `None` if no step
+/// decreases `value` (or `d` is not a descent direction).
+pub fn line_search(
+    value: impl Fn(&[f64]) -> f64,
+    x: &[f64],
+    f: f64,
+    g: &[f64],
+    d: &[f64],
+) -> Option<(Vec<f64>, f64)> {
+    let gd: f64 = g.iter().zip(d).map(|(a, b)| a * b).sum();
+    let slope_ok = gd < 0.0;
+    if !slope_ok {
+        return None;
+    }
+    let noise = 1e-12 * (1.0 + f.abs());
+    let mut t = 1.0;
+    let mut xn = vec![0.0; x.len()];
+    for _ in 0..60 {
+        for ((o, xi), di) in xn.iter_mut().zip(x).zip(d) {
+            *o = xi + t * di;
+        }
+        let fnew = value(&xn);
+        if fnew.is_finite() && fnew <= f + 1e-4 * t * gd + noise {
+            return Some((xn, fnew));
+        }
+        t *= 0.5;
+    }
+    None
+}
+
+/// Largest absolute entry (0 for an empty slice).
+pub fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cholesky_solves_a_known_system() {
+        // [[4, 2], [2, 3]] x = [2, 1]  =>  x = [0.5, 0]. Only the lower triangle is read.
+        let mut a = vec![4.0, f64::NAN, 2.0, 3.0];
+        assert!(cholesky(&mut a, 2));
+        let mut b = vec![2.0, 1.0];
+        cholesky_solve(&a, 2, &mut b);
+        assert!((b[0] - 0.5).abs() < 1e-12 && b[1].abs() < 1e-12);
+        let mut singular = vec![1.0, 0.0, 1.0, 1.0];
+        assert!(!cholesky(&mut singular, 2));
+    }
+
+    #[test]
+    fn newton_direction_damps_an_indefinite_hessian() {
+        let mut work = Vec::new();
+        // Positive definite: the exact Newton step.
+        let d = newton_direction(&[2.0, 0.0, 0.0, 4.0], &[2.0, 4.0], 2, &mut work);
+        assert!((d[0] + 1.0).abs() < 1e-12 && (d[1] + 1.0).abs() < 1e-12);
+        // Indefinite: still a descent direction.
+        let g = [1.0, 1.0];
+        let d = newton_direction(&[1.0, 0.0, 0.0, -1.0], &g, 2, &mut work);
+        assert!(d.iter().zip(&g).map(|(a, b)| a * b).sum::<f64>() < 0.0);
+    }
+
+    #[test]
+    fn line_search_accepts_a_decrease_and_refuses_an_ascent() {
+        let value = |x: &[f64]| (x[0] - 1.0).powi(2);
+        let (x, f) = line_search(value, &[0.0], 1.0, &[-2.0], &[1.0]).unwrap();
+        assert_eq!((x[0], f), (1.0, 0.0));
+        assert!(line_search(value, &[0.0], 1.0, &[-2.0], &[-1.0]).is_none());
+    }
+}
