@@ -53,7 +53,8 @@ pub fn run_predict(args: &PredictArgs) -> Result<i32> {
         return Ok(exit::FAILED);
     }
     let dataset = if args.data_dir.is_dir() {
-        let loaded = data::load_data_dir(&args.data_dir)?;
+        let columns = data::Columns::Wanted(crate::features::COLUMNS_READ);
+        let loaded = data::load_data_dir_with(&args.data_dir, columns)?;
         for f in &loaded.unreadable {
             tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
         }

@@ -112,11 +112,12 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
         }
     };
 
-    // A dry run only detects: it needs the matches, not their odds and statistics.
-    let columns = if args.dry_run {
+    // A dry run only detects and the Poisson model reads only scores: neither needs odds or
+    // statistics; the feature models read the columns the feature pass lists.
+    let columns = if args.dry_run || args.model_type == crate::cli::ModelTypeArg::PoissonV2 {
         data::Columns::Required
     } else {
-        data::Columns::All
+        data::Columns::Wanted(crate::features::COLUMNS_READ)
     };
     let loaded = match data::load_data_dir_with(&args.data_dir, columns) {
         Ok(l) => l,

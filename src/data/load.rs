@@ -3,6 +3,7 @@
 //! and counted per file; a file that cannot be read is reported by path and reason while the other
 //! files still count.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -72,12 +73,25 @@ impl LoadedData {
 /// Which columns a load keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Columns {
-    /// The required columns and every numeric extra (what training and prediction need).
+    /// The required columns and every numeric extra.
     All,
     /// Only the required columns: the same matches, skipped rows and reports, without extras.
-    /// What detection needs (`--dry-run`, `status`); CSV files are then read with a column
-    /// projection, so polars never builds the ~100 odds and statistics columns.
+    /// What detection (`--dry-run`, `status`) and the Poisson model need.
     Required,
+    /// The required columns and these extras (those present in a file; by exact name). What the
+    /// feature models (`features::COLUMNS_READ`) and prediction need.
+    Wanted(&'static [&'static str]),
+}
+
+impl Columns {
+    /// Whether an extra column of this (cleaned) name is kept.
+    fn keeps(self, name: &str) -> bool {
+        match self {
+            Columns::All => !name.is_empty(),
+            Columns::Required => false,
+            Columns::Wanted(names) => names.contains(&name),
+        }
+    }
 }
 
 /// Loads every data file under `data_dir`. Fails only when the directory itself cannot be read.
@@ -106,8 +120,8 @@ pub fn load_data_dir_with(data_dir: &Path, columns: Columns) -> Result<LoadedDat
             Ok(file) => {
                 loaded.unknown_divisions.extend(file.unknown_divisions);
                 loaded.files.push(file.report);
-                for (league, m) in file.matches {
-                    by_league.entry(league).or_default().push(m);
+                for (league, matches) in file.matches {
+                    by_league.entry(league).or_default().extend(matches);
                 }
             }
             Err(e) => loaded.unreadable.push(UnreadableFile {
@@ -139,13 +153,13 @@ pub fn load_data_dir_with(data_dir: &Path, columns: Columns) -> Result<LoadedDat
     Ok(loaded)
 }
 
-/// Parses every file, in parallel, and returns the results in the order of `files`.
+/// Parses every file, in parallel (one file per worker at a time), and returns the results in
+/// the order of `files`. The worker count follows rayon's (`RAYON_NUM_THREADS`).
 ///
-/// The workers are plain scoped threads, not rayon workers: polars runs its CSV reader on its own
-/// rayon pool, and a rayon worker of another pool that waits for it keeps stealing work from its
-/// own pool meanwhile, i.e. starts parsing the next file one stack frame deeper. With many files
-/// (900 synthetic files were enough) that nesting overflowed the stack. A thread outside any pool
-/// just blocks until polars is done. The worker count follows rayon's (`RAYON_NUM_THREADS`).
+/// The workers are plain scoped threads, not rayon workers: a Parquet file is read by polars on
+/// its own rayon pool, and a rayon worker of another pool that waits for it keeps stealing work
+/// from its own pool meanwhile, i.e. starts parsing the next file one stack frame deeper (with
+/// 900 files that nesting overflowed the stack). A thread outside any pool just blocks.
 fn parse_files(
     data_dir: &Path,
     files: Vec<PathBuf>,
@@ -154,8 +168,6 @@ fn parse_files(
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let workers = rayon::current_num_threads().clamp(1, files.len().max(1));
-    // More files than workers: parallel across files, each file read single-threaded.
-    let one_of_many = files.len() > workers;
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Result<ParsedFile>>>> =
         files.iter().map(|_| Mutex::new(None)).collect();
@@ -164,7 +176,7 @@ fn parse_files(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let result = parse_file(data_dir, path, one_of_many, columns);
+                let result = parse_file(data_dir, path, columns);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
             });
         }
@@ -235,136 +247,59 @@ fn is_data_file(path: &Path) -> bool {
 
 struct ParsedFile {
     report: FileReport,
-    matches: Vec<(String, Match)>,
+    /// The file's used rows by league, in file order.
+    matches: BTreeMap<String, Vec<Match>>,
     unknown_divisions: BTreeSet<String>,
 }
 
-/// Reads a CSV or Parquet file into a frame whose columns are all text.
+/// Reads a CSV or Parquet file into a polars frame whose columns are all text (for fixtures
+/// files; the data dir is streamed by `parse_file`).
 pub fn read_frame(path: &Path) -> Result<DataFrame> {
-    read_frame_with(path, false, Columns::All)
+    if is_parquet(path) {
+        return read_parquet_as_text(path);
+    }
+    check_text_file(path)?;
+    let parse = CsvParseOptions::default()
+        .with_encoding(CsvEncoding::LossyUtf8)
+        .with_truncate_ragged_lines(true)
+        .with_missing_is_null(true);
+    Ok(CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(false)
+        .with_parse_options(parse)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+        .finish()?)
 }
 
-/// `read_frame`; `one_of_many` when the caller reads many files side by side: then each CSV is
-/// parsed on the calling thread (polars' own splitting of a ~100 kB file across its pool costs
-/// more than it saves) and its chunks are not concatenated (the loader walks chunks anyway).
-///
-/// With `Columns::Required` a CSV file is read with a projection onto the required columns when
-/// its header can be read up front; the frame may then hold only those columns (or, when the
-/// header could not be read on its own, all of them: the caller finds columns by name anyway).
-fn read_frame_with(path: &Path, one_of_many: bool, columns: Columns) -> Result<DataFrame> {
-    let is_parquet = path
-        .extension()
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let df = if is_parquet {
-        let file = std::fs::File::open(path)?;
-        let df = ParquetReader::new(file).finish()?;
-        let columns = df
-            .columns()
-            .iter()
-            .map(|c| c.cast(&DataType::String))
-            .collect::<PolarsResult<Vec<_>>>()?;
-        DataFrame::new_infer_height(columns)?
-    } else {
-        // Checked first: polars would read a binary file as one odd column.
-        let head = read_head(path)?;
-        if head.iter().all(u8::is_ascii_whitespace) {
-            bail!("empty file (no header row)");
-        }
-        if head.contains(&0) {
-            bail!("not a text CSV file (it contains NUL bytes)");
-        }
-        let parse = CsvParseOptions::default()
-            .with_encoding(CsvEncoding::LossyUtf8)
-            .with_truncate_ragged_lines(true)
-            .with_missing_is_null(true);
-        let projection = match columns {
-            Columns::All => None,
-            Columns::Required => required_projection(path, &head),
-        };
-        let read = |projection: Option<&Vec<usize>>| -> Result<DataFrame> {
-            Ok(CsvReadOptions::default()
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .with_raise_if_empty(false)
-                .with_n_threads(one_of_many.then_some(1))
-                .with_rechunk(!one_of_many)
-                .with_projection(projection.map(|p| Arc::new(p.clone())))
-                .with_parse_options(parse.clone())
-                .try_into_reader_with_file_path(Some(path.to_path_buf()))?
-                .finish()?)
-        };
-        match projection {
-            Some((indices, names)) => match read(Some(&indices)) {
-                // The header was split as polars splits it, or the projection is not used; and
-                // an error is always the one of reading every column.
-                Ok(df)
-                    if df
-                        .get_column_names()
-                        .iter()
-                        .map(|n| clean_name(n))
-                        .eq(names.iter().cloned()) =>
-                {
-                    df
-                }
-                _ => read(None)?,
-            },
-            None => read(None)?,
-        }
-    };
-    Ok(df)
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
-/// The indices and cleaned names of the columns `parse_file` looks up, from the file's header
-/// line split at commas; `None` when the header is not in the first 64 kB, holds quotes, or
-/// lacks a required column (the caller then reads every column, and polars has the last word).
-fn required_projection(path: &Path, head: &[u8]) -> Option<(Vec<usize>, Vec<String>)> {
-    let mut head = head.to_vec();
-    if !head.contains(&b'\n') {
-        use std::io::Read;
-        let mut more = Vec::new();
-        std::fs::File::open(path)
-            .ok()?
-            .take(64 * 1024)
-            .read_to_end(&mut more)
-            .ok()?;
-        head = more;
+fn read_parquet_as_text(path: &Path) -> Result<DataFrame> {
+    let file = std::fs::File::open(path)?;
+    let df = ParquetReader::new(file).finish()?;
+    let columns = df
+        .columns()
+        .iter()
+        .map(|c| c.cast(&DataType::String))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// Refuses what is not a text CSV file before any parser sees it (a binary file would otherwise
+/// read as one odd column).
+fn check_text_file(path: &Path) -> Result<()> {
+    let head = read_head(path)?;
+    if head.iter().all(u8::is_ascii_whitespace) {
+        bail!("empty file (no header row)");
     }
-    let line_end = head.iter().position(|&b| b == b'\n')?;
-    let header_line = &head[..line_end];
-    // Quotes or stray carriage returns inside the header: leave the splitting to polars.
-    if header_line.contains(&b'"')
-        || header_line[..header_line.len().saturating_sub(1)].contains(&b'\r')
-    {
-        return None;
+    if head.contains(&0) {
+        bail!("not a text CSV file (it contains NUL bytes)");
     }
-    let names: Vec<String> = String::from_utf8_lossy(header_line)
-        .trim_end_matches('\r')
-        .split(',')
-        .map(clean_name)
-        .collect();
-    let first = |aliases: &[&str]| {
-        aliases
-            .iter()
-            .find_map(|a| names.iter().position(|n| n == a))
-    };
-    // A required column missing: the full read reports it as usual (and polars is never asked
-    // for an empty projection).
-    let mut indices: Vec<usize> = [
-        first(DATE)?,
-        first(HOME)?,
-        first(AWAY)?,
-        first(HOME_GOALS)?,
-        first(AWAY_GOALS)?,
-    ]
-    .into_iter()
-    .chain(first(&["Div"]))
-    .chain(names.iter().position(|n| n.eq_ignore_ascii_case("league")))
-    .collect();
-    indices.sort_unstable();
-    indices.dedup();
-    let picked = indices.iter().map(|&i| names[i].clone()).collect();
-    Some((indices, picked))
+    Ok(())
 }
 
 fn read_head(path: &Path) -> Result<Vec<u8>> {
@@ -381,205 +316,361 @@ fn clean_name(name: &str) -> String {
     name.trim_start_matches('\u{feff}').trim().to_string()
 }
 
-/// Finds the column among `names` (first alias that exists), by cleaned name.
-fn find_column<'a>(columns: &'a [(String, &'a StringChunked)], names: &[&str]) -> Option<usize> {
-    names
-        .iter()
-        .find_map(|n| columns.iter().position(|(c, _)| c == n))
+/// Where a file's columns are, and which extras it keeps.
+struct FileLayout {
+    date: usize,
+    home: usize,
+    away: usize,
+    home_goals: usize,
+    away_goals: usize,
+    league: Option<usize>,
+    div: Option<usize>,
+    /// Kept extra columns in file order, each with its slot in `extra_names`.
+    extras: Vec<(usize, usize)>,
+    /// Sorted and unique; columns of the same name share a slot (a row takes the first number
+    /// it has under that name, in file order).
+    extra_names: Vec<Arc<str>>,
 }
 
-fn parse_file(
-    data_dir: &Path,
-    path: &Path,
-    one_of_many: bool,
-    wanted: Columns,
-) -> Result<ParsedFile> {
-    let df = read_frame_with(path, one_of_many, wanted)?;
-    let owned: Vec<(String, Column)> = df
-        .columns()
-        .iter()
-        .map(|c| (clean_name(c.name()), c.clone()))
-        .collect();
-    let columns: Vec<(String, &StringChunked)> = owned
-        .iter()
-        .map(|(n, c)| Ok((n.clone(), c.str()?)))
-        .collect::<PolarsResult<_>>()?;
-    let require = |names: &[&str]| {
-        find_column(&columns, names)
-            .with_context(|| format!("missing required column {}", names.join(" or ")))
-    };
-    let date_col = require(DATE)?;
-    let home_col = require(HOME)?;
-    let away_col = require(AWAY)?;
-    let hg_col = require(HOME_GOALS)?;
-    let ag_col = require(AWAY_GOALS)?;
-    let league_col = columns
-        .iter()
-        .position(|(n, _)| n.eq_ignore_ascii_case("league"));
-    let div_col = find_column(&columns, &["Div"]);
-    let fixed: HashSet<usize> = [Some(date_col), Some(home_col), Some(away_col), Some(hg_col)]
-        .into_iter()
-        .chain([Some(ag_col), league_col, div_col])
-        .flatten()
-        .collect();
-    // Column by column, not cell by cell: one pass over each column's chunks (a per-cell
-    // `get(row)` looks the chunk up every time), and each extra column parsed once. Extra
-    // columns without a single number (team names, referee, result letters) are dropped here,
-    // and the rest are put in name order once, so every row's extras arrive already sorted.
-    let cells = |col: usize| -> Vec<Option<&str>> {
-        columns[col].1.iter().map(|v| v.map(str::trim)).collect()
-    };
-    let mut extra_cols: Vec<(Arc<str>, Vec<Option<f32>>)> = columns
-        .iter()
-        .enumerate()
-        .filter(|_| wanted == Columns::All)
-        .filter(|(i, (name, _))| !fixed.contains(i) && !name.is_empty())
-        .filter_map(|(_, (name, col))| {
-            let values: Vec<Option<f32>> = col.iter().map(|v| v.and_then(parse_number)).collect();
-            values
-                .iter()
-                .any(Option::is_some)
-                .then(|| (Arc::from(name.as_str()), values))
+impl FileLayout {
+    fn new(names: &[String], wanted: Columns) -> Result<FileLayout> {
+        let find = |aliases: &[&str]| aliases.iter().find_map(|a| names.iter().position(|n| n == a));
+        let require = |aliases: &[&str]| {
+            find(aliases)
+                .with_context(|| format!("missing required column {}", aliases.join(" or ")))
+        };
+        let date = require(DATE)?;
+        let home = require(HOME)?;
+        let away = require(AWAY)?;
+        let home_goals = require(HOME_GOALS)?;
+        let away_goals = require(AWAY_GOALS)?;
+        let league = names.iter().position(|n| n.eq_ignore_ascii_case("league"));
+        let div = find(&["Div"]);
+        let fixed: HashSet<usize> = [Some(date), Some(home), Some(away), Some(home_goals)]
+            .into_iter()
+            .chain([Some(away_goals), league, div])
+            .flatten()
+            .collect();
+        let kept: Vec<usize> = (0..names.len())
+            .filter(|i| !fixed.contains(i) && wanted.keeps(&names[*i]))
+            .collect();
+        let mut extra_names: Vec<Arc<str>> =
+            kept.iter().map(|&i| Arc::from(names[i].as_str())).collect();
+        extra_names.sort();
+        extra_names.dedup();
+        let extras = kept
+            .iter()
+            .map(|&i| {
+                let slot = extra_names
+                    .binary_search_by(|n| n.as_ref().cmp(names[i].as_str()))
+                    .unwrap_or_default();
+                (i, slot)
+            })
+            .collect();
+        Ok(FileLayout {
+            date,
+            home,
+            away,
+            home_goals,
+            away_goals,
+            league,
+            div,
+            extras,
+            extra_names,
         })
-        .collect();
-    // Stable: of two columns with the same name the first one in the file comes first; a row
-    // takes the first number it has under that name.
-    extra_cols.sort_by(|a, b| a.0.cmp(&b.0));
-    let extra_cols = merge_same_names(extra_cols);
-    let extra_names: Arc<[Arc<str>]> = extra_cols.iter().map(|(n, _)| n.clone()).collect();
-    let folder_league = folder_league(data_dir, path);
+    }
+}
 
-    let n_rows = df.height();
-    let mut report = FileReport {
-        path: path.to_path_buf(),
-        rows: n_rows,
-        used: 0,
-        skipped: 0,
-        skipped_examples: Vec::new(),
-    };
-    let mut unknown_divisions = BTreeSet::new();
-    let mut matches = Vec::with_capacity(n_rows);
-    let league_cells = league_col.map(cells);
-    let div_cells = div_col.map(cells);
-    let dates = cells(date_col);
-    let homes = cells(home_col);
-    let aways = cells(away_col);
-    let home_goal_cells = cells(hg_col);
-    let away_goal_cells = cells(ag_col);
-    // A file holds few distinct leagues and teams: each is resolved and allocated once.
-    let mut slugs: HashMap<(bool, &str), String> = HashMap::new();
-    let mut team_names: HashMap<&str, Arc<str>> = HashMap::new();
-    for row in 0..n_rows {
-        // An unknown division code is reported only for rows that are used (not for junk rows).
-        let mut unknown_code = None;
-        let parsed = (|| -> std::result::Result<(String, Match), String> {
-            let league = if let Some(c) = league_cells.as_ref().and_then(|c| c[row]) {
-                slugs
-                    .entry((true, c))
-                    .or_insert_with(|| leagues::normalise_slug(c))
-                    .clone()
-            } else if let Some(code) = div_cells.as_ref().and_then(|c| c[row]) {
-                let slug = slugs.entry((false, code)).or_insert_with(|| {
-                    leagues::slug_for_division(code)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| leagues::normalise_slug(code))
-                });
-                if leagues::slug_for_division(code).is_none() {
-                    unknown_code = Some(code);
-                }
-                slug.clone()
-            } else if league_col.is_none() && div_col.is_none() {
-                folder_league.clone()
-            } else {
-                return Err("no league (empty Div/league cell)".into());
-            };
-            if !leagues::is_valid_slug(&league) {
-                return Err(format!("league name {league:?} is not usable"));
+/// One data row, whichever reader produced it. Cells are trimmed; an empty cell is absent.
+enum Row<'a> {
+    Csv(&'a csv::ByteRecord),
+    Frame(&'a [&'a StringChunked], usize),
+}
+
+impl<'a> Row<'a> {
+    /// The cell as text (invalid UTF-8 replaced, as a lossy read does).
+    fn text(&self, col: usize) -> Option<Cow<'a, str>> {
+        match self {
+            Row::Csv(record) => {
+                let bytes = record.get(col).filter(|b| !b.is_empty())?;
+                Some(match String::from_utf8_lossy(bytes) {
+                    Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+                    Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+                })
             }
-            let date_text = dates[row].ok_or("no date")?;
-            let date =
-                Date::parse(date_text).ok_or_else(|| format!("invalid date {date_text:?}"))?;
-            let home = homes[row].filter(|s| !s.is_empty()).ok_or("no home team")?;
-            let away = aways[row].filter(|s| !s.is_empty()).ok_or("no away team")?;
-            if home == away {
-                return Err(format!("home and away team are the same ({home:?})"));
-            }
-            let home_goals =
-                parse_goals(home_goal_cells[row]).map_err(|e| format!("home goals {e}"))?;
-            let away_goals =
-                parse_goals(away_goal_cells[row]).map_err(|e| format!("away goals {e}"))?;
-            let extras = Extras::from_columns(
-                extra_names.clone(),
-                extra_cols
-                    .iter()
-                    .map(|(_, values)| values[row].unwrap_or(f32::NAN))
-                    .collect(),
-            );
-            let home = team_names
-                .entry(home)
-                .or_insert_with(|| Arc::from(home))
-                .clone();
-            let away = team_names
-                .entry(away)
-                .or_insert_with(|| Arc::from(away))
-                .clone();
-            Ok((
-                league,
-                Match {
-                    date,
-                    home,
-                    away,
-                    home_goals,
-                    away_goals,
-                    extras,
-                },
-            ))
-        })();
-        match parsed {
-            Ok(m) => {
-                if let Some(code) = unknown_code.filter(|c| !unknown_divisions.contains(*c)) {
-                    unknown_divisions.insert(code.to_string());
-                }
-                matches.push(m);
-            }
+            Row::Frame(columns, row) => columns[col].get(*row).map(|s| Cow::Borrowed(s.trim())),
+        }
+    }
+
+    /// The cell as a finite number, if it is one.
+    fn number(&self, col: usize) -> Option<f32> {
+        match self {
+            Row::Csv(record) => parse_number(std::str::from_utf8(record.get(col)?).ok()?),
+            Row::Frame(columns, row) => parse_number(columns[col].get(*row)?),
+        }
+    }
+}
+
+/// Turns a file's rows into matches, row by row; keeps the caches of league slugs and team
+/// names (a file holds few of each).
+struct RowParser {
+    layout: FileLayout,
+    folder_league: String,
+    report: FileReport,
+    unknown_divisions: BTreeSet<String>,
+    /// Used rows, in file order, without their extras (`extra_values` holds them).
+    matches: Vec<(usize, Match)>,
+    /// The used rows' extras, `layout.extra_names.len()` values a row (NaN: absent).
+    extra_values: Vec<f32>,
+    /// Per extra slot: whether any used row has a number there.
+    slot_has_number: Vec<bool>,
+    /// Index into `leagues` by (from the league column?, raw cell).
+    league_ids: HashMap<(bool, String), usize>,
+    leagues: Vec<String>,
+    team_names: HashMap<String, Arc<str>>,
+}
+
+impl RowParser {
+    fn new(layout: FileLayout, folder_league: String, path: &Path) -> RowParser {
+        let slots = layout.extra_names.len();
+        RowParser {
+            layout,
+            folder_league,
+            report: FileReport {
+                path: path.to_path_buf(),
+                rows: 0,
+                used: 0,
+                skipped: 0,
+                skipped_examples: Vec::new(),
+            },
+            unknown_divisions: BTreeSet::new(),
+            matches: Vec::new(),
+            extra_values: Vec::new(),
+            slot_has_number: vec![false; slots],
+            league_ids: HashMap::new(),
+            leagues: Vec::new(),
+            team_names: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, row: &Row<'_>) {
+        self.report.rows += 1;
+        match self.parse(row) {
+            Ok(()) => {}
             Err(reason) => {
-                report.skipped += 1;
-                if report.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
-                    report.skipped_examples.push(SkippedRow {
-                        row: row + 1,
+                self.report.skipped += 1;
+                if self.report.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
+                    self.report.skipped_examples.push(SkippedRow {
+                        row: self.report.rows,
                         reason,
                     });
                 }
             }
         }
     }
-    report.used = matches.len();
-    Ok(ParsedFile {
-        report,
-        matches,
-        unknown_divisions,
-    })
-}
 
-/// Merges neighbouring columns of the same name (the input is sorted by name, file order within
-/// a name): each row keeps the first number it has under that name.
-fn merge_same_names(
-    sorted: Vec<(Arc<str>, Vec<Option<f32>>)>,
-) -> Vec<(Arc<str>, Vec<Option<f32>>)> {
-    let mut merged: Vec<(Arc<str>, Vec<Option<f32>>)> = Vec::with_capacity(sorted.len());
-    for (name, values) in sorted {
-        match merged.last_mut() {
-            Some((last, kept)) if *last == name => {
-                for (k, v) in kept.iter_mut().zip(values) {
-                    if k.is_none() {
-                        *k = v;
-                    }
+    fn league_id(&mut self, from_league_column: bool, raw: &str) -> usize {
+        if let Some(&id) = self.league_ids.get(&(from_league_column, raw.to_string())) {
+            return id;
+        }
+        let slug = if from_league_column {
+            leagues::normalise_slug(raw)
+        } else {
+            leagues::slug_for_division(raw)
+                .map(str::to_string)
+                .unwrap_or_else(|| leagues::normalise_slug(raw))
+        };
+        let id = match self.leagues.iter().position(|l| *l == slug) {
+            Some(id) => id,
+            None => {
+                self.leagues.push(slug);
+                self.leagues.len() - 1
+            }
+        };
+        self.league_ids
+            .insert((from_league_column, raw.to_string()), id);
+        id
+    }
+
+    fn team(&mut self, name: &str) -> Arc<str> {
+        if let Some(t) = self.team_names.get(name) {
+            return t.clone();
+        }
+        let t: Arc<str> = Arc::from(name);
+        self.team_names.insert(name.to_string(), t.clone());
+        t
+    }
+
+    fn parse(&mut self, row: &Row<'_>) -> std::result::Result<(), String> {
+        let l = &self.layout;
+        // An unknown division code is reported only for rows that are used (not for junk rows).
+        let mut unknown_code = None;
+        let (league_cell, div_cell) = (
+            l.league.and_then(|c| row.text(c)),
+            l.div.and_then(|c| row.text(c)),
+        );
+        let league = if let Some(c) = league_cell {
+            self.league_id(true, &c)
+        } else if let Some(code) = div_cell {
+            if leagues::slug_for_division(&code).is_none() {
+                unknown_code = Some(code.to_string());
+            }
+            self.league_id(false, &code)
+        } else if l.league.is_none() && l.div.is_none() {
+            let folder = self.folder_league.clone();
+            self.league_id(true, &folder)
+        } else {
+            return Err("no league (empty Div/league cell)".into());
+        };
+        let slug = &self.leagues[league];
+        if !leagues::is_valid_slug(slug) {
+            return Err(format!("league name {slug:?} is not usable"));
+        }
+        let l = &self.layout;
+        let date_text = row.text(l.date).ok_or("no date")?;
+        let date = Date::parse(&date_text).ok_or_else(|| format!("invalid date {date_text:?}"))?;
+        let home = row
+            .text(l.home)
+            .filter(|s| !s.is_empty())
+            .ok_or("no home team")?;
+        let away = row
+            .text(l.away)
+            .filter(|s| !s.is_empty())
+            .ok_or("no away team")?;
+        if home == away {
+            return Err(format!("home and away team are the same ({home:?})"));
+        }
+        let home_goals = parse_goals(row.text(l.home_goals).as_deref())
+            .map_err(|e| format!("home goals {e}"))?;
+        let away_goals = parse_goals(row.text(l.away_goals).as_deref())
+            .map_err(|e| format!("away goals {e}"))?;
+        let start = self.extra_values.len();
+        self.extra_values
+            .resize(start + l.extra_names.len(), f32::NAN);
+        for &(col, slot) in &l.extras {
+            let value = &mut self.extra_values[start + slot];
+            if value.is_nan() {
+                if let Some(v) = row.number(col) {
+                    *value = v;
+                    self.slot_has_number[slot] = true;
                 }
             }
-            _ => merged.push((name, values)),
+        }
+        if let Some(code) = unknown_code {
+            self.unknown_divisions.insert(code);
+        }
+        let (home, away) = (self.team(&home), self.team(&away));
+        self.matches.push((
+            league,
+            Match {
+                date,
+                home,
+                away,
+                home_goals,
+                away_goals,
+                extras: Extras::default(),
+            },
+        ));
+        Ok(())
+    }
+
+    /// The file's outcome; extras columns without a single number (team names, referees,
+    /// result letters) are dropped here.
+    fn finish(mut self) -> ParsedFile {
+        let slots = self.layout.extra_names.len();
+        let kept: Vec<usize> = (0..slots).filter(|&s| self.slot_has_number[s]).collect();
+        let names: Arc<[Arc<str>]> = kept
+            .iter()
+            .map(|&s| self.layout.extra_names[s].clone())
+            .collect();
+        let mut by_league: Vec<Vec<Match>> = vec![Vec::new(); self.leagues.len()];
+        for (i, (league, mut m)) in self.matches.into_iter().enumerate() {
+            let row = &self.extra_values[i * slots..(i + 1) * slots];
+            m.extras =
+                Extras::from_columns(names.clone(), kept.iter().map(|&s| row[s]).collect());
+            by_league[league].push(m);
+        }
+        self.report.used = by_league.iter().map(Vec::len).sum();
+        let matches = self
+            .leagues
+            .into_iter()
+            .zip(by_league)
+            .filter(|(_, m)| !m.is_empty())
+            .collect();
+        ParsedFile {
+            report: self.report,
+            matches,
+            unknown_divisions: self.unknown_divisions,
         }
     }
-    merged
+}
+
+/// Reads one file. A CSV file is streamed record by record (only the cells of the kept columns
+/// are looked at); a Parquet file is read with polars and cast to text.
+fn parse_file(data_dir: &Path, path: &Path, wanted: Columns) -> Result<ParsedFile> {
+    let folder = folder_league(data_dir, path);
+    if is_parquet(path) {
+        let df = read_parquet_as_text(path)?;
+        let names: Vec<String> = df.columns().iter().map(|c| clean_name(c.name())).collect();
+        let columns: Vec<&StringChunked> = df
+            .columns()
+            .iter()
+            .map(|c| c.str())
+            .collect::<PolarsResult<_>>()?;
+        let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path);
+        for row in 0..df.height() {
+            parser.push(&Row::Frame(&columns, row));
+        }
+        return Ok(parser.finish());
+    }
+    check_text_file(path)?;
+    let file = std::fs::File::open(path)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(file);
+    let mut record = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut record)? {
+        bail!("empty file (no header row)");
+    }
+    let names: Vec<String> = record
+        .iter()
+        .map(|n| clean_name(&String::from_utf8_lossy(n)))
+        .collect();
+    let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path);
+    let mut last_start = record.position().map_or(0, |p| p.byte());
+    while reader.read_byte_record(&mut record)? {
+        last_start = record.position().map_or(last_start, |p| p.byte());
+        parser.push(&Row::Csv(&record));
+    }
+    if quote_left_open(path, last_start)? {
+        // The rest of the file would be one cell: refused as a whole, as polars refuses it.
+        bail!(
+            "could not parse row {}: a quote opened there is never closed",
+            parser.report.rows
+        );
+    }
+    Ok(parser.finish())
+}
+
+/// Whether the last record (from byte `start` to the end of the file) holds an odd number of
+/// quotes: a quoted cell that never closed and swallowed every line after it.
+fn quote_left_open(path: &Path, start: u64) -> Result<bool> {
+    use std::io::{BufRead, Seek};
+    let mut file = std::io::BufReader::new(std::fs::File::open(path)?);
+    file.seek(std::io::SeekFrom::Start(start))?;
+    let mut quotes = 0usize;
+    loop {
+        let buf = file.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        quotes += buf.iter().filter(|&&b| b == b'"').count();
+        let n = buf.len();
+        file.consume(n);
+    }
+    Ok(quotes % 2 == 1)
 }
 
 /// The league of a file with neither a `league` nor a `Div` column: the name of its folder
