@@ -578,7 +578,11 @@ fn main() {
     let mut sink = Sink {
         out: args.out.clone(),
         layout: args.layout,
-        header: if args.wide { WIDE_HEADER } else { NARROW_HEADER },
+        header: if args.wide {
+            WIDE_HEADER
+        } else {
+            NARROW_HEADER
+        },
         open: Default::default(),
     };
     let mut total = 0;

@@ -167,7 +167,10 @@ fn parse_files(
 ) -> Vec<(PathBuf, Result<ParsedFile>)> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
-    let workers = rayon::current_num_threads().clamp(1, files.len().max(1));
+    let threads = rayon::current_num_threads().max(1);
+    let workers = threads.clamp(1, files.len().max(1));
+    // Fewer files than threads: a large file is itself cut into parts.
+    let split = (threads / files.len().max(1)).max(1);
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Result<ParsedFile>>>> =
         files.iter().map(|_| Mutex::new(None)).collect();
@@ -176,7 +179,7 @@ fn parse_files(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let result = parse_file(data_dir, path, columns);
+                let result = parse_file(data_dir, path, columns, split);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
             });
         }
@@ -317,6 +320,7 @@ fn clean_name(name: &str) -> String {
 }
 
 /// Where a file's columns are, and which extras it keeps.
+#[derive(Clone)]
 struct FileLayout {
     date: usize,
     home: usize,
@@ -334,7 +338,11 @@ struct FileLayout {
 
 impl FileLayout {
     fn new(names: &[String], wanted: Columns) -> Result<FileLayout> {
-        let find = |aliases: &[&str]| aliases.iter().find_map(|a| names.iter().position(|n| n == a));
+        let find = |aliases: &[&str]| {
+            aliases
+                .iter()
+                .find_map(|a| names.iter().position(|n| n == a))
+        };
         let require = |aliases: &[&str]| {
             find(aliases)
                 .with_context(|| format!("missing required column {}", aliases.join(" or ")))
@@ -379,35 +387,59 @@ impl FileLayout {
             extra_names,
         })
     }
+
+    /// How many leading cells of a row are ever looked at.
+    fn cells_read(&self) -> usize {
+        [
+            self.date,
+            self.home,
+            self.away,
+            self.home_goals,
+            self.away_goals,
+        ]
+        .into_iter()
+        .chain(self.league)
+        .chain(self.div)
+        .chain(self.extras.iter().map(|(c, _)| *c))
+        .max()
+        .unwrap_or(0)
+            + 1
+    }
 }
 
 /// One data row, whichever reader produced it. Cells are trimmed; an empty cell is absent.
 enum Row<'a> {
     Csv(&'a csv::ByteRecord),
+    /// A line of a file without quotes and the (start, end) of its first cells.
+    Plain(&'a [u8], &'a [(usize, usize)]),
     Frame(&'a [&'a StringChunked], usize),
 }
 
 impl<'a> Row<'a> {
     /// The cell as text (invalid UTF-8 replaced, as a lossy read does).
     fn text(&self, col: usize) -> Option<Cow<'a, str>> {
-        match self {
-            Row::Csv(record) => {
-                let bytes = record.get(col).filter(|b| !b.is_empty())?;
-                Some(match String::from_utf8_lossy(bytes) {
-                    Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-                    Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
-                })
+        let bytes = match self {
+            Row::Csv(record) => record.get(col),
+            Row::Plain(line, cells) => cells.get(col).map(|&(a, b)| &line[a..b]),
+            Row::Frame(columns, row) => {
+                return columns[col].get(*row).map(|s| Cow::Borrowed(s.trim()))
             }
-            Row::Frame(columns, row) => columns[col].get(*row).map(|s| Cow::Borrowed(s.trim())),
-        }
+        };
+        let bytes = bytes.filter(|b| !b.is_empty())?;
+        Some(match String::from_utf8_lossy(bytes) {
+            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+            Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+        })
     }
 
     /// The cell as a finite number, if it is one.
     fn number(&self, col: usize) -> Option<f32> {
-        match self {
-            Row::Csv(record) => parse_number(std::str::from_utf8(record.get(col)?).ok()?),
-            Row::Frame(columns, row) => parse_number(columns[col].get(*row)?),
-        }
+        let bytes = match self {
+            Row::Csv(record) => record.get(col)?,
+            Row::Plain(line, cells) => cells.get(col).map(|&(a, b)| &line[a..b])?,
+            Row::Frame(columns, row) => return parse_number(columns[col].get(*row)?),
+        };
+        parse_number(std::str::from_utf8(bytes).ok()?)
     }
 }
 
@@ -574,6 +606,37 @@ impl RowParser {
         Ok(())
     }
 
+    /// Takes over the rows of `next`, which parsed the part of the same file that follows.
+    fn append(&mut self, next: RowParser) {
+        let offset = self.report.rows;
+        self.report.rows += next.report.rows;
+        self.report.skipped += next.report.skipped;
+        for mut s in next.report.skipped_examples {
+            if self.report.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
+                s.row += offset;
+                self.report.skipped_examples.push(s);
+            }
+        }
+        self.unknown_divisions.extend(next.unknown_divisions);
+        let ids: Vec<usize> = next
+            .leagues
+            .into_iter()
+            .map(|slug| match self.leagues.iter().position(|l| *l == slug) {
+                Some(id) => id,
+                None => {
+                    self.leagues.push(slug);
+                    self.leagues.len() - 1
+                }
+            })
+            .collect();
+        self.matches
+            .extend(next.matches.into_iter().map(|(league, m)| (ids[league], m)));
+        self.extra_values.extend(next.extra_values);
+        for (mine, theirs) in self.slot_has_number.iter_mut().zip(next.slot_has_number) {
+            *mine |= theirs;
+        }
+    }
+
     /// The file's outcome; extras columns without a single number (team names, referees,
     /// result letters) are dropped here.
     fn finish(mut self) -> ParsedFile {
@@ -586,8 +649,7 @@ impl RowParser {
         let mut by_league: Vec<Vec<Match>> = vec![Vec::new(); self.leagues.len()];
         for (i, (league, mut m)) in self.matches.into_iter().enumerate() {
             let row = &self.extra_values[i * slots..(i + 1) * slots];
-            m.extras =
-                Extras::from_columns(names.clone(), kept.iter().map(|&s| row[s]).collect());
+            m.extras = Extras::from_columns(names.clone(), kept.iter().map(|&s| row[s]).collect());
             by_league[league].push(m);
         }
         self.report.used = by_league.iter().map(Vec::len).sum();
@@ -607,7 +669,7 @@ impl RowParser {
 
 /// Reads one file. A CSV file is streamed record by record (only the cells of the kept columns
 /// are looked at); a Parquet file is read with polars and cast to text.
-fn parse_file(data_dir: &Path, path: &Path, wanted: Columns) -> Result<ParsedFile> {
+fn parse_file(data_dir: &Path, path: &Path, wanted: Columns, split: usize) -> Result<ParsedFile> {
     let folder = folder_league(data_dir, path);
     if is_parquet(path) {
         let df = read_parquet_as_text(path)?;
@@ -624,6 +686,9 @@ fn parse_file(data_dir: &Path, path: &Path, wanted: Columns) -> Result<ParsedFil
         return Ok(parser.finish());
     }
     check_text_file(path)?;
+    if !file_holds(path, b'"')? {
+        return parse_plain_csv(path, folder, wanted, split);
+    }
     let file = std::fs::File::open(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -652,6 +717,185 @@ fn parse_file(data_dir: &Path, path: &Path, wanted: Columns) -> Result<ParsedFil
         );
     }
     Ok(parser.finish())
+}
+
+/// Below this size a file is parsed by one thread.
+const SPLIT_MIN_BYTES: u64 = 4 << 20;
+
+/// A CSV file without a single quote: every line is one record and every comma separates two
+/// cells, which is what the csv crate makes of it too (`\n`, `\r\n` and a lone `\r` end a
+/// record, empty lines are skipped, short rows lack cells, long rows carry cells past the
+/// header's). Only the cells up to the last one the layout reads are located, and a large file
+/// is cut at line ends into `split` parts parsed side by side.
+fn parse_plain_csv(
+    path: &Path,
+    folder: String,
+    wanted: Columns,
+    split: usize,
+) -> Result<ParsedFile> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    // The header: the first non-empty line.
+    let mut header: Option<(Vec<u8>, u64)> = None;
+    for_each_line(&file, 0, len, |line, end| {
+        header = Some((line.to_vec(), end));
+        false
+    })?;
+    let Some((header, body_start)) = header else {
+        bail!("empty file (no header row)");
+    };
+    let names: Vec<String> = header
+        .split(|&b| b == b',')
+        .map(|n| clean_name(&String::from_utf8_lossy(n)))
+        .collect();
+    let layout = FileLayout::new(&names, wanted)?;
+    // Part boundaries: just after a line end at or past each even cut.
+    let body = len - body_start;
+    let parts = if body >= SPLIT_MIN_BYTES {
+        split.max(1)
+    } else {
+        1
+    };
+    let mut bounds = vec![body_start];
+    for i in 1..parts {
+        let mut at = body_start + body * i as u64 / parts as u64;
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = file.read_at(&mut buf, at)?;
+            if n == 0 {
+                at = len;
+                break;
+            }
+            if let Some(j) = memchr::memchr2(b'\n', b'\r', &buf[..n]) {
+                at += j as u64 + 1;
+                break;
+            }
+            at += n as u64;
+        }
+        bounds.push(at.max(*bounds.last().unwrap_or(&body_start)));
+    }
+    bounds.push(len);
+    let parse_part = |start: u64, end: u64| -> Result<RowParser> {
+        let mut parser = RowParser::new(layout.clone(), folder.clone(), path);
+        let cells_read = layout.cells_read();
+        let mut cells: Vec<(usize, usize)> = Vec::with_capacity(cells_read);
+        for_each_line(&file, start, end, |line, _| {
+            split_cells(line, cells_read, &mut cells);
+            parser.push(&Row::Plain(line, &cells));
+            true
+        })?;
+        Ok(parser)
+    };
+    let mut parsed: Vec<Result<RowParser>> = if parts == 1 {
+        vec![parse_part(bounds[0], bounds[1])]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let (start, end) = (w[0], w[1]);
+                    scope.spawn(move || parse_part(start, end))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a parse thread panicked")))
+                })
+                .collect()
+        })
+    };
+    let mut parser = parsed.remove(0)?;
+    for next in parsed {
+        parser.append(next?);
+    }
+    Ok(parser.finish())
+}
+
+/// Calls `f(line, end)` for every non-empty line of `file[start..end]` (lines end at `\n` or
+/// `\r`; `end` is the offset just past the line's end) until it returns false.
+fn for_each_line(
+    file: &std::fs::File,
+    start: u64,
+    end: u64,
+    mut f: impl FnMut(&[u8], u64) -> bool,
+) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    const BLOCK: usize = 1 << 20;
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
+    // `buf` holds the file from `buf_at`; a line cut by the block end is carried over.
+    let mut buf_at = start;
+    let mut pos = start;
+    loop {
+        let carried = buf.len();
+        let want = (BLOCK.max(carried * 2) - carried).min((end - pos) as usize);
+        buf.resize(carried + want, 0);
+        let mut got = 0;
+        while got < want {
+            let n = file.read_at(&mut buf[carried + got..carried + want], pos + got as u64)?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        buf.truncate(carried + got);
+        pos += got as u64;
+        let at_end = got == 0 || pos >= end;
+        let mut line_start = 0;
+        while let Some(i) = memchr::memchr2(b'\n', b'\r', &buf[line_start..]) {
+            let line_end = line_start + i;
+            if line_end > line_start && !f(&buf[line_start..line_end], buf_at + line_end as u64 + 1)
+            {
+                return Ok(());
+            }
+            line_start = line_end + 1;
+        }
+        if at_end {
+            if line_start < buf.len() {
+                f(&buf[line_start..], buf_at + buf.len() as u64);
+            }
+            return Ok(());
+        }
+        buf.drain(..line_start);
+        buf_at += line_start as u64;
+    }
+}
+
+/// The (start, end) of the first `n` cells of a quote-free line (fewer when the line has fewer).
+fn split_cells(line: &[u8], n: usize, cells: &mut Vec<(usize, usize)>) {
+    cells.clear();
+    let mut start = 0;
+    while cells.len() < n {
+        match memchr::memchr(b',', &line[start..]) {
+            Some(i) => {
+                cells.push((start, start + i));
+                start += i + 1;
+            }
+            None => {
+                cells.push((start, line.len()));
+                break;
+            }
+        }
+    }
+}
+
+/// Whether `byte` occurs anywhere in the file.
+fn file_holds(path: &Path, byte: u8) -> Result<bool> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata().map_or(0, |m| m.len());
+    let mut buf = vec![0u8; len.clamp(1, 1 << 20) as usize];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        if memchr::memchr(byte, &buf[..n]).is_some() {
+            return Ok(true);
+        }
+    }
 }
 
 /// Whether the last record (from byte `start` to the end of the file) holds an odd number of
