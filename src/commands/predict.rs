@@ -54,7 +54,7 @@ pub fn run_predict(args: &PredictArgs) -> Result<i32> {
     }
     let dataset = if args.data_dir.is_dir() {
         let columns = data::Columns::Wanted(crate::features::COLUMNS_READ);
-        let loaded = data::load_data_dir_with(&args.data_dir, columns)?;
+        let loaded = data::load_data_dir_as_of(&args.data_dir, columns, args.as_of)?;
         for f in &loaded.unreadable {
             tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
         }

@@ -58,7 +58,8 @@ pub fn run_status(args: &StatusArgs) -> Result<i32> {
     if let Err(e) = &registry {
         eprintln!("error: {e}");
     }
-    let loaded = match data::load_data_dir_with(&args.data_dir, data::Columns::Required) {
+    let columns = data::Columns::Required;
+    let loaded = match data::load_data_dir_as_of(&args.data_dir, columns, args.as_of) {
         Ok(l) => Some(l),
         Err(e) => {
             eprintln!("warning: {e:#}; states are shown without match counts");

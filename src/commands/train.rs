@@ -119,7 +119,7 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> Result<i32> {
     } else {
         data::Columns::Wanted(crate::features::COLUMNS_READ)
     };
-    let loaded = match data::load_data_dir_with(&args.data_dir, columns) {
+    let loaded = match data::load_data_dir_as_of(&args.data_dir, columns, args.as_of) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e:#}");

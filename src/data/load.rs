@@ -41,6 +41,8 @@ pub struct FileReport {
     pub rows: usize,
     pub used: usize,
     pub skipped: usize,
+    /// Of the skipped rows, those dated after today (fixtures, or wrong dates): not results.
+    pub future: usize,
     /// The first few skipped rows.
     pub skipped_examples: Vec<SkippedRow>,
 }
@@ -62,11 +64,28 @@ pub struct LoadedData {
     pub duplicates: usize,
     /// Division codes not in the published list (their slug is the lowercase code).
     pub unknown_divisions: BTreeSet<String>,
+    /// Slugs that two different league names or codes map to (each slug once, with the first
+    /// two names seen, in path order).
+    pub merged_league_names: Vec<MergedLeagueNames>,
+}
+
+/// Two different league names (or codes) of the data that map to one slug, so their matches form
+/// one league.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MergedLeagueNames {
+    pub slug: String,
+    pub first: String,
+    pub second: String,
 }
 
 impl LoadedData {
     pub fn skipped_rows(&self) -> usize {
         self.files.iter().map(|f| f.skipped).sum()
+    }
+
+    /// Skipped rows dated after today.
+    pub fn future_rows(&self) -> usize {
+        self.files.iter().map(|f| f.future).sum()
     }
 }
 
@@ -101,23 +120,67 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadedData> {
 
 /// `load_data_dir`, keeping only `columns`.
 pub fn load_data_dir_with(data_dir: &Path, columns: Columns) -> Result<LoadedData> {
+    load_data_dir_as_of(data_dir, columns, today_utc())
+}
+
+/// Today's date in UTC.
+pub fn today_utc() -> Date {
+    let now = crate::data::date::now_utc_string();
+    Date::parse(&now[..now.len().min(10)]).unwrap_or(Date(0))
+}
+
+/// `load_data_dir_with`, with `today` as the last day a match can have been played: rows dated
+/// after it are skipped and counted (`--as-of` pins it for reproducible runs).
+pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Result<LoadedData> {
     let meta = std::fs::metadata(data_dir)
         .with_context(|| format!("data dir {} cannot be read", data_dir.display()))?;
     if !meta.is_dir() {
         bail!("data dir {} is not a directory", data_dir.display());
     }
     let mut files = Vec::new();
-    collect_data_files(data_dir, 0, &mut files)
+    let mut not_regular = Vec::new();
+    collect_data_files(data_dir, 0, &mut files, &mut not_regular)
         .with_context(|| format!("data dir {} cannot be listed", data_dir.display()))?;
     files.sort();
 
-    let parsed = parse_files(data_dir, files, columns);
+    let parsed = parse_files(data_dir, files, columns, today);
 
     let mut loaded = LoadedData::default();
+    for path in not_regular {
+        // A FIFO would block the first read forever; a device or socket is no data file either.
+        loaded.unreadable.push(UnreadableFile {
+            path,
+            reason: "not a regular file (a FIFO, socket or device): skipped".to_string(),
+        });
+    }
+    // The first raw name (or code) seen for each slug.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut by_league: BTreeMap<String, Vec<Match>> = BTreeMap::new();
     for (path, result) in parsed {
         match result {
             Ok(file) => {
+                for (slug, raw) in file.league_names {
+                    match names.get(&slug) {
+                        None => {
+                            names.insert(slug, raw);
+                        }
+                        Some(first)
+                            if !same_league_name(first, &raw)
+                                && !loaded.merged_league_names.iter().any(|m| m.slug == slug) =>
+                        {
+                            tracing::warn!(
+                                "league names {first:?} and {raw:?} both map to {slug:?}: their \
+                                 matches form one league"
+                            );
+                            loaded.merged_league_names.push(MergedLeagueNames {
+                                slug,
+                                first: first.clone(),
+                                second: raw,
+                            });
+                        }
+                        Some(_) => {}
+                    }
+                }
                 loaded.unknown_divisions.extend(file.unknown_divisions);
                 loaded.files.push(file.report);
                 for (league, matches) in file.matches {
@@ -136,6 +199,7 @@ pub fn load_data_dir_with(data_dir: &Path, columns: Columns) -> Result<LoadedDat
             }),
         }
     }
+    loaded.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
     for (league, mut matches) in by_league {
         // Stable sort: among duplicates the row from the first file (in path order) is kept.
         matches.sort_by(|a, b| (a.date, &a.home, &a.away).cmp(&(b.date, &b.home, &b.away)));
@@ -153,6 +217,23 @@ pub fn load_data_dir_with(data_dir: &Path, columns: Columns) -> Result<LoadedDat
     Ok(loaded)
 }
 
+/// Whether two raw league names are the same name (codes are kept upper-case, so `e0` and `E0`
+/// are one code).
+fn same_league_name(a: &str, b: &str) -> bool {
+    a == b
+}
+
+/// Where a row's league name comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum LeagueSource {
+    /// A `league` column, or the folder of a file with neither `league` nor `Div`.
+    Name,
+    /// A `Div` code.
+    Code,
+    /// `Country` and `League` columns, raw as `Country, League`.
+    CountryAndName,
+}
+
 /// Parses every file, in parallel (one file per worker at a time), and returns the results in
 /// the order of `files`. The worker count follows rayon's (`RAYON_NUM_THREADS`).
 ///
@@ -164,6 +245,7 @@ fn parse_files(
     data_dir: &Path,
     files: Vec<PathBuf>,
     columns: Columns,
+    today: Date,
 ) -> Vec<(PathBuf, Result<ParsedFile>)> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
@@ -179,7 +261,7 @@ fn parse_files(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let result = parse_file(data_dir, path, columns, split);
+                let result = parse_file(data_dir, path, columns, split, today);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
             });
         }
@@ -209,7 +291,14 @@ fn intern_teams(mut matches: Vec<Match>) -> Vec<Match> {
     matches
 }
 
-fn collect_data_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Collects the data files below `dir` into `out`, and into `not_regular` the entries with a
+/// data file's name that are neither regular files nor symlinks to one (FIFOs, sockets, devices).
+fn collect_data_files(
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<PathBuf>,
+    not_regular: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
     if depth > MAX_DEPTH {
         return Ok(());
     }
@@ -231,11 +320,15 @@ fn collect_data_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> std::
         };
         if meta.is_dir() {
             // A sub-directory that cannot be listed is left out, not fatal.
-            if let Err(e) = collect_data_files(&path, depth + 1, out) {
+            if let Err(e) = collect_data_files(&path, depth + 1, out, not_regular) {
                 tracing::warn!("skipping directory {}: {e}", path.display());
             }
         } else if is_data_file(&path) {
-            out.push(path);
+            if meta.is_file() {
+                out.push(path);
+            } else {
+                not_regular.push(path);
+            }
         }
     }
     Ok(())
@@ -253,6 +346,8 @@ struct ParsedFile {
     /// The file's used rows by league, in file order.
     matches: BTreeMap<String, Vec<Match>>,
     unknown_divisions: BTreeSet<String>,
+    /// (slug, raw league name or code) of every distinct raw name of used rows, in file order.
+    league_names: Vec<(String, String)>,
 }
 
 /// Reads a CSV or Parquet file into a polars frame whose columns are all text (for fixtures
@@ -328,6 +423,9 @@ struct FileLayout {
     home_goals: usize,
     away_goals: usize,
     league: Option<usize>,
+    /// `Country` beside `League` (football-data.co.uk's extra-leagues files): leagues are named
+    /// by both.
+    country: Option<usize>,
     div: Option<usize>,
     /// Kept extra columns in file order, each with its slot in `extra_names`.
     extras: Vec<(usize, usize)>,
@@ -353,10 +451,11 @@ impl FileLayout {
         let home_goals = require(HOME_GOALS)?;
         let away_goals = require(AWAY_GOALS)?;
         let league = names.iter().position(|n| n.eq_ignore_ascii_case("league"));
+        let country = league.and(names.iter().position(|n| n.eq_ignore_ascii_case("country")));
         let div = find(&["Div"]);
         let fixed: HashSet<usize> = [Some(date), Some(home), Some(away), Some(home_goals)]
             .into_iter()
-            .chain([Some(away_goals), league, div])
+            .chain([Some(away_goals), league, country, div])
             .flatten()
             .collect();
         let kept: Vec<usize> = (0..names.len())
@@ -382,6 +481,7 @@ impl FileLayout {
             home_goals,
             away_goals,
             league,
+            country,
             div,
             extras,
             extra_names,
@@ -399,6 +499,7 @@ impl FileLayout {
         ]
         .into_iter()
         .chain(self.league)
+        .chain(self.country)
         .chain(self.div)
         .chain(self.extras.iter().map(|(c, _)| *c))
         .max()
@@ -456,14 +557,18 @@ struct RowParser {
     extra_values: Vec<f32>,
     /// Per extra slot: whether any used row has a number there.
     slot_has_number: Vec<bool>,
-    /// Index into `leagues` by (from the league column?, raw cell).
-    league_ids: HashMap<(bool, String), usize>,
+    /// Index into `leagues` by (source, raw cell); `None` for a name that makes no usable slug.
+    league_ids: HashMap<(LeagueSource, String), Option<usize>>,
     leagues: Vec<String>,
+    /// (slug, raw name) of every distinct raw name that made a usable slug, in file order.
+    league_names: Vec<(String, String)>,
     team_names: HashMap<String, Arc<str>>,
+    /// Rows dated after this day are not results.
+    today: Date,
 }
 
 impl RowParser {
-    fn new(layout: FileLayout, folder_league: String, path: &Path) -> RowParser {
+    fn new(layout: FileLayout, folder_league: String, path: &Path, today: Date) -> RowParser {
         let slots = layout.extra_names.len();
         RowParser {
             layout,
@@ -473,6 +578,7 @@ impl RowParser {
                 rows: 0,
                 used: 0,
                 skipped: 0,
+                future: 0,
                 skipped_examples: Vec::new(),
             },
             unknown_divisions: BTreeSet::new(),
@@ -481,7 +587,9 @@ impl RowParser {
             slot_has_number: vec![false; slots],
             league_ids: HashMap::new(),
             leagues: Vec::new(),
+            league_names: Vec::new(),
             team_names: HashMap::new(),
+            today,
         }
     }
 
@@ -501,27 +609,40 @@ impl RowParser {
         }
     }
 
-    fn league_id(&mut self, from_league_column: bool, raw: &str) -> usize {
-        if let Some(&id) = self.league_ids.get(&(from_league_column, raw.to_string())) {
-            return id;
-        }
-        let slug = if from_league_column {
-            leagues::normalise_slug(raw)
-        } else {
-            leagues::slug_for_division(raw)
-                .map(str::to_string)
-                .unwrap_or_else(|| leagues::normalise_slug(raw))
-        };
-        let id = match self.leagues.iter().position(|l| *l == slug) {
-            Some(id) => id,
+    /// The league of a raw name or code, or why it cannot name a league.
+    fn league_id(&mut self, source: LeagueSource, raw: &str) -> std::result::Result<usize, String> {
+        let id = match self.league_ids.get(&(source, raw.to_string())) {
+            Some(id) => *id,
             None => {
-                self.leagues.push(slug);
-                self.leagues.len() - 1
+                let slug = match source {
+                    LeagueSource::Name | LeagueSource::CountryAndName => {
+                        leagues::normalise_slug(raw)
+                    }
+                    LeagueSource::Code => leagues::slug_for_division(raw)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| leagues::normalise_slug(raw)),
+                };
+                let id = leagues::is_valid_slug(&slug).then(|| {
+                    let shown = match source {
+                        LeagueSource::Code => raw.to_ascii_uppercase(),
+                        _ => raw.to_string(),
+                    };
+                    if !self.league_names.iter().any(|(_, r)| *r == shown) {
+                        self.league_names.push((slug.clone(), shown));
+                    }
+                    match self.leagues.iter().position(|l| *l == slug) {
+                        Some(id) => id,
+                        None => {
+                            self.leagues.push(slug);
+                            self.leagues.len() - 1
+                        }
+                    }
+                });
+                self.league_ids.insert((source, raw.to_string()), id);
+                id
             }
         };
-        self.league_ids
-            .insert((from_league_column, raw.to_string()), id);
-        id
+        id.ok_or_else(|| format!("league name {raw:?} is not usable"))
     }
 
     fn team(&mut self, name: &str) -> Arc<str> {
@@ -542,25 +663,34 @@ impl RowParser {
             l.div.and_then(|c| row.text(c)),
         );
         let league = if let Some(c) = league_cell {
-            self.league_id(true, &c)
+            match l.country {
+                Some(country) => {
+                    let country = row.text(country).ok_or("no country (empty Country cell)")?;
+                    self.league_id(LeagueSource::CountryAndName, &format!("{country}, {c}"))?
+                }
+                None => self.league_id(LeagueSource::Name, &c)?,
+            }
         } else if let Some(code) = div_cell {
             if leagues::slug_for_division(&code).is_none() {
                 unknown_code = Some(code.to_string());
             }
-            self.league_id(false, &code)
+            self.league_id(LeagueSource::Code, &code)?
         } else if l.league.is_none() && l.div.is_none() {
             let folder = self.folder_league.clone();
-            self.league_id(true, &folder)
+            self.league_id(LeagueSource::Name, &folder)?
         } else {
             return Err("no league (empty Div/league cell)".into());
         };
-        let slug = &self.leagues[league];
-        if !leagues::is_valid_slug(slug) {
-            return Err(format!("league name {slug:?} is not usable"));
-        }
         let l = &self.layout;
         let date_text = row.text(l.date).ok_or("no date")?;
         let date = Date::parse(&date_text).ok_or_else(|| format!("invalid date {date_text:?}"))?;
+        if date > self.today {
+            self.report.future += 1;
+            return Err(format!(
+                "dated {date}, after today ({}): not a result",
+                self.today
+            ));
+        }
         let home = row
             .text(l.home)
             .filter(|s| !s.is_empty())
@@ -611,6 +741,7 @@ impl RowParser {
         let offset = self.report.rows;
         self.report.rows += next.report.rows;
         self.report.skipped += next.report.skipped;
+        self.report.future += next.report.future;
         for mut s in next.report.skipped_examples {
             if self.report.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
                 s.row += offset;
@@ -618,6 +749,11 @@ impl RowParser {
             }
         }
         self.unknown_divisions.extend(next.unknown_divisions);
+        for (slug, raw) in next.league_names {
+            if !self.league_names.iter().any(|(_, r)| *r == raw) {
+                self.league_names.push((slug, raw));
+            }
+        }
         let ids: Vec<usize> = next
             .leagues
             .into_iter()
@@ -663,13 +799,20 @@ impl RowParser {
             report: self.report,
             matches,
             unknown_divisions: self.unknown_divisions,
+            league_names: self.league_names,
         }
     }
 }
 
 /// Reads one file. A CSV file is streamed record by record (only the cells of the kept columns
 /// are looked at); a Parquet file is read with polars and cast to text.
-fn parse_file(data_dir: &Path, path: &Path, wanted: Columns, split: usize) -> Result<ParsedFile> {
+fn parse_file(
+    data_dir: &Path,
+    path: &Path,
+    wanted: Columns,
+    split: usize,
+    today: Date,
+) -> Result<ParsedFile> {
     let folder = folder_league(data_dir, path);
     if is_parquet(path) {
         let df = read_parquet_as_text(path)?;
@@ -679,7 +822,7 @@ fn parse_file(data_dir: &Path, path: &Path, wanted: Columns, split: usize) -> Re
             .iter()
             .map(|c| c.str())
             .collect::<PolarsResult<_>>()?;
-        let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path);
+        let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path, today);
         for row in 0..df.height() {
             parser.push(&Row::Frame(&columns, row));
         }
@@ -687,7 +830,7 @@ fn parse_file(data_dir: &Path, path: &Path, wanted: Columns, split: usize) -> Re
     }
     check_text_file(path)?;
     if !file_holds(path, b'"')? {
-        return parse_plain_csv(path, folder, wanted, split);
+        return parse_plain_csv(path, folder, wanted, split, today);
     }
     let file = std::fs::File::open(path)?;
     let mut reader = csv::ReaderBuilder::new()
@@ -703,7 +846,7 @@ fn parse_file(data_dir: &Path, path: &Path, wanted: Columns, split: usize) -> Re
         .iter()
         .map(|n| clean_name(&String::from_utf8_lossy(n)))
         .collect();
-    let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path);
+    let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path, today);
     let mut last_start = record.position().map_or(0, |p| p.byte());
     while reader.read_byte_record(&mut record)? {
         last_start = record.position().map_or(last_start, |p| p.byte());
@@ -732,6 +875,7 @@ fn parse_plain_csv(
     folder: String,
     wanted: Columns,
     split: usize,
+    today: Date,
 ) -> Result<ParsedFile> {
     use std::os::unix::fs::FileExt;
     let file = std::fs::File::open(path)?;
@@ -777,7 +921,7 @@ fn parse_plain_csv(
     }
     bounds.push(len);
     let parse_part = |start: u64, end: u64| -> Result<RowParser> {
-        let mut parser = RowParser::new(layout.clone(), folder.clone(), path);
+        let mut parser = RowParser::new(layout.clone(), folder.clone(), path, today);
         let cells_read = layout.cells_read();
         let mut cells: Vec<(usize, usize)> = Vec::with_capacity(cells_read);
         for_each_line(&file, start, end, |line, _| {
