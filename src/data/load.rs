@@ -828,16 +828,15 @@ fn parse_file(
         }
         return Ok(parser.finish());
     }
-    check_text_file(path)?;
-    if !file_holds(path, b'"')? {
-        return parse_plain_csv(path, folder, wanted, split, today);
+    let source = Source::open(path)?;
+    if !source.holds(b'"')? {
+        return parse_plain_csv(&source, path, folder, wanted, split, today);
     }
-    let file = std::fs::File::open(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 20)
-        .from_reader(file);
+        .from_reader(source.reader()?);
     let mut record = csv::ByteRecord::new();
     if !reader.read_byte_record(&mut record)? {
         bail!("empty file (no header row)");
@@ -852,14 +851,170 @@ fn parse_file(
         last_start = record.position().map_or(last_start, |p| p.byte());
         parser.push(&Row::Csv(&record));
     }
-    if quote_left_open(path, last_start)? {
-        // The rest of the file would be one cell: refused as a whole, as polars refuses it.
+    if source.quotes_from(last_start)? % 2 == 1 {
+        // An odd number of quotes in the last record: a quoted cell that never closed and
+        // swallowed every line after it. Refused as a whole, as polars refuses it.
         bail!(
             "could not parse row {}: a quote opened there is never closed",
             parser.report.rows
         );
     }
     Ok(parser.finish())
+}
+
+/// Files up to this size are read into memory in one go; larger ones are streamed in blocks.
+const IN_MEMORY_MAX_BYTES: u64 = 64 << 20;
+
+/// A CSV file's bytes: in memory when small, else read block by block from the file.
+enum Source {
+    Memory(Vec<u8>),
+    File(std::fs::File, u64),
+}
+
+impl Source {
+    /// Opens a CSV file, refusing what is not a text file (a binary file would otherwise read as
+    /// one odd column).
+    fn open(path: &Path) -> Result<Source> {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        let source = if len <= IN_MEMORY_MAX_BYTES {
+            use std::io::Read;
+            let mut bytes = Vec::with_capacity(len as usize);
+            (&file).read_to_end(&mut bytes)?;
+            Source::Memory(bytes)
+        } else {
+            Source::File(file, len)
+        };
+        let head = source.read_at(0, 8192)?;
+        if head.iter().all(u8::is_ascii_whitespace) {
+            bail!("empty file (no header row)");
+        }
+        if head.contains(&0) {
+            bail!("not a text CSV file (it contains NUL bytes)");
+        }
+        Ok(source)
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Source::Memory(bytes) => bytes.len() as u64,
+            Source::File(_, len) => *len,
+        }
+    }
+
+    /// Up to `n` bytes from `at`.
+    fn read_at(&self, at: u64, n: usize) -> Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        match self {
+            Source::Memory(bytes) => {
+                let start = (at as usize).min(bytes.len());
+                Ok(bytes[start..(start + n).min(bytes.len())].to_vec())
+            }
+            Source::File(file, _) => {
+                let mut buf = vec![0u8; n];
+                let mut got = 0;
+                while got < n {
+                    let k = file.read_at(&mut buf[got..], at + got as u64)?;
+                    if k == 0 {
+                        break;
+                    }
+                    got += k;
+                }
+                buf.truncate(got);
+                Ok(buf)
+            }
+        }
+    }
+
+    /// Whether `byte` occurs anywhere.
+    fn holds(&self, byte: u8) -> Result<bool> {
+        let mut found = false;
+        self.for_each_block(0, |block| {
+            found = memchr::memchr(byte, block).is_some();
+            !found
+        })?;
+        Ok(found)
+    }
+
+    /// How many quote characters there are from `start` to the end.
+    fn quotes_from(&self, start: u64) -> Result<usize> {
+        let mut quotes = 0;
+        self.for_each_block(start, |block| {
+            quotes += memchr::memchr_iter(b'"', block).count();
+            true
+        })?;
+        Ok(quotes)
+    }
+
+    /// Calls `f` on consecutive blocks from `start` to the end while it returns true.
+    fn for_each_block(&self, start: u64, mut f: impl FnMut(&[u8]) -> bool) -> Result<()> {
+        const BLOCK: usize = 1 << 20;
+        match self {
+            Source::Memory(bytes) => {
+                f(&bytes[(start as usize).min(bytes.len())..]);
+            }
+            Source::File(..) => {
+                let mut at = start;
+                loop {
+                    let block = self.read_at(at, BLOCK)?;
+                    if block.is_empty() || !f(&block) {
+                        break;
+                    }
+                    at += block.len() as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A reader of every byte, for the csv crate.
+    fn reader(&self) -> Result<Box<dyn std::io::Read + '_>> {
+        Ok(match self {
+            Source::Memory(bytes) => Box::new(&bytes[..]),
+            Source::File(file, _) => Box::new(std::io::BufReader::new(file.try_clone()?)),
+        })
+    }
+
+    /// Calls `f(line, end)` for every non-empty line of `[start, end)` (lines end at `\n` or
+    /// `\r`; `end` is the offset just past the line's end) until it returns false.
+    fn for_each_line(
+        &self,
+        start: u64,
+        end: u64,
+        mut f: impl FnMut(&[u8], u64) -> bool,
+    ) -> Result<()> {
+        match self {
+            Source::Memory(bytes) => {
+                let part = &bytes[start as usize..end as usize];
+                lines_of(part, start, true, &mut f);
+                Ok(())
+            }
+            Source::File(file, _) => for_each_line(file, start, end, f),
+        }
+    }
+}
+
+/// Calls `f(line, end)` for the lines of `buf` (which starts at file offset `at`); the last
+/// line without a line end too when `to_end`. Returns where the unfinished last line starts
+/// (`None` when `f` asked to stop).
+fn lines_of(
+    buf: &[u8],
+    at: u64,
+    to_end: bool,
+    f: &mut impl FnMut(&[u8], u64) -> bool,
+) -> Option<usize> {
+    let mut line_start = 0;
+    for i in memchr::memchr2_iter(b'\n', b'\r', buf) {
+        if i > line_start && !f(&buf[line_start..i], at + i as u64 + 1) {
+            return None;
+        }
+        line_start = i + 1;
+    }
+    if to_end && line_start < buf.len() {
+        f(&buf[line_start..], at + buf.len() as u64);
+        return Some(buf.len());
+    }
+    Some(line_start)
 }
 
 /// Below this size a file is parsed by one thread.
@@ -871,18 +1026,17 @@ const SPLIT_MIN_BYTES: u64 = 4 << 20;
 /// header's). Only the cells up to the last one the layout reads are located, and a large file
 /// is cut at line ends into `split` parts parsed side by side.
 fn parse_plain_csv(
+    source: &Source,
     path: &Path,
     folder: String,
     wanted: Columns,
     split: usize,
     today: Date,
 ) -> Result<ParsedFile> {
-    use std::os::unix::fs::FileExt;
-    let file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
+    let len = source.len();
     // The header: the first non-empty line.
     let mut header: Option<(Vec<u8>, u64)> = None;
-    for_each_line(&file, 0, len, |line, end| {
+    source.for_each_line(0, len, |line, end| {
         header = Some((line.to_vec(), end));
         false
     })?;
@@ -904,18 +1058,17 @@ fn parse_plain_csv(
     let mut bounds = vec![body_start];
     for i in 1..parts {
         let mut at = body_start + body * i as u64 / parts as u64;
-        let mut buf = [0u8; 4096];
         loop {
-            let n = file.read_at(&mut buf, at)?;
-            if n == 0 {
+            let buf = source.read_at(at, 4096)?;
+            if buf.is_empty() {
                 at = len;
                 break;
             }
-            if let Some(j) = memchr::memchr2(b'\n', b'\r', &buf[..n]) {
+            if let Some(j) = memchr::memchr2(b'\n', b'\r', &buf) {
                 at += j as u64 + 1;
                 break;
             }
-            at += n as u64;
+            at += buf.len() as u64;
         }
         bounds.push(at.max(*bounds.last().unwrap_or(&body_start)));
     }
@@ -924,7 +1077,7 @@ fn parse_plain_csv(
         let mut parser = RowParser::new(layout.clone(), folder.clone(), path, today);
         let cells_read = layout.cells_read();
         let mut cells: Vec<(usize, usize)> = Vec::with_capacity(cells_read);
-        for_each_line(&file, start, end, |line, _| {
+        source.for_each_line(start, end, |line, _| {
             split_cells(line, cells_read, &mut cells);
             parser.push(&Row::Plain(line, &cells));
             true
@@ -987,19 +1140,10 @@ fn for_each_line(
         buf.truncate(carried + got);
         pos += got as u64;
         let at_end = got == 0 || pos >= end;
-        let mut line_start = 0;
-        while let Some(i) = memchr::memchr2(b'\n', b'\r', &buf[line_start..]) {
-            let line_end = line_start + i;
-            if line_end > line_start && !f(&buf[line_start..line_end], buf_at + line_end as u64 + 1)
-            {
-                return Ok(());
-            }
-            line_start = line_end + 1;
-        }
+        let Some(line_start) = lines_of(&buf, buf_at, at_end, &mut f) else {
+            return Ok(());
+        };
         if at_end {
-            if line_start < buf.len() {
-                f(&buf[line_start..], buf_at + buf.len() as u64);
-            }
             return Ok(());
         }
         buf.drain(..line_start);
@@ -1023,42 +1167,6 @@ fn split_cells(line: &[u8], n: usize, cells: &mut Vec<(usize, usize)>) {
             }
         }
     }
-}
-
-/// Whether `byte` occurs anywhere in the file.
-fn file_holds(path: &Path, byte: u8) -> Result<bool> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata().map_or(0, |m| m.len());
-    let mut buf = vec![0u8; len.clamp(1, 1 << 20) as usize];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(false);
-        }
-        if memchr::memchr(byte, &buf[..n]).is_some() {
-            return Ok(true);
-        }
-    }
-}
-
-/// Whether the last record (from byte `start` to the end of the file) holds an odd number of
-/// quotes: a quoted cell that never closed and swallowed every line after it.
-fn quote_left_open(path: &Path, start: u64) -> Result<bool> {
-    use std::io::{BufRead, Seek};
-    let mut file = std::io::BufReader::new(std::fs::File::open(path)?);
-    file.seek(std::io::SeekFrom::Start(start))?;
-    let mut quotes = 0usize;
-    loop {
-        let buf = file.fill_buf()?;
-        if buf.is_empty() {
-            break;
-        }
-        quotes += buf.iter().filter(|&&b| b == b'"').count();
-        let n = buf.len();
-        file.consume(n);
-    }
-    Ok(quotes % 2 == 1)
 }
 
 /// The league of a file with neither a `league` nor a `Div` column: the name of its folder
