@@ -1,7 +1,8 @@
-//! Loading: every `.csv` and `.parquet` file under the data dir, read with polars as text, turned
-//! into typed, validated, de-duplicated and date-sorted matches per league. Dirty rows are skipped
-//! and counted per file; a file that cannot be read is reported by path and reason while the other
-//! files still count.
+//! Loading: every `.csv` and `.parquet` file under the data dir turned into typed, validated,
+//! de-duplicated and date-sorted matches per league, parsing only the columns the caller needs
+//! (CSV row by row, so a file never becomes a table of text cells; Parquet through polars).
+//! Dirty rows are skipped and counted per file; a file that cannot be read is reported by path
+//! and reason while the other files still count.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -804,8 +805,9 @@ impl RowParser {
     }
 }
 
-/// Reads one file. A CSV file is streamed record by record (only the cells of the kept columns
-/// are looked at); a Parquet file is read with polars and cast to text.
+/// Reads one file. A CSV file is parsed record by record (only the cells of the kept columns are
+/// looked at): split at line ends and commas when it holds no quote, else by the csv crate; a
+/// Parquet file is read with polars and cast to text.
 fn parse_file(
     data_dir: &Path,
     path: &Path,
