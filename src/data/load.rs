@@ -541,7 +541,10 @@ impl<'a> Row<'a> {
             Row::Plain(line, cells) => cells.get(col).map(|&(a, b)| &line[a..b])?,
             Row::Frame(columns, row) => return parse_number(columns[col].get(*row)?),
         };
-        parse_number(std::str::from_utf8(bytes).ok()?)
+        match plain_decimal(bytes) {
+            Some(v) => Some(v),
+            None => parse_number(std::str::from_utf8(bytes).ok()?),
+        }
     }
 }
 
@@ -1213,6 +1216,41 @@ fn parse_number(cell: &str) -> Option<f32> {
     (v.is_finite() && v.abs() < f32::MAX as f64).then_some(v as f32)
 }
 
+/// `parse_number` of the common cell `-?digits[.digits]` (at most 15 digits), without the
+/// general parser: the integer of the digits divided by a power of ten. Both are exact in an
+/// `f64` (below 2^53 and at most 10^15), so the one division is correctly rounded, i.e. the same
+/// `f64` as `str::parse` gives. `None` for anything else (the caller then parses in full).
+fn plain_decimal(bytes: &[u8]) -> Option<f32> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, digits) = match bytes.first()? {
+        b'-' => (true, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let mut mantissa: u64 = 0;
+    let mut count = 0usize;
+    let mut fraction: Option<usize> = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                count += 1;
+            }
+            b'.' if fraction.is_none() && i > 0 && i + 1 < digits.len() => {
+                fraction = Some(digits.len() - i - 1)
+            }
+            _ => return None,
+        }
+    }
+    if count == 0 || count > 15 {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[fraction.unwrap_or(0)];
+    let v = if negative { -v } else { v };
+    (v.abs() < f32::MAX as f64).then_some(v as f32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1226,6 +1264,63 @@ mod tests {
         assert!(parse_goals(Some("1.5")).is_err());
         assert!(parse_goals(Some("99999999999999999999")).is_err());
         assert!(parse_goals(None).is_err());
+    }
+
+    #[test]
+    fn plain_decimals_parse_as_the_general_parser_does() {
+        let mut cases: Vec<String> = [
+            "0",
+            "1",
+            "-0",
+            "-1.5",
+            "1.85",
+            "3.6",
+            "4.2",
+            "0.1",
+            "0.3",
+            "1000.01",
+            "2.675",
+            "123456789012345",
+            "1234567890123456",
+            "0.000000000000001",
+            "1.",
+            ".5",
+            "1.2.3",
+            "-",
+            "",
+            "1e3",
+            " 2",
+            "+3",
+            "9999999999.99999",
+            "00012.500",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Odds-like and long decimals from a fixed pseudo-random sequence.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let int = x % 100_000;
+            let frac_digits = (x >> 20) as usize % 9;
+            let frac = (x >> 32) % 10u64.pow(frac_digits as u32).max(1);
+            cases.push(if frac_digits == 0 {
+                format!("{int}")
+            } else {
+                format!("{int}.{frac:0frac_digits$}")
+            });
+        }
+        for c in &cases {
+            let expected = parse_number(c);
+            if let Some(v) = plain_decimal(c.as_bytes()) {
+                assert_eq!(Some(v.to_bits()), expected.map(f32::to_bits), "{c:?}");
+            }
+        }
+        assert_eq!(plain_decimal(b"1.85"), Some(1.85));
+        assert_eq!(plain_decimal(b"1e3"), None);
+        assert_eq!(plain_decimal(b"1234567890123456"), None);
     }
 
     #[test]
