@@ -2,11 +2,19 @@
 //!
 //! ```sh
 //! cargo run --release --example synth_leagues -- --out DIR --leagues N --seasons S [--teams 20] [--seed 1]
+//!     [--wide] [--layout league-season|season|one]
 //! ```
 //!
 //! Writes `DIR/<CODE>/<season>.csv` (codes `S001`, `S002`, ...; seasons `YYYY-YY`, the last one
 //! 2024-25) with the columns `Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HS,AS,HST,AST` and pre-match
 //! odds `B365H/D/A`, `PSH/D/A`, `AvgH/D/A`. Dates are `dd/mm/yyyy`, August to May.
+//!
+//! `--wide` writes the real column set instead: the 106 columns of football-data.co.uk's 2022-23
+//! files (kick-off time, half-time score, referee, shots, fouls, corners, cards; opening and
+//! closing 1X2 odds of B365, BW, IW, PS, WH, VC with their maximum and average; over/under 2.5
+//! and Asian handicap, opening and closing). The goals are the same as without `--wide` (the extra
+//! columns draw from a second random stream). `--layout season` writes every league of a season
+//! into one file `DIR/<season>.csv`, `--layout one` writes everything into `DIR/all.csv`.
 //!
 //! The model that generates the goals is the one the trainer fits: home goals
 //! ~ Poisson(exp(base + home + attack[home] + defence[away])), away goals
@@ -198,12 +206,124 @@ fn odds(probs: [f64; 3], margin: f64, noise: f64, rng: &mut Rng) -> [f64; 3] {
     })
 }
 
+/// Where the rows go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// `DIR/<CODE>/<season>.csv`: one file per league and season.
+    LeagueSeason,
+    /// `DIR/<season>.csv`: every league of a season in one file.
+    Season,
+    /// `DIR/all.csv`: every row in one file.
+    One,
+}
+
 struct Args {
     out: PathBuf,
     leagues: usize,
     seasons: usize,
     teams: usize,
     seed: u64,
+    wide: bool,
+    layout: Layout,
+}
+
+const NARROW_HEADER: &str = "Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HS,AS,HST,AST,\
+B365H,B365D,B365A,PSH,PSD,PSA,AvgH,AvgD,AvgA";
+
+/// The header of football-data.co.uk's 2022-23 main-league files (106 columns).
+const WIDE_HEADER: &str = "Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HTHG,HTAG,HTR,Referee,\
+HS,AS,HST,AST,HF,AF,HC,AC,HY,AY,HR,AR,B365H,B365D,B365A,BWH,BWD,BWA,IWH,IWD,IWA,PSH,PSD,PSA,\
+WHH,WHD,WHA,VCH,VCD,VCA,MaxH,MaxD,MaxA,AvgH,AvgD,AvgA,B365>2.5,B365<2.5,P>2.5,P<2.5,Max>2.5,\
+Max<2.5,Avg>2.5,Avg<2.5,AHh,B365AHH,B365AHA,PAHH,PAHA,MaxAHH,MaxAHA,AvgAHH,AvgAHA,B365CH,\
+B365CD,B365CA,BWCH,BWCD,BWCA,IWCH,IWCD,IWCA,PSCH,PSCD,PSCA,WHCH,WHCD,WHCA,VCCH,VCCD,VCCA,\
+MaxCH,MaxCD,MaxCA,AvgCH,AvgCD,AvgCA,B365C>2.5,B365C<2.5,PC>2.5,PC<2.5,MaxC>2.5,MaxC<2.5,\
+AvgC>2.5,AvgC<2.5,AHCh,B365CAHH,B365CAHA,PCAHH,PCAHA,MaxCAHH,MaxCAHA,AvgCAHH,AvgCAHA";
+
+/// Bookmakers of the wide 1X2 columns: (margin, noise), in header order (B365 BW IW PS WH VC).
+const BOOKS: [(f64, f64); 6] = [
+    (0.05, 0.03),
+    (0.06, 0.03),
+    (0.065, 0.035),
+    (0.025, 0.02),
+    (0.06, 0.03),
+    (0.05, 0.03),
+];
+
+/// Two-way decimal odds for probability `p` of the first outcome, with a margin and noise.
+fn two_way(p: f64, margin: f64, noise: f64, rng: &mut Rng) -> [f64; 2] {
+    let p = (p * rng.normal(noise).exp()).clamp(0.02, 0.98);
+    [p, 1.0 - p].map(|q| ((1.0 / (q * (1.0 + margin))).max(1.01) * 100.0).round() / 100.0)
+}
+
+/// P(more than 2.5 goals) with Poisson total goals of rate `total`.
+fn over_2_5(total: f64) -> f64 {
+    1.0 - (-total).exp() * (1.0 + total + total * total / 2.0)
+}
+
+/// The wide columns after `FTR`, for one match: `HTHG` to `AvgCAHA`, comma-separated, with a
+/// leading comma. `probs` are the true 1X2 probabilities the narrow odds also come from.
+#[allow(clippy::too_many_arguments)]
+fn wide_tail(
+    rng: &mut Rng,
+    lambda: f64,
+    mu: f64,
+    goals: (u32, u32),
+    shots: [u32; 4],
+    probs: [f64; 3],
+    referee: usize,
+    out: &mut String,
+) {
+    let (hg, ag) = goals;
+    let half = |g: u32, rng: &mut Rng| (0..g).filter(|_| rng.uniform() < 0.45).count();
+    let (hthg, htag) = (half(hg, rng), half(ag, rng));
+    let htr = match hthg.cmp(&htag) {
+        std::cmp::Ordering::Greater => 'H',
+        std::cmp::Ordering::Equal => 'D',
+        std::cmp::Ordering::Less => 'A',
+    };
+    let _ = write!(out, ",{hthg},{htag},{htr},Referee {referee:02}");
+    let [hs, as_, hst, ast] = shots;
+    let _ = write!(out, ",{hs},{as_},{hst},{ast}");
+    for rate in [11.0, 11.0, 5.0, 4.5, 1.7, 1.9, 0.06, 0.07] {
+        let _ = write!(out, ",{}", rng.poisson(rate));
+    }
+    // Opening and closing markets: the closing line knows a little more (less noise).
+    for noise_scale in [1.0, 0.6] {
+        let books: Vec<[f64; 3]> = BOOKS
+            .iter()
+            .map(|&(m, n)| odds(probs, m, n * noise_scale, rng))
+            .collect();
+        let max = [0, 1, 2].map(|k| books.iter().map(|b| b[k]).fold(0.0, f64::max));
+        let avg = odds(probs, 0.055, 0.015 * noise_scale, rng);
+        for b in books.iter().chain([&max, &avg]) {
+            let _ = write!(out, ",{},{},{}", b[0], b[1], b[2]);
+        }
+        let p_over = over_2_5(lambda + mu);
+        let ou: Vec<[f64; 2]> = [0.05, 0.03, 0.0, 0.055]
+            .iter()
+            .map(|&m| two_way(p_over, m, 0.03 * noise_scale, rng))
+            .collect();
+        // Max: the better price of B365 and Pinnacle on each side.
+        let ou_max = [ou[0][0].max(ou[1][0]), ou[0][1].max(ou[1][1])];
+        for (i, o) in ou.iter().enumerate() {
+            let o = if i == 2 { &ou_max } else { o };
+            let _ = write!(out, ",{},{}", o[0], o[1]);
+        }
+        // Asian handicap: the quarter line nearest the expected goal difference, prices near
+        // evens around it.
+        let line = -((lambda - mu) * 4.0).round() / 4.0;
+        let line = if line == 0.0 { 0.0 } else { line };
+        let _ = write!(out, ",{line}");
+        let ah: Vec<[f64; 2]> = [0.05, 0.025, 0.0, 0.055]
+            .iter()
+            .map(|&m| two_way(0.5, m, 0.04 * noise_scale, rng))
+            .collect();
+        let ah_max = [ah[0][0].max(ah[1][0]), ah[0][1].max(ah[1][1])];
+        for (i, o) in ah.iter().enumerate() {
+            let o = if i == 2 { &ah_max } else { o };
+            let _ = write!(out, ",{},{}", o[0], o[1]);
+        }
+    }
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -213,6 +333,8 @@ fn parse_args() -> Result<Args, String> {
         seasons: 0,
         teams: 20,
         seed: 1,
+        wide: false,
+        layout: Layout::LeagueSeason,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -224,6 +346,15 @@ fn parse_args() -> Result<Args, String> {
             "--seasons" => args.seasons = number(value()?)? as usize,
             "--teams" => args.teams = number(value()?)? as usize,
             "--seed" => args.seed = number(value()?)?,
+            "--wide" => args.wide = true,
+            "--layout" => {
+                args.layout = match value()?.as_str() {
+                    "league-season" => Layout::LeagueSeason,
+                    "season" => Layout::Season,
+                    "one" => Layout::One,
+                    other => return Err(format!("--layout: unknown layout {other}")),
+                }
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -236,15 +367,67 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// The files rows go to, per `--layout`; each file gets the header once.
+struct Sink {
+    out: PathBuf,
+    layout: Layout,
+    header: &'static str,
+    /// Files still being appended to (`season` and `one` layouts).
+    open: std::collections::BTreeMap<PathBuf, std::io::BufWriter<std::fs::File>>,
+}
+
+impl Sink {
+    /// Appends one league's rows of one season (`season_file`, e.g. `2024-25.csv`).
+    fn write(&mut self, code: &str, season_file: &str, rows: &str) -> std::io::Result<()> {
+        let path = match self.layout {
+            Layout::LeagueSeason => self.out.join(code).join(season_file),
+            Layout::Season => self.out.join(season_file),
+            Layout::One => self.out.join("all.csv"),
+        };
+        let file = match self.open.entry(path.clone()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+                f.write_all(self.header.as_bytes())?;
+                f.write_all(b"\n")?;
+                e.insert(f)
+            }
+        };
+        file.write_all(rows.as_bytes())?;
+        if self.layout == Layout::LeagueSeason {
+            // Written once: closed now rather than holding thousands of files open.
+            if let Some(mut f) = self.open.remove(&path) {
+                f.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> std::io::Result<()> {
+        for (_, mut f) in self.open {
+            f.flush()?;
+        }
+        Ok(())
+    }
+}
+
 /// Writes one league; returns the number of matches.
-fn write_league(args: &Args, league: usize) -> std::io::Result<usize> {
+fn write_league(args: &Args, league: usize, sink: &mut Sink) -> std::io::Result<usize> {
     let code = format!("S{:03}", league + 1);
-    let dir = args.out.join(&code);
-    std::fs::create_dir_all(&dir)?;
     let mut rng = Rng::new(
         args.seed
             .wrapping_mul(1_000_003)
             .wrapping_add(league as u64),
+    );
+    // The wide columns' own stream, so that the goals do not depend on `--wide`.
+    let mut wide_rng = Rng::new(
+        args.seed
+            .wrapping_mul(1_000_033)
+            .wrapping_add(league as u64)
+            ^ 0x5749_4445,
     );
     let mut next_club = 0usize;
     let mut new_club = |rng: &mut Rng| {
@@ -270,11 +453,7 @@ fn write_league(args: &Args, league: usize) -> std::io::Result<usize> {
         let mut order: Vec<usize> = (0..top.len()).collect();
         rng.shuffle(&mut order);
         let mut points = vec![0i32; top.len()];
-        let mut text = String::with_capacity(400 * 100);
-        text.push_str(
-            "Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HS,AS,HST,AST,\
-             B365H,B365D,B365A,PSH,PSD,PSA,AvgH,AvgD,AvgA\n",
-        );
+        let mut text = String::with_capacity(if args.wide { 500 } else { 100 } * 400);
         for (r, games) in rounds.iter().enumerate() {
             let round_day = start + (r as f64 * step).round() as i64;
             for (g, &(h, a)) in games.iter().enumerate() {
@@ -308,6 +487,28 @@ fn write_league(args: &Args, league: usize) -> std::io::Result<usize> {
                 };
                 // Half of a round on the Saturday, half on the Sunday.
                 let (y, m, d) = civil_from_days(round_day + (g % 2) as i64);
+                if args.wide {
+                    let time = if g % 3 == 0 { "17:30" } else { "15:00" };
+                    let _ = write!(
+                        text,
+                        "{code},{d:02}/{m:02}/{y},{time},{},{},{hg},{ag},{ftr}",
+                        home.name, away.name
+                    );
+                    let referee = wide_rng.below(24) + 1;
+                    wide_tail(
+                        &mut wide_rng,
+                        lambda,
+                        mu,
+                        (hg, ag),
+                        [hs, as_, hst, ast],
+                        probs,
+                        referee,
+                        &mut text,
+                    );
+                    text.push('\n');
+                    total += 1;
+                    continue;
+                }
                 let _ = writeln!(
                     text,
                     "{code},{d:02}/{m:02}/{y},{},{},{hg},{ag},{ftr},{hs},{as_},{hst},{ast},\
@@ -328,9 +529,7 @@ fn write_league(args: &Args, league: usize) -> std::io::Result<usize> {
             }
         }
         let name = format!("{}-{:02}.csv", season, (season + 1).rem_euclid(100));
-        let mut file = std::io::BufWriter::new(std::fs::File::create(dir.join(name))?);
-        file.write_all(text.as_bytes())?;
-        file.flush()?;
+        sink.write(&code, &name, &text)?;
 
         // Relegation (fewest points; ties by name for determinism) and promotion.
         let mut ranking: Vec<usize> = (0..top.len()).collect();
@@ -370,20 +569,35 @@ fn main() {
         Err(e) => {
             eprintln!("error: {e}");
             eprintln!(
-                "usage: synth_leagues --out DIR --leagues N --seasons S [--teams 20] [--seed 1]"
+                "usage: synth_leagues --out DIR --leagues N --seasons S [--teams 20] [--seed 1] \
+                 [--wide] [--layout league-season|season|one]"
             );
             std::process::exit(2);
         }
     };
+    let mut sink = Sink {
+        out: args.out.clone(),
+        layout: args.layout,
+        header: if args.wide {
+            WIDE_HEADER
+        } else {
+            NARROW_HEADER
+        },
+        open: Default::default(),
+    };
     let mut total = 0;
     for league in 0..args.leagues {
-        match write_league(&args, league) {
+        match write_league(&args, league, &mut sink) {
             Ok(n) => total += n,
             Err(e) => {
                 eprintln!("error: writing league {}: {e}", league + 1);
                 std::process::exit(1);
             }
         }
+    }
+    if let Err(e) = sink.finish() {
+        eprintln!("error: writing {}: {e}", args.out.display());
+        std::process::exit(1);
     }
     println!(
         "wrote {total} matches: {} leagues x {} seasons x {} teams into {}",

@@ -6,6 +6,7 @@ Inputs (written by scripts/penaltyblog_compare.sh):
   DUMP_DIR/<league>.csv      home, away, home_goals, away_goals, weight (from examples/fit_timing)
   OURS_TSV                   examples/fit_timing output (median fit seconds, WLL per league)
   METRICS_DIR                models dir of an `auto-train --xi 0.0018` run (metrics.json WLL)
+  PROCESS_TSV                (optional) median wall and CPU time of our whole Poisson-only process
 
 Both log-likelihoods use auto-train's formula, with the full Poisson pmf:
   WLL = sum_i w_i * (ln Pois(x_i; lambda_i) + ln Pois(y_i; mu_i) + ln tau(x_i, y_i))
@@ -43,6 +44,10 @@ def weighted_ll(hg, ag, hi, ai, w, attack, defence, hfa, rho):
 def main():
     dump_dir, ours_tsv, metrics_dir = sys.argv[1], sys.argv[2], sys.argv[3]
     repeats = int(sys.argv[4]) if len(sys.argv) > 4 else 5
+    process = None
+    if len(sys.argv) > 5:
+        with open(sys.argv[5]) as f:
+            process = next(csv.DictReader(f, delimiter="\t"))
     ours = {}
     with open(ours_tsv) as f:
         for row in csv.DictReader(f, delimiter="\t"):
@@ -53,6 +58,7 @@ def main():
               f"{'speed-up':>10}{'pb WLL':>14}{'our WLL':>14}{'metrics.json WLL':>18}{'ours-pb':>10}")
     print(header)
     ratios = []
+    pb_total_ms = 0.0
     for league in sorted(ours):
         path = os.path.join(dump_dir, f"{league}.csv")
         home, away, hg, ag, w = [], [], [], [], []
@@ -81,10 +87,20 @@ def main():
         m_wll = json.load(open(mpath))["weighted_log_likelihood"] if os.path.exists(mpath) else float("nan")
         ratio = pb_ms / our_ms
         ratios.append(ratio)
+        pb_total_ms += pb_ms
         print(f"{league:<16}{len(hg):>8}{n:>6}{pb_ms:>11.1f}{our_ms:>9.3f}{ratio:>9.0f}x"
               f"{pb_wll:>14.4f}{our_wll:>14.4f}{m_wll:>18.4f}{our_wll - pb_wll:>10.4f}")
     print(f"speed-up: median {statistics.median(ratios):.0f}x, min {min(ratios):.0f}x "
           f"(target >= 20x); ours-pb WLL >= 0 means our likelihood is equal or higher")
+    if process:
+        wall_ms = float(process["median_wall_s"]) * 1000
+        cpu_ms = float(process["median_cpu_s"]) * 1000
+        print(f"whole process: auto-train --model-type poisson_v2 --xi 0.0018 over {len(ratios)} "
+              f"leagues, median of {process['runs']} cold runs: {wall_ms:.1f} ms wall "
+              f"(min {float(process['min_wall_s']) * 1000:.1f} ms, {cpu_ms:.1f} ms CPU); "
+              f"penaltyblog's fits of the same leagues summed: {pb_total_ms:.1f} ms; "
+              f"ratio {pb_total_ms / wall_ms:.1f}x wall, {pb_total_ms / cpu_ms:.1f}x CPU "
+              f"(target >= 20x)")
 
 
 if __name__ == "__main__":

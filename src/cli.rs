@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::data::date::Date;
+
 const ABOUT: &str = "Keeps a football prediction service's per-league models complete.";
 const LONG_ABOUT: &str = "\
 Keeps a football prediction service's per-league models complete.
@@ -121,6 +123,10 @@ pub struct RunArgs {
     /// Print a machine-readable JSON summary on stdout instead of the text report.
     #[arg(long)]
     pub json: bool,
+
+    /// Today's date (UTC) for this run: matches dated after it are skipped as not results.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_as_of, default_value_t = crate::data::today_utc())]
+    pub as_of: Date,
 }
 
 impl RunArgs {
@@ -159,6 +165,10 @@ pub struct PredictArgs {
     /// Write the CSV here (a new file; an existing file is never overwritten) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Today's date (UTC): history dated after it is skipped as not results.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_as_of, default_value_t = crate::data::today_utc())]
+    pub as_of: Date,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +188,10 @@ pub struct StatusArgs {
     /// Print JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+
+    /// Today's date (UTC): matches dated after it are skipped as not results.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_as_of, default_value_t = crate::data::today_utc())]
+    pub as_of: Date,
 }
 
 /// When a backtest retrains its models.
@@ -265,6 +279,15 @@ pub struct LogArgs {
     /// Log line format on stderr.
     #[arg(long, value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
+}
+
+fn parse_as_of(s: &str) -> Result<Date, String> {
+    let date = Date::parse(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))?;
+    // Only the ISO form: the day-first forms of data files are ambiguous on a command line.
+    if date.to_string() != s.trim() {
+        return Err(format!("{s:?} is not a date in the form YYYY-MM-DD"));
+    }
+    Ok(date)
 }
 
 fn parse_xi(s: &str) -> Result<f64, String> {

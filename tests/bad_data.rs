@@ -3,6 +3,7 @@
 //! matches), and its documented outcome is checked through the `--json` summary: rows skipped
 //! and counted (with the first skipped row and its reason), or the file reported as unreadable
 //! with its reason, or read in full. The good league always trains, and nothing ever panics.
+//! Runs are pinned to `--as-of 2030-01-01` (every corpus match is from 2022-23).
 
 mod common;
 
@@ -62,6 +63,8 @@ const fn skipped(rows: usize, skipped: usize, first_row: usize, reason: &'static
 }
 
 const BUNDES20: &[(&str, usize)] = &[("bundesliga", 20)];
+/// Today for every run of this suite.
+const AS_OF: &str = "2030-01-01";
 const NONE: &[(&str, usize)] = &[];
 
 const CASES: &[Case] = &[
@@ -159,7 +162,14 @@ const CASES: &[Case] = &[
         Unreadable("missing required column HomeTeam or Home"),
         NONE,
     ),
-    case("alias_columns_new_layout.csv", Clean, BUNDES20),
+    // An extra-leagues file: named by country and league.
+    case(
+        "alias_columns_new_layout.csv",
+        Clean,
+        &[("germany_bundesliga", 20)],
+    ),
+    // Brazil's Serie A is not Italy's (I1, serie_a).
+    case("extra_leagues_brazil.csv", Clean, &[("brazil_serie_a", 20)]),
     case("extra_and_reordered_columns.csv", Clean, BUNDES20),
     case(
         "ragged_rows.csv",
@@ -237,6 +247,25 @@ const CASES: &[Case] = &[
     },
     // A league cell that looks like a path becomes a plain slug.
     case("league_column_path.csv", Clean, &[("etc", 20)]),
+    // "Liga 1", "liga_1", "LIGA-1": one league (with a warning, checked below).
+    case("league_names_merged.csv", Clean, &[("liga_1", 20)]),
+    // 256 bytes cannot name a directory: rejected like an empty name, the raw value shown.
+    case(
+        "league_name_too_long.csv",
+        skipped(20, 2, 1, "league name \"xxxxxxxxxxxxxxxx"),
+        &[("bundesliga", 18)],
+    ),
+    // Dated after today (2032 and 2099, with --as-of 2030-01-01): not results.
+    case(
+        "future_dated.csv",
+        skipped(
+            20,
+            2,
+            3,
+            "dated 2032-05-28, after today (2030-01-01): not a result",
+        ),
+        &[("bundesliga", 18)],
+    ),
     // Odds: zero, empty, huge or junk odds do not cost the row.
     case("odds_zero.csv", Clean, BUNDES20),
     case("odds_empty.csv", Clean, BUNDES20),
@@ -247,7 +276,7 @@ const CASES: &[Case] = &[
 /// the outcome.
 fn check(ws: &Workspace, c: &Case) {
     let name = c.file;
-    let (code, summary, stderr) = ws.run_json(&["--model-type", "poisson_v2"]);
+    let (code, summary, stderr) = ws.run_json(&["--model-type", "poisson_v2", "--as-of", AS_OF]);
     let ctx = format!("{name}: {stderr}");
     assert_eq!(code, 0, "{ctx}");
     assert!(!stderr.contains("panicked"), "{ctx}");
@@ -334,7 +363,8 @@ fn check(ws: &Workspace, c: &Case) {
     // The text report and a dry run survive it too.
     let out = ws
         .cmd()
-        .args(["--model-type", "poisson_v2", "--dry-run"])
+        .args(["--model-type", "poisson_v2", "--dry-run", "--as-of", AS_OF])
+        .timeout(std::time::Duration::from_secs(120))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{name}");
@@ -408,6 +438,30 @@ fn unreadable_entries_made_at_run_time() {
             },
         );
     }
+    // A FIFO named like a CSV file (and a symlink to one) would block the first read forever:
+    // reported by path and skipped, by a dry run too.
+    for name in ["pipe.csv", "link_to_pipe.csv"] {
+        let ws = Workspace::new(&["N1"]);
+        let fifo = ws.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+        if name == "pipe.csv" {
+            std::fs::rename(&fifo, ws.data().join(name)).unwrap();
+        } else {
+            symlink(&fifo, ws.data().join(name)).unwrap();
+        }
+        check(
+            &ws,
+            &Case {
+                file: name,
+                expect: Unreadable("not a regular file"),
+                leagues: NONE,
+                duplicates: 0,
+                unknown_divisions: &[],
+            },
+        );
+    }
     // A directory called 2022-23.csv holding a real season file: that file is read.
     let ws = Workspace::new(&["N1"]);
     let dir = ws.data().join("D1.csv");
@@ -417,4 +471,94 @@ fn unreadable_entries_made_at_run_time() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(summary["data"]["leagues"]["bundesliga"], 306);
     assert_eq!(summary["data"]["unreadable_files"], serde_json::json!([]));
+}
+
+/// A league of an extra-leagues file (Country, League) beside a main league of the same name
+/// stays apart; different spellings of one name form one league, with one warning naming two of
+/// them.
+#[test]
+fn extra_leagues_stay_apart_and_merged_league_names_warn() {
+    let ws = Workspace::new(&["N1"]);
+    copy_with_div("D1", "I1", &ws.data().join("I1"));
+    let bad = fixtures().join("bad");
+    for f in ["extra_leagues_brazil.csv", "league_names_merged.csv"] {
+        std::fs::copy(bad.join(f), ws.data().join(f)).unwrap();
+    }
+    let (code, summary, stderr) = ws.run_json(&["--model-type", "poisson_v2", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    let leagues = &summary["data"]["leagues"];
+    assert_eq!(leagues["brazil_serie_a"], 20, "{stderr}");
+    assert_eq!(
+        leagues["serie_a"], 918,
+        "three seasons of D1 rows as I1: {stderr}"
+    );
+    assert_eq!(leagues["liga_1"], 20, "{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("both map to"))
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one warning for liga_1, none for serie_a: {stderr}"
+    );
+    assert!(
+        warnings[0].contains("\"Liga 1\" and \"liga_1\" both map to \"liga_1\""),
+        "{stderr}"
+    );
+}
+
+/// `--as-of` pins today: a match dated on it is a result, one dated a day later is not; the
+/// same files give other counts on other days. `status` and `predict` take the flag too.
+#[test]
+fn as_of_pins_today_for_run_status_and_predict() {
+    let ws = Workspace::new(&["N1"]);
+    std::fs::copy(
+        fixtures().join("bad/future_dated.csv"),
+        ws.data().join("future_dated.csv"),
+    )
+    .unwrap();
+    for (as_of, bundesliga, skipped) in [
+        ("2032-05-27", 18, 2),
+        ("2032-05-28", 19, 1),
+        ("2099-01-01", 20, 0),
+    ] {
+        let (code, summary, stderr) =
+            ws.run_json(&["--model-type", "poisson_v2", "--dry-run", "--as-of", as_of]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(
+            summary["data"]["leagues"]["bundesliga"], bundesliga,
+            "{as_of}"
+        );
+        assert_eq!(summary["data"]["skipped_rows"], skipped, "{as_of}");
+    }
+    let out = ws
+        .cmd()
+        .args(["--as-of", "28/05/2032", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "only YYYY-MM-DD is accepted");
+    let out = ws
+        .status()
+        .args(["--as-of", "2032-05-27"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let fixtures_csv = ws.path().join("fixtures.csv");
+    write_csv(
+        &fixtures_csv,
+        &["Date,HomeTeam,AwayTeam", "2033-01-01,Ajax,PSV"],
+    );
+    let out = ws
+        .predict("eredivisie", &fixtures_csv)
+        .args(["--as-of", "2032-05-27"])
+        .output()
+        .unwrap();
+    // No model trained: refused for that reason, not for the flag.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

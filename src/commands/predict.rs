@@ -93,7 +93,8 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         )));
     }
     let dataset = if args.data_dir.is_dir() {
-        let loaded = data::load_data_dir(&args.data_dir)?;
+        let columns = data::Columns::Wanted(crate::features::COLUMNS_READ);
+        let loaded = data::load_data_dir_as_of(&args.data_dir, columns, args.as_of)?;
         for f in &loaded.unreadable {
             tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
         }

@@ -73,7 +73,8 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
     if let Err(e) = &registry {
         crate::logging::error(&e.to_string());
     }
-    let loaded = match data::load_data_dir_with(&args.data_dir, data::Columns::Required) {
+    let columns = data::Columns::Required;
+    let loaded = match data::load_data_dir_as_of(&args.data_dir, columns, args.as_of) {
         Ok(l) => Some(l),
         Err(e) => {
             tracing::warn!("{e:#}; states are shown without match counts");

@@ -97,14 +97,15 @@ fn take_lock(args: &RunArgs) -> Result<Option<run_lock::RunLock>, CommandError> 
     }
 }
 
-/// A dry run only plans: it needs the matches, not their odds and statistics.
+/// A dry run only plans and model types without features read only scores: neither needs odds
+/// or statistics; the feature models read the columns the feature pass lists.
 fn load_data(args: &RunArgs) -> Result<LoadedData, CommandError> {
-    let columns = if args.dry_run {
+    let columns = if args.dry_run || !args.selected_types().iter().any(|t| t.uses_features()) {
         data::Columns::Required
     } else {
-        data::Columns::All
+        data::Columns::Wanted(crate::features::COLUMNS_READ)
     };
-    data::load_data_dir_with(&args.data_dir, columns).map_err(CommandError::usage)
+    data::load_data_dir_as_of(&args.data_dir, columns, args.as_of).map_err(CommandError::usage)
 }
 
 /// Trains and publishes every job that needs it, in parallel across leagues and model types.

@@ -56,9 +56,20 @@ pub fn normalise_slug(name: &str) -> String {
     out
 }
 
+/// The longest slug: a model directory is named by it, and a file name has at most 255 bytes.
+pub const MAX_SLUG_BYTES: usize = 255;
+
+/// The slug of a league named by country and league, as football-data.co.uk's "extra leagues"
+/// files do (`Country` Brazil, `League` Serie A: `brazil_serie_a`), so that it never merges with
+/// a main league of the same name (Italy's `I1` is `serie_a`).
+pub fn slug_for_country_league(country: &str, league: &str) -> String {
+    normalise_slug(&format!("{} {}", country.trim(), league.trim()))
+}
+
 /// A slug is safe to use as a directory name and registry key part.
 pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
+        && slug.len() <= MAX_SLUG_BYTES
         && slug != "."
         && slug != ".."
         && slug
@@ -87,5 +98,11 @@ mod tests {
         assert_eq!(normalise_slug("../etc"), "etc");
         assert!(!is_valid_slug(""));
         assert!(is_valid_slug("x9"));
+        assert!(is_valid_slug(&"a".repeat(MAX_SLUG_BYTES)));
+        assert!(!is_valid_slug(&"a".repeat(MAX_SLUG_BYTES + 1)));
+        assert_eq!(
+            slug_for_country_league(" Brazil", "Serie A "),
+            "brazil_serie_a"
+        );
     }
 }

@@ -1,8 +1,10 @@
-//! Loading: every `.csv` and `.parquet` file under the data dir, read with polars as text, turned
-//! into typed, validated, de-duplicated and date-sorted matches per league. Dirty rows are skipped
-//! and counted per file; a file that cannot be read is reported by path and reason while the other
-//! files still count.
+//! Loading: every `.csv` and `.parquet` file under the data dir turned into typed, validated,
+//! de-duplicated and date-sorted matches per league, parsing only the columns the caller needs
+//! (CSV row by row, so a file never becomes a table of text cells; Parquet through polars).
+//! Dirty rows are skipped and counted per file; a file that cannot be read is reported by path
+//! and reason while the other files still count.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +42,8 @@ pub struct FileReport {
     pub rows: usize,
     pub used: usize,
     pub skipped: usize,
+    /// Of the skipped rows, those dated after today (fixtures, or wrong dates): not results.
+    pub future: usize,
     /// The first few skipped rows.
     pub skipped_examples: Vec<SkippedRow>,
 }
@@ -61,23 +65,53 @@ pub struct LoadedData {
     pub duplicates: usize,
     /// Division codes not in the published list (their slug is the lowercase code).
     pub unknown_divisions: BTreeSet<String>,
+    /// Slugs that two different league names or codes map to (each slug once, with the first
+    /// two names seen, in path order).
+    pub merged_league_names: Vec<MergedLeagueNames>,
+}
+
+/// Two different league names (or codes) of the data that map to one slug, so their matches form
+/// one league.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MergedLeagueNames {
+    pub slug: String,
+    pub first: String,
+    pub second: String,
 }
 
 impl LoadedData {
     pub fn skipped_rows(&self) -> usize {
         self.files.iter().map(|f| f.skipped).sum()
     }
+
+    /// Skipped rows dated after today.
+    pub fn future_rows(&self) -> usize {
+        self.files.iter().map(|f| f.future).sum()
+    }
 }
 
 /// Which columns a load keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Columns {
-    /// The required columns and every numeric extra (what training and prediction need).
+    /// The required columns and every numeric extra.
     All,
     /// Only the required columns: the same matches, skipped rows and reports, without extras.
-    /// What detection needs (`--dry-run`, `status`); CSV files are then read with a column
-    /// projection, so polars never builds the ~100 odds and statistics columns.
+    /// What detection (`--dry-run`, `status`) and the Poisson model need.
     Required,
+    /// The required columns and these extras (those present in a file; by exact name). What the
+    /// feature models (`features::COLUMNS_READ`) and prediction need.
+    Wanted(&'static [&'static str]),
+}
+
+impl Columns {
+    /// Whether an extra column of this (cleaned) name is kept.
+    fn keeps(self, name: &str) -> bool {
+        match self {
+            Columns::All => !name.is_empty(),
+            Columns::Required => false,
+            Columns::Wanted(names) => names.contains(&name),
+        }
+    }
 }
 
 /// Loads every data file under `data_dir`. Fails only when the directory itself cannot be read.
@@ -87,27 +121,71 @@ pub fn load_data_dir(data_dir: &Path) -> Result<LoadedData> {
 
 /// `load_data_dir`, keeping only `columns`.
 pub fn load_data_dir_with(data_dir: &Path, columns: Columns) -> Result<LoadedData> {
+    load_data_dir_as_of(data_dir, columns, today_utc())
+}
+
+/// Today's date in UTC.
+pub fn today_utc() -> Date {
+    let now = crate::data::date::now_utc_string();
+    Date::parse(&now[..now.len().min(10)]).unwrap_or(Date(0))
+}
+
+/// `load_data_dir_with`, with `today` as the last day a match can have been played: rows dated
+/// after it are skipped and counted (`--as-of` pins it for reproducible runs).
+pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Result<LoadedData> {
     let meta = std::fs::metadata(data_dir)
         .with_context(|| format!("data dir {} cannot be read", data_dir.display()))?;
     if !meta.is_dir() {
         bail!("data dir {} is not a directory", data_dir.display());
     }
     let mut files = Vec::new();
-    collect_data_files(data_dir, 0, &mut files)
+    let mut not_regular = Vec::new();
+    collect_data_files(data_dir, 0, &mut files, &mut not_regular)
         .with_context(|| format!("data dir {} cannot be listed", data_dir.display()))?;
     files.sort();
 
-    let parsed = parse_files(data_dir, files, columns);
+    let parsed = parse_files(data_dir, files, columns, today);
 
     let mut loaded = LoadedData::default();
+    for path in not_regular {
+        // A FIFO would block the first read forever; a device or socket is no data file either.
+        loaded.unreadable.push(UnreadableFile {
+            path,
+            reason: "not a regular file (a FIFO, socket or device): skipped".to_string(),
+        });
+    }
+    // The first raw name (or code) seen for each slug.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut by_league: BTreeMap<String, Vec<Match>> = BTreeMap::new();
     for (path, result) in parsed {
         match result {
             Ok(file) => {
+                for (slug, raw) in file.league_names {
+                    match names.get(&slug) {
+                        None => {
+                            names.insert(slug, raw);
+                        }
+                        Some(first)
+                            if !same_league_name(first, &raw)
+                                && !loaded.merged_league_names.iter().any(|m| m.slug == slug) =>
+                        {
+                            tracing::warn!(
+                                "league names {first:?} and {raw:?} both map to {slug:?}: their \
+                                 matches form one league"
+                            );
+                            loaded.merged_league_names.push(MergedLeagueNames {
+                                slug,
+                                first: first.clone(),
+                                second: raw,
+                            });
+                        }
+                        Some(_) => {}
+                    }
+                }
                 loaded.unknown_divisions.extend(file.unknown_divisions);
                 loaded.files.push(file.report);
-                for (league, m) in file.matches {
-                    by_league.entry(league).or_default().push(m);
+                for (league, matches) in file.matches {
+                    by_league.entry(league).or_default().extend(matches);
                 }
             }
             Err(e) => loaded.unreadable.push(UnreadableFile {
@@ -122,6 +200,7 @@ pub fn load_data_dir_with(data_dir: &Path, columns: Columns) -> Result<LoadedDat
             }),
         }
     }
+    loaded.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
     for (league, mut matches) in by_league {
         // Stable sort: among duplicates the row from the first file (in path order) is kept.
         matches.sort_by(|a, b| (a.date, &a.home, &a.away).cmp(&(b.date, &b.home, &b.away)));
@@ -139,23 +218,42 @@ pub fn load_data_dir_with(data_dir: &Path, columns: Columns) -> Result<LoadedDat
     Ok(loaded)
 }
 
-/// Parses every file, in parallel, and returns the results in the order of `files`.
+/// Whether two raw league names are the same name (codes are kept upper-case, so `e0` and `E0`
+/// are one code).
+fn same_league_name(a: &str, b: &str) -> bool {
+    a == b
+}
+
+/// Where a row's league name comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum LeagueSource {
+    /// A `league` column, or the folder of a file with neither `league` nor `Div`.
+    Name,
+    /// A `Div` code.
+    Code,
+    /// `Country` and `League` columns, raw as `Country, League`.
+    CountryAndName,
+}
+
+/// Parses every file, in parallel (one file per worker at a time), and returns the results in
+/// the order of `files`. The worker count follows rayon's (`RAYON_NUM_THREADS`).
 ///
-/// The workers are plain scoped threads, not rayon workers: polars runs its CSV reader on its own
-/// rayon pool, and a rayon worker of another pool that waits for it keeps stealing work from its
-/// own pool meanwhile, i.e. starts parsing the next file one stack frame deeper. With many files
-/// (900 synthetic files were enough) that nesting overflowed the stack. A thread outside any pool
-/// just blocks until polars is done. The worker count follows rayon's (`RAYON_NUM_THREADS`).
+/// The workers are plain scoped threads, not rayon workers: a Parquet file is read by polars on
+/// its own rayon pool, and a rayon worker of another pool that waits for it keeps stealing work
+/// from its own pool meanwhile, i.e. starts parsing the next file one stack frame deeper (with
+/// 900 files that nesting overflowed the stack). A thread outside any pool just blocks.
 fn parse_files(
     data_dir: &Path,
     files: Vec<PathBuf>,
     columns: Columns,
+    today: Date,
 ) -> Vec<(PathBuf, Result<ParsedFile>)> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
-    let workers = rayon::current_num_threads().clamp(1, files.len().max(1));
-    // More files than workers: parallel across files, each file read single-threaded.
-    let one_of_many = files.len() > workers;
+    let threads = rayon::current_num_threads().max(1);
+    let workers = threads.clamp(1, files.len().max(1));
+    // Fewer files than threads: a large file is itself cut into parts.
+    let split = (threads / files.len().max(1)).max(1);
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<Result<ParsedFile>>>> =
         files.iter().map(|_| Mutex::new(None)).collect();
@@ -164,7 +262,7 @@ fn parse_files(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let result = parse_file(data_dir, path, one_of_many, columns);
+                let result = parse_file(data_dir, path, columns, split, today);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
             });
         }
@@ -194,7 +292,14 @@ fn intern_teams(mut matches: Vec<Match>) -> Vec<Match> {
     matches
 }
 
-fn collect_data_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Collects the data files below `dir` into `out`, and into `not_regular` the entries with a
+/// data file's name that are neither regular files nor symlinks to one (FIFOs, sockets, devices).
+fn collect_data_files(
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<PathBuf>,
+    not_regular: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
     if depth > MAX_DEPTH {
         return Ok(());
     }
@@ -216,11 +321,15 @@ fn collect_data_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> std::
         };
         if meta.is_dir() {
             // A sub-directory that cannot be listed is left out, not fatal.
-            if let Err(e) = collect_data_files(&path, depth + 1, out) {
+            if let Err(e) = collect_data_files(&path, depth + 1, out, not_regular) {
                 tracing::warn!("skipping directory {}: {e}", path.display());
             }
         } else if is_data_file(&path) {
-            out.push(path);
+            if meta.is_file() {
+                out.push(path);
+            } else {
+                not_regular.push(path);
+            }
         }
     }
     Ok(())
@@ -235,136 +344,61 @@ fn is_data_file(path: &Path) -> bool {
 
 struct ParsedFile {
     report: FileReport,
-    matches: Vec<(String, Match)>,
+    /// The file's used rows by league, in file order.
+    matches: BTreeMap<String, Vec<Match>>,
     unknown_divisions: BTreeSet<String>,
+    /// (slug, raw league name or code) of every distinct raw name of used rows, in file order.
+    league_names: Vec<(String, String)>,
 }
 
-/// Reads a CSV or Parquet file into a frame whose columns are all text.
+/// Reads a CSV or Parquet file into a polars frame whose columns are all text (for fixtures
+/// files; the data dir is streamed by `parse_file`).
 pub fn read_frame(path: &Path) -> Result<DataFrame> {
-    read_frame_with(path, false, Columns::All)
+    if is_parquet(path) {
+        return read_parquet_as_text(path);
+    }
+    check_text_file(path)?;
+    let parse = CsvParseOptions::default()
+        .with_encoding(CsvEncoding::LossyUtf8)
+        .with_truncate_ragged_lines(true)
+        .with_missing_is_null(true);
+    Ok(CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(false)
+        .with_parse_options(parse)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+        .finish()?)
 }
 
-/// `read_frame`; `one_of_many` when the caller reads many files side by side: then each CSV is
-/// parsed on the calling thread (polars' own splitting of a ~100 kB file across its pool costs
-/// more than it saves) and its chunks are not concatenated (the loader walks chunks anyway).
-///
-/// With `Columns::Required` a CSV file is read with a projection onto the required columns when
-/// its header can be read up front; the frame may then hold only those columns (or, when the
-/// header could not be read on its own, all of them: the caller finds columns by name anyway).
-fn read_frame_with(path: &Path, one_of_many: bool, columns: Columns) -> Result<DataFrame> {
-    let is_parquet = path
-        .extension()
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let df = if is_parquet {
-        let file = std::fs::File::open(path)?;
-        let df = ParquetReader::new(file).finish()?;
-        let columns = df
-            .columns()
-            .iter()
-            .map(|c| c.cast(&DataType::String))
-            .collect::<PolarsResult<Vec<_>>>()?;
-        DataFrame::new_infer_height(columns)?
-    } else {
-        // Checked first: polars would read a binary file as one odd column.
-        let head = read_head(path)?;
-        if head.iter().all(u8::is_ascii_whitespace) {
-            bail!("empty file (no header row)");
-        }
-        if head.contains(&0) {
-            bail!("not a text CSV file (it contains NUL bytes)");
-        }
-        let parse = CsvParseOptions::default()
-            .with_encoding(CsvEncoding::LossyUtf8)
-            .with_truncate_ragged_lines(true)
-            .with_missing_is_null(true);
-        let projection = match columns {
-            Columns::All => None,
-            Columns::Required => required_projection(path, &head),
-        };
-        let read = |projection: Option<&Vec<usize>>| -> Result<DataFrame> {
-            Ok(CsvReadOptions::default()
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .with_raise_if_empty(false)
-                .with_n_threads(one_of_many.then_some(1))
-                .with_rechunk(!one_of_many)
-                .with_projection(projection.map(|p| Arc::new(p.clone())))
-                .with_parse_options(parse.clone())
-                .try_into_reader_with_file_path(Some(path.to_path_buf()))?
-                .finish()?)
-        };
-        match projection {
-            Some((indices, names)) => match read(Some(&indices)) {
-                // The header was split as polars splits it, or the projection is not used; and
-                // an error is always the one of reading every column.
-                Ok(df)
-                    if df
-                        .get_column_names()
-                        .iter()
-                        .map(|n| clean_name(n))
-                        .eq(names.iter().cloned()) =>
-                {
-                    df
-                }
-                _ => read(None)?,
-            },
-            None => read(None)?,
-        }
-    };
-    Ok(df)
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
-/// The indices and cleaned names of the columns `parse_file` looks up, from the file's header
-/// line split at commas; `None` when the header is not in the first 64 kB, holds quotes, or
-/// lacks a required column (the caller then reads every column, and polars has the last word).
-fn required_projection(path: &Path, head: &[u8]) -> Option<(Vec<usize>, Vec<String>)> {
-    let mut head = head.to_vec();
-    if !head.contains(&b'\n') {
-        use std::io::Read;
-        let mut more = Vec::new();
-        std::fs::File::open(path)
-            .ok()?
-            .take(64 * 1024)
-            .read_to_end(&mut more)
-            .ok()?;
-        head = more;
+fn read_parquet_as_text(path: &Path) -> Result<DataFrame> {
+    let file = std::fs::File::open(path)?;
+    let df = ParquetReader::new(file).finish()?;
+    let columns = df
+        .columns()
+        .iter()
+        .map(|c| c.cast(&DataType::String))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// Refuses what is not a text CSV file before any parser sees it (a binary file would otherwise
+/// read as one odd column).
+fn check_text_file(path: &Path) -> Result<()> {
+    let head = read_head(path)?;
+    if head.iter().all(u8::is_ascii_whitespace) {
+        bail!("empty file (no header row)");
     }
-    let line_end = head.iter().position(|&b| b == b'\n')?;
-    let header_line = &head[..line_end];
-    // Quotes or stray carriage returns inside the header: leave the splitting to polars.
-    if header_line.contains(&b'"')
-        || header_line[..header_line.len().saturating_sub(1)].contains(&b'\r')
-    {
-        return None;
+    if head.contains(&0) {
+        bail!("not a text CSV file (it contains NUL bytes)");
     }
-    let names: Vec<String> = String::from_utf8_lossy(header_line)
-        .trim_end_matches('\r')
-        .split(',')
-        .map(clean_name)
-        .collect();
-    let first = |aliases: &[&str]| {
-        aliases
-            .iter()
-            .find_map(|a| names.iter().position(|n| n == a))
-    };
-    // A required column missing: the full read reports it as usual (and polars is never asked
-    // for an empty projection).
-    let mut indices: Vec<usize> = [
-        first(DATE)?,
-        first(HOME)?,
-        first(AWAY)?,
-        first(HOME_GOALS)?,
-        first(AWAY_GOALS)?,
-    ]
-    .into_iter()
-    .chain(first(&["Div"]))
-    .chain(names.iter().position(|n| n.eq_ignore_ascii_case("league")))
-    .collect();
-    indices.sort_unstable();
-    indices.dedup();
-    let picked = indices.iter().map(|&i| names[i].clone()).collect();
-    Some((indices, picked))
+    Ok(())
 }
 
 fn read_head(path: &Path) -> Result<Vec<u8>> {
@@ -381,205 +415,763 @@ fn clean_name(name: &str) -> String {
     name.trim_start_matches('\u{feff}').trim().to_string()
 }
 
-/// Finds the column among `names` (first alias that exists), by cleaned name.
-fn find_column<'a>(columns: &'a [(String, &'a StringChunked)], names: &[&str]) -> Option<usize> {
-    names
-        .iter()
-        .find_map(|n| columns.iter().position(|(c, _)| c == n))
+/// Where a file's columns are, and which extras it keeps.
+#[derive(Clone)]
+struct FileLayout {
+    date: usize,
+    home: usize,
+    away: usize,
+    home_goals: usize,
+    away_goals: usize,
+    league: Option<usize>,
+    /// `Country` beside `League` (football-data.co.uk's extra-leagues files): leagues are named
+    /// by both.
+    country: Option<usize>,
+    div: Option<usize>,
+    /// Kept extra columns in file order, each with its slot in `extra_names`.
+    extras: Vec<(usize, usize)>,
+    /// Sorted and unique; columns of the same name share a slot (a row takes the first number
+    /// it has under that name, in file order).
+    extra_names: Vec<Arc<str>>,
 }
 
-fn parse_file(
-    data_dir: &Path,
-    path: &Path,
-    one_of_many: bool,
-    wanted: Columns,
-) -> Result<ParsedFile> {
-    let df = read_frame_with(path, one_of_many, wanted)?;
-    let owned: Vec<(String, Column)> = df
-        .columns()
-        .iter()
-        .map(|c| (clean_name(c.name()), c.clone()))
-        .collect();
-    let columns: Vec<(String, &StringChunked)> = owned
-        .iter()
-        .map(|(n, c)| Ok((n.clone(), c.str()?)))
-        .collect::<PolarsResult<_>>()?;
-    let require = |names: &[&str]| {
-        find_column(&columns, names)
-            .with_context(|| format!("missing required column {}", names.join(" or ")))
-    };
-    let date_col = require(DATE)?;
-    let home_col = require(HOME)?;
-    let away_col = require(AWAY)?;
-    let hg_col = require(HOME_GOALS)?;
-    let ag_col = require(AWAY_GOALS)?;
-    let league_col = columns
-        .iter()
-        .position(|(n, _)| n.eq_ignore_ascii_case("league"));
-    let div_col = find_column(&columns, &["Div"]);
-    let fixed: HashSet<usize> = [Some(date_col), Some(home_col), Some(away_col), Some(hg_col)]
-        .into_iter()
-        .chain([Some(ag_col), league_col, div_col])
-        .flatten()
-        .collect();
-    // Column by column, not cell by cell: one pass over each column's chunks (a per-cell
-    // `get(row)` looks the chunk up every time), and each extra column parsed once. Extra
-    // columns without a single number (team names, referee, result letters) are dropped here,
-    // and the rest are put in name order once, so every row's extras arrive already sorted.
-    let cells = |col: usize| -> Vec<Option<&str>> {
-        columns[col].1.iter().map(|v| v.map(str::trim)).collect()
-    };
-    let mut extra_cols: Vec<(Arc<str>, Vec<Option<f32>>)> = columns
-        .iter()
-        .enumerate()
-        .filter(|_| wanted == Columns::All)
-        .filter(|(i, (name, _))| !fixed.contains(i) && !name.is_empty())
-        .filter_map(|(_, (name, col))| {
-            let values: Vec<Option<f32>> = col.iter().map(|v| v.and_then(parse_number)).collect();
-            values
+impl FileLayout {
+    fn new(names: &[String], wanted: Columns) -> Result<FileLayout> {
+        let find = |aliases: &[&str]| {
+            aliases
                 .iter()
-                .any(Option::is_some)
-                .then(|| (Arc::from(name.as_str()), values))
+                .find_map(|a| names.iter().position(|n| n == a))
+        };
+        let require = |aliases: &[&str]| {
+            find(aliases)
+                .with_context(|| format!("missing required column {}", aliases.join(" or ")))
+        };
+        let date = require(DATE)?;
+        let home = require(HOME)?;
+        let away = require(AWAY)?;
+        let home_goals = require(HOME_GOALS)?;
+        let away_goals = require(AWAY_GOALS)?;
+        let league = names.iter().position(|n| n.eq_ignore_ascii_case("league"));
+        let country = league.and(names.iter().position(|n| n.eq_ignore_ascii_case("country")));
+        let div = find(&["Div"]);
+        let fixed: HashSet<usize> = [Some(date), Some(home), Some(away), Some(home_goals)]
+            .into_iter()
+            .chain([Some(away_goals), league, country, div])
+            .flatten()
+            .collect();
+        let kept: Vec<usize> = (0..names.len())
+            .filter(|i| !fixed.contains(i) && wanted.keeps(&names[*i]))
+            .collect();
+        let mut extra_names: Vec<Arc<str>> =
+            kept.iter().map(|&i| Arc::from(names[i].as_str())).collect();
+        extra_names.sort();
+        extra_names.dedup();
+        let extras = kept
+            .iter()
+            .map(|&i| {
+                let slot = extra_names
+                    .binary_search_by(|n| n.as_ref().cmp(names[i].as_str()))
+                    .unwrap_or_default();
+                (i, slot)
+            })
+            .collect();
+        Ok(FileLayout {
+            date,
+            home,
+            away,
+            home_goals,
+            away_goals,
+            league,
+            country,
+            div,
+            extras,
+            extra_names,
         })
-        .collect();
-    // Stable: of two columns with the same name the first one in the file comes first; a row
-    // takes the first number it has under that name.
-    extra_cols.sort_by(|a, b| a.0.cmp(&b.0));
-    let extra_cols = merge_same_names(extra_cols);
-    let extra_names: Arc<[Arc<str>]> = extra_cols.iter().map(|(n, _)| n.clone()).collect();
-    let folder_league = folder_league(data_dir, path);
+    }
 
-    let n_rows = df.height();
-    let mut report = FileReport {
-        path: path.to_path_buf(),
-        rows: n_rows,
-        used: 0,
-        skipped: 0,
-        skipped_examples: Vec::new(),
-    };
-    let mut unknown_divisions = BTreeSet::new();
-    let mut matches = Vec::with_capacity(n_rows);
-    let league_cells = league_col.map(cells);
-    let div_cells = div_col.map(cells);
-    let dates = cells(date_col);
-    let homes = cells(home_col);
-    let aways = cells(away_col);
-    let home_goal_cells = cells(hg_col);
-    let away_goal_cells = cells(ag_col);
-    // A file holds few distinct leagues and teams: each is resolved and allocated once.
-    let mut slugs: HashMap<(bool, &str), String> = HashMap::new();
-    let mut team_names: HashMap<&str, Arc<str>> = HashMap::new();
-    for row in 0..n_rows {
-        // An unknown division code is reported only for rows that are used (not for junk rows).
-        let mut unknown_code = None;
-        let parsed = (|| -> std::result::Result<(String, Match), String> {
-            let league = if let Some(c) = league_cells.as_ref().and_then(|c| c[row]) {
-                slugs
-                    .entry((true, c))
-                    .or_insert_with(|| leagues::normalise_slug(c))
-                    .clone()
-            } else if let Some(code) = div_cells.as_ref().and_then(|c| c[row]) {
-                let slug = slugs.entry((false, code)).or_insert_with(|| {
-                    leagues::slug_for_division(code)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| leagues::normalise_slug(code))
-                });
-                if leagues::slug_for_division(code).is_none() {
-                    unknown_code = Some(code);
-                }
-                slug.clone()
-            } else if league_col.is_none() && div_col.is_none() {
-                folder_league.clone()
-            } else {
-                return Err("no league (empty Div/league cell)".into());
-            };
-            if !leagues::is_valid_slug(&league) {
-                return Err(format!("league name {league:?} is not usable"));
+    /// How many leading cells of a row are ever looked at.
+    fn cells_read(&self) -> usize {
+        [
+            self.date,
+            self.home,
+            self.away,
+            self.home_goals,
+            self.away_goals,
+        ]
+        .into_iter()
+        .chain(self.league)
+        .chain(self.country)
+        .chain(self.div)
+        .chain(self.extras.iter().map(|(c, _)| *c))
+        .max()
+        .unwrap_or(0)
+            + 1
+    }
+}
+
+/// One data row, whichever reader produced it. Cells are trimmed; an empty cell is absent.
+enum Row<'a> {
+    Csv(&'a csv::ByteRecord),
+    /// A line of a file without quotes and the (start, end) of its first cells.
+    Plain(&'a [u8], &'a [(usize, usize)]),
+    Frame(&'a [&'a StringChunked], usize),
+}
+
+impl<'a> Row<'a> {
+    /// The cell as text (invalid UTF-8 replaced, as a lossy read does).
+    fn text(&self, col: usize) -> Option<Cow<'a, str>> {
+        let bytes = match self {
+            Row::Csv(record) => record.get(col),
+            Row::Plain(line, cells) => cells.get(col).map(|&(a, b)| &line[a..b]),
+            Row::Frame(columns, row) => {
+                return columns[col].get(*row).map(|s| Cow::Borrowed(s.trim()))
             }
-            let date_text = dates[row].ok_or("no date")?;
-            let date =
-                Date::parse(date_text).ok_or_else(|| format!("invalid date {date_text:?}"))?;
-            let home = homes[row].filter(|s| !s.is_empty()).ok_or("no home team")?;
-            let away = aways[row].filter(|s| !s.is_empty()).ok_or("no away team")?;
-            if home == away {
-                return Err(format!("home and away team are the same ({home:?})"));
-            }
-            let home_goals =
-                parse_goals(home_goal_cells[row]).map_err(|e| format!("home goals {e}"))?;
-            let away_goals =
-                parse_goals(away_goal_cells[row]).map_err(|e| format!("away goals {e}"))?;
-            let extras = Extras::from_columns(
-                extra_names.clone(),
-                extra_cols
-                    .iter()
-                    .map(|(_, values)| values[row].unwrap_or(f32::NAN))
-                    .collect(),
-            );
-            let home = team_names
-                .entry(home)
-                .or_insert_with(|| Arc::from(home))
-                .clone();
-            let away = team_names
-                .entry(away)
-                .or_insert_with(|| Arc::from(away))
-                .clone();
-            Ok((
-                league,
-                Match {
-                    date,
-                    home,
-                    away,
-                    home_goals,
-                    away_goals,
-                    extras,
-                },
-            ))
-        })();
-        match parsed {
-            Ok(m) => {
-                if let Some(code) = unknown_code.filter(|c| !unknown_divisions.contains(*c)) {
-                    unknown_divisions.insert(code.to_string());
-                }
-                matches.push(m);
-            }
+        };
+        let bytes = bytes.filter(|b| !b.is_empty())?;
+        Some(match String::from_utf8_lossy(bytes) {
+            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+            Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+        })
+    }
+
+    /// The cell as a finite number, if it is one.
+    fn number(&self, col: usize) -> Option<f32> {
+        let bytes = match self {
+            Row::Csv(record) => record.get(col)?,
+            Row::Plain(line, cells) => cells.get(col).map(|&(a, b)| &line[a..b])?,
+            Row::Frame(columns, row) => return parse_number(columns[col].get(*row)?),
+        };
+        match plain_decimal(bytes) {
+            Some(v) => Some(v),
+            None => parse_number(std::str::from_utf8(bytes).ok()?),
+        }
+    }
+}
+
+/// Turns a file's rows into matches, row by row; keeps the caches of league slugs and team
+/// names (a file holds few of each).
+struct RowParser {
+    layout: FileLayout,
+    folder_league: String,
+    report: FileReport,
+    unknown_divisions: BTreeSet<String>,
+    /// Used rows, in file order, without their extras (`extra_values` holds them).
+    matches: Vec<(usize, Match)>,
+    /// The used rows' extras, `layout.extra_names.len()` values a row (NaN: absent).
+    extra_values: Vec<f32>,
+    /// Per extra slot: whether any used row has a number there.
+    slot_has_number: Vec<bool>,
+    /// Index into `leagues` by (source, raw cell); `None` for a name that makes no usable slug.
+    league_ids: HashMap<(LeagueSource, String), Option<usize>>,
+    leagues: Vec<String>,
+    /// (slug, raw name) of every distinct raw name that made a usable slug, in file order.
+    league_names: Vec<(String, String)>,
+    team_names: HashMap<String, Arc<str>>,
+    /// Rows dated after this day are not results.
+    today: Date,
+}
+
+impl RowParser {
+    fn new(layout: FileLayout, folder_league: String, path: &Path, today: Date) -> RowParser {
+        let slots = layout.extra_names.len();
+        RowParser {
+            layout,
+            folder_league,
+            report: FileReport {
+                path: path.to_path_buf(),
+                rows: 0,
+                used: 0,
+                skipped: 0,
+                future: 0,
+                skipped_examples: Vec::new(),
+            },
+            unknown_divisions: BTreeSet::new(),
+            matches: Vec::new(),
+            extra_values: Vec::new(),
+            slot_has_number: vec![false; slots],
+            league_ids: HashMap::new(),
+            leagues: Vec::new(),
+            league_names: Vec::new(),
+            team_names: HashMap::new(),
+            today,
+        }
+    }
+
+    fn push(&mut self, row: &Row<'_>) {
+        self.report.rows += 1;
+        match self.parse(row) {
+            Ok(()) => {}
             Err(reason) => {
-                report.skipped += 1;
-                if report.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
-                    report.skipped_examples.push(SkippedRow {
-                        row: row + 1,
+                self.report.skipped += 1;
+                if self.report.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
+                    self.report.skipped_examples.push(SkippedRow {
+                        row: self.report.rows,
                         reason,
                     });
                 }
             }
         }
     }
-    report.used = matches.len();
-    Ok(ParsedFile {
-        report,
-        matches,
-        unknown_divisions,
-    })
-}
 
-/// Merges neighbouring columns of the same name (the input is sorted by name, file order within
-/// a name): each row keeps the first number it has under that name.
-fn merge_same_names(
-    sorted: Vec<(Arc<str>, Vec<Option<f32>>)>,
-) -> Vec<(Arc<str>, Vec<Option<f32>>)> {
-    let mut merged: Vec<(Arc<str>, Vec<Option<f32>>)> = Vec::with_capacity(sorted.len());
-    for (name, values) in sorted {
-        match merged.last_mut() {
-            Some((last, kept)) if *last == name => {
-                for (k, v) in kept.iter_mut().zip(values) {
-                    if k.is_none() {
-                        *k = v;
+    /// The league of a raw name or code, or why it cannot name a league.
+    fn league_id(&mut self, source: LeagueSource, raw: &str) -> std::result::Result<usize, String> {
+        let id = match self.league_ids.get(&(source, raw.to_string())) {
+            Some(id) => *id,
+            None => {
+                let slug = match source {
+                    LeagueSource::Name | LeagueSource::CountryAndName => {
+                        leagues::normalise_slug(raw)
                     }
+                    LeagueSource::Code => leagues::slug_for_division(raw)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| leagues::normalise_slug(raw)),
+                };
+                let id = leagues::is_valid_slug(&slug).then(|| {
+                    let shown = match source {
+                        LeagueSource::Code => raw.to_ascii_uppercase(),
+                        _ => raw.to_string(),
+                    };
+                    if !self.league_names.iter().any(|(_, r)| *r == shown) {
+                        self.league_names.push((slug.clone(), shown));
+                    }
+                    match self.leagues.iter().position(|l| *l == slug) {
+                        Some(id) => id,
+                        None => {
+                            self.leagues.push(slug);
+                            self.leagues.len() - 1
+                        }
+                    }
+                });
+                self.league_ids.insert((source, raw.to_string()), id);
+                id
+            }
+        };
+        id.ok_or_else(|| format!("league name {raw:?} is not usable"))
+    }
+
+    fn team(&mut self, name: &str) -> Arc<str> {
+        if let Some(t) = self.team_names.get(name) {
+            return t.clone();
+        }
+        let t: Arc<str> = Arc::from(name);
+        self.team_names.insert(name.to_string(), t.clone());
+        t
+    }
+
+    fn parse(&mut self, row: &Row<'_>) -> std::result::Result<(), String> {
+        let l = &self.layout;
+        // An unknown division code is reported only for rows that are used (not for junk rows).
+        let mut unknown_code = None;
+        let (league_cell, div_cell) = (
+            l.league.and_then(|c| row.text(c)),
+            l.div.and_then(|c| row.text(c)),
+        );
+        let league = if let Some(c) = league_cell {
+            match l.country {
+                Some(country) => {
+                    let country = row.text(country).ok_or("no country (empty Country cell)")?;
+                    self.league_id(LeagueSource::CountryAndName, &format!("{country}, {c}"))?
+                }
+                None => self.league_id(LeagueSource::Name, &c)?,
+            }
+        } else if let Some(code) = div_cell {
+            if leagues::slug_for_division(&code).is_none() {
+                unknown_code = Some(code.to_string());
+            }
+            self.league_id(LeagueSource::Code, &code)?
+        } else if l.league.is_none() && l.div.is_none() {
+            let folder = self.folder_league.clone();
+            self.league_id(LeagueSource::Name, &folder)?
+        } else {
+            return Err("no league (empty Div/league cell)".into());
+        };
+        let l = &self.layout;
+        let date_text = row.text(l.date).ok_or("no date")?;
+        let date = Date::parse(&date_text).ok_or_else(|| format!("invalid date {date_text:?}"))?;
+        if date > self.today {
+            self.report.future += 1;
+            return Err(format!(
+                "dated {date}, after today ({}): not a result",
+                self.today
+            ));
+        }
+        let home = row
+            .text(l.home)
+            .filter(|s| !s.is_empty())
+            .ok_or("no home team")?;
+        let away = row
+            .text(l.away)
+            .filter(|s| !s.is_empty())
+            .ok_or("no away team")?;
+        if home == away {
+            return Err(format!("home and away team are the same ({home:?})"));
+        }
+        let home_goals = parse_goals(row.text(l.home_goals).as_deref())
+            .map_err(|e| format!("home goals {e}"))?;
+        let away_goals = parse_goals(row.text(l.away_goals).as_deref())
+            .map_err(|e| format!("away goals {e}"))?;
+        let start = self.extra_values.len();
+        self.extra_values
+            .resize(start + l.extra_names.len(), f32::NAN);
+        for &(col, slot) in &l.extras {
+            let value = &mut self.extra_values[start + slot];
+            if value.is_nan() {
+                if let Some(v) = row.number(col) {
+                    *value = v;
+                    self.slot_has_number[slot] = true;
                 }
             }
-            _ => merged.push((name, values)),
+        }
+        if let Some(code) = unknown_code {
+            self.unknown_divisions.insert(code);
+        }
+        let (home, away) = (self.team(&home), self.team(&away));
+        self.matches.push((
+            league,
+            Match {
+                date,
+                home,
+                away,
+                home_goals,
+                away_goals,
+                extras: Extras::default(),
+            },
+        ));
+        Ok(())
+    }
+
+    /// Takes over the rows of `next`, which parsed the part of the same file that follows.
+    fn append(&mut self, next: RowParser) {
+        let offset = self.report.rows;
+        self.report.rows += next.report.rows;
+        self.report.skipped += next.report.skipped;
+        self.report.future += next.report.future;
+        for mut s in next.report.skipped_examples {
+            if self.report.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
+                s.row += offset;
+                self.report.skipped_examples.push(s);
+            }
+        }
+        self.unknown_divisions.extend(next.unknown_divisions);
+        for (slug, raw) in next.league_names {
+            if !self.league_names.iter().any(|(_, r)| *r == raw) {
+                self.league_names.push((slug, raw));
+            }
+        }
+        let ids: Vec<usize> = next
+            .leagues
+            .into_iter()
+            .map(|slug| match self.leagues.iter().position(|l| *l == slug) {
+                Some(id) => id,
+                None => {
+                    self.leagues.push(slug);
+                    self.leagues.len() - 1
+                }
+            })
+            .collect();
+        self.matches
+            .extend(next.matches.into_iter().map(|(league, m)| (ids[league], m)));
+        self.extra_values.extend(next.extra_values);
+        for (mine, theirs) in self.slot_has_number.iter_mut().zip(next.slot_has_number) {
+            *mine |= theirs;
         }
     }
-    merged
+
+    /// The file's outcome; extras columns without a single number (team names, referees,
+    /// result letters) are dropped here.
+    fn finish(mut self) -> ParsedFile {
+        let slots = self.layout.extra_names.len();
+        let kept: Vec<usize> = (0..slots).filter(|&s| self.slot_has_number[s]).collect();
+        let names: Arc<[Arc<str>]> = kept
+            .iter()
+            .map(|&s| self.layout.extra_names[s].clone())
+            .collect();
+        let mut by_league: Vec<Vec<Match>> = vec![Vec::new(); self.leagues.len()];
+        for (i, (league, mut m)) in self.matches.into_iter().enumerate() {
+            let row = &self.extra_values[i * slots..(i + 1) * slots];
+            m.extras = Extras::from_columns(names.clone(), kept.iter().map(|&s| row[s]).collect());
+            by_league[league].push(m);
+        }
+        self.report.used = by_league.iter().map(Vec::len).sum();
+        let matches = self
+            .leagues
+            .into_iter()
+            .zip(by_league)
+            .filter(|(_, m)| !m.is_empty())
+            .collect();
+        ParsedFile {
+            report: self.report,
+            matches,
+            unknown_divisions: self.unknown_divisions,
+            league_names: self.league_names,
+        }
+    }
+}
+
+/// Reads one file. A CSV file is parsed record by record (only the cells of the kept columns are
+/// looked at): split at line ends and commas when it holds no quote, else by the csv crate; a
+/// Parquet file is read with polars and cast to text.
+fn parse_file(
+    data_dir: &Path,
+    path: &Path,
+    wanted: Columns,
+    split: usize,
+    today: Date,
+) -> Result<ParsedFile> {
+    let folder = folder_league(data_dir, path);
+    if is_parquet(path) {
+        let df = read_parquet_as_text(path)?;
+        let names: Vec<String> = df.columns().iter().map(|c| clean_name(c.name())).collect();
+        let columns: Vec<&StringChunked> = df
+            .columns()
+            .iter()
+            .map(|c| c.str())
+            .collect::<PolarsResult<_>>()?;
+        let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path, today);
+        for row in 0..df.height() {
+            parser.push(&Row::Frame(&columns, row));
+        }
+        return Ok(parser.finish());
+    }
+    let source = Source::open(path)?;
+    if !source.holds(b'"')? {
+        return parse_plain_csv(&source, path, folder, wanted, split, today);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(source.reader()?);
+    let mut record = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut record)? {
+        bail!("empty file (no header row)");
+    }
+    let names: Vec<String> = record
+        .iter()
+        .map(|n| clean_name(&String::from_utf8_lossy(n)))
+        .collect();
+    let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path, today);
+    let mut last_start = record.position().map_or(0, |p| p.byte());
+    while reader.read_byte_record(&mut record)? {
+        last_start = record.position().map_or(last_start, |p| p.byte());
+        parser.push(&Row::Csv(&record));
+    }
+    if source.quotes_from(last_start)? % 2 == 1 {
+        // An odd number of quotes in the last record: a quoted cell that never closed and
+        // swallowed every line after it. Refused as a whole, as polars refuses it.
+        bail!(
+            "could not parse row {}: a quote opened there is never closed",
+            parser.report.rows
+        );
+    }
+    Ok(parser.finish())
+}
+
+/// Files up to this size are read into memory in one go; larger ones are streamed in blocks.
+const IN_MEMORY_MAX_BYTES: u64 = 64 << 20;
+
+/// A CSV file's bytes: in memory when small, else read block by block from the file.
+enum Source {
+    Memory(Vec<u8>),
+    File(std::fs::File, u64),
+}
+
+impl Source {
+    /// Opens a CSV file, refusing what is not a text file (a binary file would otherwise read as
+    /// one odd column).
+    fn open(path: &Path) -> Result<Source> {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        let source = if len <= IN_MEMORY_MAX_BYTES {
+            use std::io::Read;
+            let mut bytes = Vec::with_capacity(len as usize);
+            (&file).read_to_end(&mut bytes)?;
+            Source::Memory(bytes)
+        } else {
+            Source::File(file, len)
+        };
+        let head = source.read_at(0, 8192)?;
+        if head.iter().all(u8::is_ascii_whitespace) {
+            bail!("empty file (no header row)");
+        }
+        if head.contains(&0) {
+            bail!("not a text CSV file (it contains NUL bytes)");
+        }
+        Ok(source)
+    }
+
+    fn len(&self) -> u64 {
+        match self {
+            Source::Memory(bytes) => bytes.len() as u64,
+            Source::File(_, len) => *len,
+        }
+    }
+
+    /// Up to `n` bytes from `at`.
+    fn read_at(&self, at: u64, n: usize) -> Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        match self {
+            Source::Memory(bytes) => {
+                let start = (at as usize).min(bytes.len());
+                Ok(bytes[start..(start + n).min(bytes.len())].to_vec())
+            }
+            Source::File(file, _) => {
+                let mut buf = vec![0u8; n];
+                let mut got = 0;
+                while got < n {
+                    let k = file.read_at(&mut buf[got..], at + got as u64)?;
+                    if k == 0 {
+                        break;
+                    }
+                    got += k;
+                }
+                buf.truncate(got);
+                Ok(buf)
+            }
+        }
+    }
+
+    /// Whether `byte` occurs anywhere.
+    fn holds(&self, byte: u8) -> Result<bool> {
+        let mut found = false;
+        self.for_each_block(0, |block| {
+            found = memchr::memchr(byte, block).is_some();
+            !found
+        })?;
+        Ok(found)
+    }
+
+    /// How many quote characters there are from `start` to the end.
+    fn quotes_from(&self, start: u64) -> Result<usize> {
+        let mut quotes = 0;
+        self.for_each_block(start, |block| {
+            quotes += memchr::memchr_iter(b'"', block).count();
+            true
+        })?;
+        Ok(quotes)
+    }
+
+    /// Calls `f` on consecutive blocks from `start` to the end while it returns true.
+    fn for_each_block(&self, start: u64, mut f: impl FnMut(&[u8]) -> bool) -> Result<()> {
+        const BLOCK: usize = 1 << 20;
+        match self {
+            Source::Memory(bytes) => {
+                f(&bytes[(start as usize).min(bytes.len())..]);
+            }
+            Source::File(..) => {
+                let mut at = start;
+                loop {
+                    let block = self.read_at(at, BLOCK)?;
+                    if block.is_empty() || !f(&block) {
+                        break;
+                    }
+                    at += block.len() as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A reader of every byte, for the csv crate.
+    fn reader(&self) -> Result<Box<dyn std::io::Read + '_>> {
+        Ok(match self {
+            Source::Memory(bytes) => Box::new(&bytes[..]),
+            Source::File(file, _) => Box::new(std::io::BufReader::new(file.try_clone()?)),
+        })
+    }
+
+    /// Calls `f(line, end)` for every non-empty line of `[start, end)` (lines end at `\n` or
+    /// `\r`; `end` is the offset just past the line's end) until it returns false.
+    fn for_each_line(
+        &self,
+        start: u64,
+        end: u64,
+        mut f: impl FnMut(&[u8], u64) -> bool,
+    ) -> Result<()> {
+        match self {
+            Source::Memory(bytes) => {
+                let part = &bytes[start as usize..end as usize];
+                lines_of(part, start, true, &mut f);
+                Ok(())
+            }
+            Source::File(file, _) => for_each_line(file, start, end, f),
+        }
+    }
+}
+
+/// Calls `f(line, end)` for the lines of `buf` (which starts at file offset `at`); the last
+/// line without a line end too when `to_end`. Returns where the unfinished last line starts
+/// (`None` when `f` asked to stop).
+fn lines_of(
+    buf: &[u8],
+    at: u64,
+    to_end: bool,
+    f: &mut impl FnMut(&[u8], u64) -> bool,
+) -> Option<usize> {
+    let mut line_start = 0;
+    for i in memchr::memchr2_iter(b'\n', b'\r', buf) {
+        if i > line_start && !f(&buf[line_start..i], at + i as u64 + 1) {
+            return None;
+        }
+        line_start = i + 1;
+    }
+    if to_end && line_start < buf.len() {
+        f(&buf[line_start..], at + buf.len() as u64);
+        return Some(buf.len());
+    }
+    Some(line_start)
+}
+
+/// Below this size a file is parsed by one thread.
+const SPLIT_MIN_BYTES: u64 = 4 << 20;
+
+/// A CSV file without a single quote: every line is one record and every comma separates two
+/// cells, which is what the csv crate makes of it too (`\n`, `\r\n` and a lone `\r` end a
+/// record, empty lines are skipped, short rows lack cells, long rows carry cells past the
+/// header's). Only the cells up to the last one the layout reads are located, and a large file
+/// is cut at line ends into `split` parts parsed side by side.
+fn parse_plain_csv(
+    source: &Source,
+    path: &Path,
+    folder: String,
+    wanted: Columns,
+    split: usize,
+    today: Date,
+) -> Result<ParsedFile> {
+    let len = source.len();
+    // The header: the first non-empty line.
+    let mut header: Option<(Vec<u8>, u64)> = None;
+    source.for_each_line(0, len, |line, end| {
+        header = Some((line.to_vec(), end));
+        false
+    })?;
+    let Some((header, body_start)) = header else {
+        bail!("empty file (no header row)");
+    };
+    let names: Vec<String> = header
+        .split(|&b| b == b',')
+        .map(|n| clean_name(&String::from_utf8_lossy(n)))
+        .collect();
+    let layout = FileLayout::new(&names, wanted)?;
+    // Part boundaries: just after a line end at or past each even cut.
+    let body = len - body_start;
+    let parts = if body >= SPLIT_MIN_BYTES {
+        split.max(1)
+    } else {
+        1
+    };
+    let mut bounds = vec![body_start];
+    for i in 1..parts {
+        let mut at = body_start + body * i as u64 / parts as u64;
+        loop {
+            let buf = source.read_at(at, 4096)?;
+            if buf.is_empty() {
+                at = len;
+                break;
+            }
+            if let Some(j) = memchr::memchr2(b'\n', b'\r', &buf) {
+                at += j as u64 + 1;
+                break;
+            }
+            at += buf.len() as u64;
+        }
+        bounds.push(at.max(*bounds.last().unwrap_or(&body_start)));
+    }
+    bounds.push(len);
+    let parse_part = |start: u64, end: u64| -> Result<RowParser> {
+        let mut parser = RowParser::new(layout.clone(), folder.clone(), path, today);
+        let cells_read = layout.cells_read();
+        let mut cells: Vec<(usize, usize)> = Vec::with_capacity(cells_read);
+        source.for_each_line(start, end, |line, _| {
+            split_cells(line, cells_read, &mut cells);
+            parser.push(&Row::Plain(line, &cells));
+            true
+        })?;
+        Ok(parser)
+    };
+    let mut parsed: Vec<Result<RowParser>> = if parts == 1 {
+        vec![parse_part(bounds[0], bounds[1])]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let (start, end) = (w[0], w[1]);
+                    scope.spawn(move || parse_part(start, end))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a parse thread panicked")))
+                })
+                .collect()
+        })
+    };
+    let mut parser = parsed.remove(0)?;
+    for next in parsed {
+        parser.append(next?);
+    }
+    Ok(parser.finish())
+}
+
+/// Calls `f(line, end)` for every non-empty line of `file[start..end]` (lines end at `\n` or
+/// `\r`; `end` is the offset just past the line's end) until it returns false.
+fn for_each_line(
+    file: &std::fs::File,
+    start: u64,
+    end: u64,
+    mut f: impl FnMut(&[u8], u64) -> bool,
+) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    const BLOCK: usize = 1 << 20;
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
+    // `buf` holds the file from `buf_at`; a line cut by the block end is carried over.
+    let mut buf_at = start;
+    let mut pos = start;
+    loop {
+        let carried = buf.len();
+        let want = (BLOCK.max(carried * 2) - carried).min((end - pos) as usize);
+        buf.resize(carried + want, 0);
+        let mut got = 0;
+        while got < want {
+            let n = file.read_at(&mut buf[carried + got..carried + want], pos + got as u64)?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        buf.truncate(carried + got);
+        pos += got as u64;
+        let at_end = got == 0 || pos >= end;
+        let Some(line_start) = lines_of(&buf, buf_at, at_end, &mut f) else {
+            return Ok(());
+        };
+        if at_end {
+            return Ok(());
+        }
+        buf.drain(..line_start);
+        buf_at += line_start as u64;
+    }
+}
+
+/// The (start, end) of the first `n` cells of a quote-free line (fewer when the line has fewer).
+fn split_cells(line: &[u8], n: usize, cells: &mut Vec<(usize, usize)>) {
+    cells.clear();
+    let mut start = 0;
+    while cells.len() < n {
+        match memchr::memchr(b',', &line[start..]) {
+            Some(i) => {
+                cells.push((start, start + i));
+                start += i + 1;
+            }
+            None => {
+                cells.push((start, line.len()));
+                break;
+            }
+        }
+    }
 }
 
 /// The league of a file with neither a `league` nor a `Div` column: the name of its folder
@@ -624,6 +1216,41 @@ fn parse_number(cell: &str) -> Option<f32> {
     (v.is_finite() && v.abs() < f32::MAX as f64).then_some(v as f32)
 }
 
+/// `parse_number` of the common cell `-?digits[.digits]` (at most 15 digits), without the
+/// general parser: the integer of the digits divided by a power of ten. Both are exact in an
+/// `f64` (below 2^53 and at most 10^15), so the one division is correctly rounded, i.e. the same
+/// `f64` as `str::parse` gives. `None` for anything else (the caller then parses in full).
+fn plain_decimal(bytes: &[u8]) -> Option<f32> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, digits) = match bytes.first()? {
+        b'-' => (true, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let mut mantissa: u64 = 0;
+    let mut count = 0usize;
+    let mut fraction: Option<usize> = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                count += 1;
+            }
+            b'.' if fraction.is_none() && i > 0 && i + 1 < digits.len() => {
+                fraction = Some(digits.len() - i - 1)
+            }
+            _ => return None,
+        }
+    }
+    if count == 0 || count > 15 {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[fraction.unwrap_or(0)];
+    let v = if negative { -v } else { v };
+    (v.abs() < f32::MAX as f64).then_some(v as f32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -637,6 +1264,63 @@ mod tests {
         assert!(parse_goals(Some("1.5")).is_err());
         assert!(parse_goals(Some("99999999999999999999")).is_err());
         assert!(parse_goals(None).is_err());
+    }
+
+    #[test]
+    fn plain_decimals_parse_as_the_general_parser_does() {
+        let mut cases: Vec<String> = [
+            "0",
+            "1",
+            "-0",
+            "-1.5",
+            "1.85",
+            "3.6",
+            "4.2",
+            "0.1",
+            "0.3",
+            "1000.01",
+            "2.675",
+            "123456789012345",
+            "1234567890123456",
+            "0.000000000000001",
+            "1.",
+            ".5",
+            "1.2.3",
+            "-",
+            "",
+            "1e3",
+            " 2",
+            "+3",
+            "9999999999.99999",
+            "00012.500",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Odds-like and long decimals from a fixed pseudo-random sequence.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let int = x % 100_000;
+            let frac_digits = (x >> 20) as usize % 9;
+            let frac = (x >> 32) % 10u64.pow(frac_digits as u32).max(1);
+            cases.push(if frac_digits == 0 {
+                format!("{int}")
+            } else {
+                format!("{int}.{frac:0frac_digits$}")
+            });
+        }
+        for c in &cases {
+            let expected = parse_number(c);
+            if let Some(v) = plain_decimal(c.as_bytes()) {
+                assert_eq!(Some(v.to_bits()), expected.map(f32::to_bits), "{c:?}");
+            }
+        }
+        assert_eq!(plain_decimal(b"1.85"), Some(1.85));
+        assert_eq!(plain_decimal(b"1e3"), None);
+        assert_eq!(plain_decimal(b"1234567890123456"), None);
     }
 
     #[test]

@@ -121,6 +121,15 @@ const PRE_MATCH_ODDS: &[[&str; 3]] = &[
     ["BSH", "BSD", "BSA"],
 ];
 
+/// Every extra column the feature pass reads (the pre-match odds above and shots on target):
+/// what a load for the feature models keeps (`data::Columns::Wanted`).
+pub const COLUMNS_READ: &[&str] = &[
+    "PSH", "PSD", "PSA", "AvgH", "AvgD", "AvgA", "BbAvH", "BbAvD", "BbAvA", "B365H", "B365D",
+    "B365A", "BWH", "BWD", "BWA", "IWH", "IWD", "IWA", "WHH", "WHD", "WHA", "VCH", "VCD", "VCA",
+    "LBH", "LBD", "LBA", "GBH", "GBD", "GBA", "SJH", "SJD", "SJA", "BSH", "BSD", "BSA", "HST",
+    "AST",
+];
+
 /// The benchmark market of metrics files: Pinnacle opening, else the market average.
 const BENCHMARK_ODDS: &[[&str; 3]] = &[
     ["PSH", "PSD", "PSA"],
@@ -797,4 +806,19 @@ pub fn indices(names: &[String]) -> Result<Vec<usize>> {
         .iter()
         .map(|n| feature_index(n).ok_or_else(|| anyhow::anyhow!("unknown feature {n:?}")))
         .collect()
+}
+
+#[cfg(test)]
+mod columns_read_tests {
+    use super::*;
+
+    #[test]
+    fn columns_read_lists_every_column_the_pass_reads() {
+        for name in PRE_MATCH_ODDS.iter().chain(BENCHMARK_ODDS).flatten() {
+            assert!(COLUMNS_READ.contains(name), "{name}");
+        }
+        for name in ["HST", "AST"] {
+            assert!(COLUMNS_READ.contains(&name), "{name}");
+        }
+    }
 }
