@@ -16,7 +16,8 @@ use auto_train::data::matches::Dataset;
 use auto_train::data::{load_data_dir_with, Columns};
 use auto_train::features::COLUMNS_READ;
 use auto_train::models::model_type::{Fixture, Predictor};
-use auto_train::store::detect::{self, ModelState};
+use auto_train::store::registry::Registry;
+use auto_train::store::versions;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 // The binary's allocator (src/main.rs), so that the figures are the binary's.
@@ -26,17 +27,19 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/processed");
 const LEAGUE: &str = "premier_league";
 
-/// What `run_predict` reads before predicting: the complete models of the league.
-fn load_models(models_dir: &Path) -> Vec<Box<dyn Predictor>> {
+/// What `run_predict` reads before predicting: the current version of each model type of the
+/// league (registry read, every version checked).
+fn load_models(models_dir: &Path, registry: &Path) -> Vec<Box<dyn Predictor>> {
+    let registry = Registry::load(registry).expect("the registry the binary wrote");
     auto_train::models::model_types()
         .into_iter()
-        .filter(|t| t.available())
-        .filter(|t| {
-            detect::detect(models_dir, LEAGUE, t.spec(), usize::MAX) == ModelState::Existing
-        })
-        .map(|t| {
-            t.load(&detect::model_dir(models_dir, LEAGUE, t.spec().name))
-                .expect("a model trained by the binary loads")
+        .filter_map(|t| {
+            let lineage = versions::lineage(models_dir, Some(&registry), LEAGUE, t);
+            let current = lineage.current()?;
+            Some(
+                t.load(&models_dir.join(&current.path))
+                    .expect("a model trained by the binary loads"),
+            )
         })
         .collect()
 }
@@ -72,7 +75,8 @@ fn bench_predict(c: &mut Criterion) {
         "Date,HomeTeam,AwayTeam,PSH,PSD,PSA\n2023-08-12,Arsenal,Chelsea,1.9,3.6,4.2\n",
     )
     .expect("fixtures written");
-    let models = load_models(&models_dir);
+    let registry = work.path().join("registry.json");
+    let models = load_models(&models_dir, &registry);
     assert_eq!(models.len(), 3, "all three model types of {LEAGUE}");
     let fixtures = read_fixtures(&fixtures_path).expect("fixtures read");
     let data = load_data();
@@ -82,14 +86,14 @@ fn bench_predict(c: &mut Criterion) {
     g.bench_function("whole command (fixtures, models, data, predictions)", |b| {
         b.iter(|| {
             let fixtures = read_fixtures(&fixtures_path).expect("fixtures read");
-            let models = load_models(&models_dir);
+            let models = load_models(&models_dir, &registry);
             let data = load_data();
             predict_all(&models, &fixtures, &data)
         })
     });
     g.bench_function("data load (required + COLUMNS_READ)", |b| b.iter(load_data));
     g.bench_function("models load (3 types)", |b| {
-        b.iter(|| load_models(&models_dir))
+        b.iter(|| load_models(&models_dir, &registry))
     });
     g.bench_function("predictions (data loaded)", |b| {
         b.iter(|| predict_all(&models, &fixtures, &data))
