@@ -24,7 +24,10 @@ poisson_cmd="$BIN -q --model-type poisson_v2 --xi 0.0018 --data-dir $DATA_DIR --
 "$BIN" -q --league premier_league --data-dir "$DATA_DIR" --models-dir "$WORK/pred/models" \
     --registry "$WORK/pred/registry.json"
 printf 'Date,HomeTeam,AwayTeam\n2023-08-12,Arsenal,Chelsea\n' >"$WORK/fixture.csv"
-predict_cmd="$BIN predict --league premier_league --fixtures $WORK/fixture.csv --data-dir $DATA_DIR --models-dir $WORK/pred/models"
+# A dry run over a complete models dir (every model verified: files, hashes, identity, loads).
+"$BIN" -q --data-dir "$DATA_DIR" --models-dir "$WORK/full/models" --registry "$WORK/full/registry.json"
+dry_full_cmd="$BIN -q --dry-run --data-dir $DATA_DIR --models-dir $WORK/full/models --registry $WORK/full/registry.json $EXTRA_ARGS"
+predict_cmd="$BIN predict --league premier_league --fixtures $WORK/fixture.csv --data-dir $DATA_DIR --models-dir $WORK/pred/models --registry $WORK/pred/registry.json"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 if command -v hyperfine >/dev/null; then
@@ -32,11 +35,13 @@ if command -v hyperfine >/dev/null; then
         --prepare "$prepare" -n "training run" "$run_cmd" >&2
     hyperfine --style basic --runs "$RUNS" --warmup 1 -N --export-json "$WORK/dry.json" \
         -n "dry run" "$dry_cmd" >&2
+    hyperfine --style basic --runs "$RUNS" --warmup 1 -N --export-json "$WORK/dryfull.json" \
+        -n "dry run, models present" "$dry_full_cmd" >&2
     hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$WORK/poisson.json" \
         --prepare "$prepare" -n "poisson only" "$poisson_cmd" >&2
     hyperfine --style basic --runs "$RUNS" --warmup 1 -N --export-json "$WORK/predict.json" \
         -n "predict" "$predict_cmd" >&2
-    python3 - "$WORK/run.json" "$WORK/dry.json" "$WORK/poisson.json" "$WORK/predict.json" <<'PY'
+    python3 - "$WORK/run.json" "$WORK/dry.json" "$WORK/dryfull.json" "$WORK/poisson.json" "$WORK/predict.json" <<'PY'
 import json, sys
 for path in sys.argv[1:]:
     r = json.load(open(path))["results"][0]
@@ -47,6 +52,7 @@ PY
 else
     # Wall time and the child's user + sys CPU time per run; medians of each.
     python3 - "$RUNS" "$prepare" "training run" "$run_cmd" "dry run" "$dry_cmd" \
+        "dry run, models present" "$dry_full_cmd" \
         "poisson only" "$poisson_cmd" "predict" "$predict_cmd" <<'PY'
 import resource, shlex, statistics, subprocess, sys, time
 runs, prepare, pairs = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
