@@ -36,13 +36,7 @@ fn backtest_ok(ws: &Workspace, data: &Path, out: &Path, args: &[&str]) -> String
 
 /// predictions.csv as (header, rows).
 fn read_predictions(out: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_path(out.join("predictions.csv")).unwrap();
-    let header = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
+    read_csv(&out.join("predictions.csv"))
 }
 
 /// Rows keyed by (date, home, away), as column name -> value.

@@ -84,21 +84,7 @@ pub fn fixture_of(m: &Match) -> Fixture {
 
 /// Margin-free closing probabilities of a row (Pinnacle closing, else average, else Bet365).
 pub fn closing_market_probs(extras: &Extras) -> Option<[f64; 3]> {
-    'next: for cols in CLOSING_ODDS {
-        let mut inv = [0.0; 3];
-        for (k, c) in cols.iter().enumerate() {
-            match extras.get(c) {
-                Some(o) if o.is_finite() && o > 1.0 && o < 1000.0 => inv[k] = 1.0 / o,
-                _ => continue 'next,
-            }
-        }
-        let s: f64 = inv.iter().sum();
-        if !(0.9..=1.5).contains(&s) {
-            continue;
-        }
-        return Some([inv[0] / s, inv[1] / s, inv[2] / s]);
-    }
-    None
+    features::implied(extras, CLOSING_ODDS)
 }
 
 /// One predicted match with what happened and what the market said.
@@ -218,19 +204,13 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
         };
         last_week = Some(iso_week(day));
         if let Some(point) = training_point {
-            if let (Some(&first), Some(&last)) = (pending.first(), pending.last()) {
-                replay.advance_to(Date(last.0 + 1));
-                rows.extend(predict_days(
-                    &replay.morning,
-                    &dataset,
-                    &leagues,
-                    first,
-                    last,
-                    &in_force,
-                )?);
-                progress.inc(pending.len() as u64);
-                pending.clear();
-            }
+            rows.extend(predict_segment(
+                &mut replay,
+                &leagues,
+                &mut pending,
+                &in_force,
+                &progress,
+            )?);
             replay.advance_to(point);
             trainings += train_point(
                 &replay.morning,
@@ -257,18 +237,13 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
             BacktestReplay::Segment => pending.push(day),
         }
     }
-    if let (Some(&first), Some(&last)) = (pending.first(), pending.last()) {
-        replay.advance_to(Date(last.0 + 1));
-        rows.extend(predict_days(
-            &replay.morning,
-            &dataset,
-            &leagues,
-            first,
-            last,
-            &in_force,
-        )?);
-        progress.inc(pending.len() as u64);
-    }
+    rows.extend(predict_segment(
+        &mut replay,
+        &leagues,
+        &mut pending,
+        &in_force,
+        &progress,
+    )?);
     // Day order, then league order (as `--replay day` produces them).
     let league_order: BTreeMap<&str, usize> = leagues
         .iter()
@@ -499,6 +474,25 @@ fn train_point(
 /// day` one day at a time from that morning's data; with `--replay segment` the days between two
 /// trainings together, from the data up to the last of them (each model reads only the matches
 /// dated before each fixture, which the tests check against `--replay day` and `predict`).
+/// `--replay segment`: predicts the pending days (those since the last training) together, from
+/// the data up to the last of them, and empties `pending`.
+fn predict_segment(
+    replay: &mut Replay,
+    leagues: &[String],
+    pending: &mut Vec<Date>,
+    in_force: &BTreeMap<String, InForce>,
+    progress: &indicatif::ProgressBar,
+) -> Result<Vec<Row>> {
+    let (Some(&first), Some(&last)) = (pending.first(), pending.last()) else {
+        return Ok(Vec::new());
+    };
+    replay.advance_to(Date(last.0 + 1));
+    let rows = predict_days(&replay.morning, replay.all, leagues, first, last, in_force)?;
+    progress.inc(pending.len() as u64);
+    pending.clear();
+    Ok(rows)
+}
+
 fn predict_days(
     data: &Dataset,
     all: &Dataset,

@@ -245,41 +245,40 @@ fn plan_job(
         };
         return job;
     }
-    job.reason = "Models already exist".into();
+    plan_existing(&mut job, lineage, refresh, &seed_key);
+    job
+}
+
+/// An existing model: kept, or (with `--refresh`, when stale enough) a new version published
+/// beside it; the reason says which and why.
+fn plan_existing(job: &mut Job, lineage: &Lineage, refresh: RefreshPolicy, seed_key: &str) {
     let Some(st) = job.staleness.clone() else {
         job.reason = "Models already exist (none of them can be read by this tool)".into();
-        return job;
+        return;
     };
-    if !st.known {
-        job.reason = format!("Models already exist; staleness {}", st.reason);
-        return job;
-    }
-    if !st.stale {
-        return job;
-    }
-    let due = st.rows_changed || st.new_matches >= refresh.min_new_matches.max(1);
-    if refresh.enabled && due {
-        let path = versions::rel_path(league, spec.name, lineage.next_dir);
-        let key = versions::version_key(&seed_key, lineage.next);
-        job.reason = format!("stale: {}: refreshing", st.reason);
+    job.reason = if !st.known {
+        format!("Models already exist; staleness {}", st.reason)
+    } else if !st.stale {
+        "Models already exist".into()
+    } else if !refresh.enabled {
+        format!(
+            "stale: {} (run with --refresh to train a new version)",
+            st.reason
+        )
+    } else if st.rows_changed || st.new_matches >= refresh.min_new_matches.max(1) {
         job.action = Action::Publish {
-            path,
-            key,
+            path: versions::rel_path(&job.league, job.ty.spec().name, lineage.next_dir),
+            key: versions::version_key(seed_key, lineage.next),
             supersedes: Some(job.key.clone()),
             refresh: true,
         };
-    } else if refresh.enabled {
-        job.reason = format!(
+        format!("stale: {}: refreshing", st.reason)
+    } else {
+        format!(
             "stale: {} (below --min-new-matches {}: not refreshed)",
             st.reason, refresh.min_new_matches
-        );
-    } else {
-        job.reason = format!(
-            "stale: {} (run with --refresh to train a new version)",
-            st.reason
-        );
-    }
-    job
+        )
+    };
 }
 
 /// What executing one job did.

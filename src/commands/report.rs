@@ -253,75 +253,91 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
 
     let results = r.results();
     for ty in r.plan.selected.iter().map(|t| t.spec().name) {
-        let rows: Vec<&JobResult> = results.iter().filter(|x| x.model_type == ty).collect();
-        let c = r.counts(Some(ty));
-        writeln!(o)?;
-        writeln!(o, "Processing: {}", ty.to_uppercase())?;
-        writeln!(o, "Detecting missing {ty} models...")?;
-        writeln!(o, "{ty} status:")?;
-        writeln!(o, "   Existing: {} leagues", c.existing)?;
-        writeln!(o, "   Missing: {} leagues", c.missing)?;
-        if c.partial > 0 {
-            writeln!(o, "   Partial: {} leagues", c.partial)?;
-        }
-        if c.damaged > 0 {
-            writeln!(o, "   Damaged: {} leagues", c.damaged)?;
-        }
-        if c.stale > 0 {
-            writeln!(o, "   Stale: {} leagues", c.stale)?;
-        }
-        if c.insufficient_data > 0 {
-            writeln!(o, "   Insufficient data: {} leagues", c.insufficient_data)?;
-        }
-        if c.missing == 0 && c.partial == 0 && c.damaged == 0 {
-            writeln!(o, "All {ty} models already exist")?;
-        } else {
-            writeln!(o, "Found {} missing {ty} models", c.missing)?;
-        }
-        for x in rows {
-            match x.status {
-                Status::Trained | Status::Refreshed => {
-                    writeln!(o, "Training {ty} for {}...", x.league)?;
-                    let what = if x.status == Status::Refreshed {
-                        "Refreshed"
-                    } else {
-                        "Successfully trained"
-                    };
-                    writeln!(o, "{what} {ty} for {} ({})", x.league, x.reason)?;
-                    if r.appended.contains(&x.key) {
-                        writeln!(o, "Updated registry: {}", x.key)?;
-                    }
+        write_type_section(o, r, &results, ty)?;
+    }
+    write_untouched(o, r)?;
+    write_totals(o, r, &results)
+}
+
+/// One model type's counts and each league's outcome.
+fn write_type_section(
+    o: &mut String,
+    r: &RunReport,
+    results: &[JobResult],
+    ty: &str,
+) -> std::fmt::Result {
+    let rows: Vec<&JobResult> = results.iter().filter(|x| x.model_type == ty).collect();
+    let c = r.counts(Some(ty));
+    writeln!(o)?;
+    writeln!(o, "Processing: {}", ty.to_uppercase())?;
+    writeln!(o, "Detecting missing {ty} models...")?;
+    writeln!(o, "{ty} status:")?;
+    writeln!(o, "   Existing: {} leagues", c.existing)?;
+    writeln!(o, "   Missing: {} leagues", c.missing)?;
+    if c.partial > 0 {
+        writeln!(o, "   Partial: {} leagues", c.partial)?;
+    }
+    if c.damaged > 0 {
+        writeln!(o, "   Damaged: {} leagues", c.damaged)?;
+    }
+    if c.stale > 0 {
+        writeln!(o, "   Stale: {} leagues", c.stale)?;
+    }
+    if c.insufficient_data > 0 {
+        writeln!(o, "   Insufficient data: {} leagues", c.insufficient_data)?;
+    }
+    if c.missing == 0 && c.partial == 0 && c.damaged == 0 {
+        writeln!(o, "All {ty} models already exist")?;
+    } else {
+        writeln!(o, "Found {} missing {ty} models", c.missing)?;
+    }
+    for x in rows {
+        match x.status {
+            Status::Trained | Status::Refreshed => {
+                writeln!(o, "Training {ty} for {}...", x.league)?;
+                let what = if x.status == Status::Refreshed {
+                    "Refreshed"
+                } else {
+                    "Successfully trained"
+                };
+                writeln!(o, "{what} {ty} for {} ({})", x.league, x.reason)?;
+                if r.appended.contains(&x.key) {
+                    writeln!(o, "Updated registry: {}", x.key)?;
                 }
-                Status::WouldTrain => writeln!(
-                    o,
-                    "Would train {ty} for {} ({} matches)",
-                    x.league, x.matches
-                )?,
-                Status::WouldRefresh => {
-                    writeln!(o, "Would refresh {ty} for {} ({})", x.league, x.reason)?
-                }
-                Status::Failed => {
-                    writeln!(o, "Training {ty} for {}... FAILED: {}", x.league, x.reason)?
-                }
-                Status::Damaged => writeln!(o, "DAMAGED {ty} for {}: {}", x.league, x.reason)?,
-                Status::Existing if x.stale => {
-                    writeln!(
-                        o,
-                        "Skipping {}: Models already exist, STALE: {}",
-                        x.league, x.reason
-                    )?;
-                }
-                Status::Existing => {
-                    writeln!(o, "Skipping {}: Models already exist", x.league)?;
-                    if r.appended.contains(&x.key) {
-                        writeln!(o, "Updated registry: {} (model of an earlier run)", x.key)?;
-                    }
-                }
-                _ => writeln!(o, "Skipping {}: {}", x.league, x.reason)?,
             }
+            Status::WouldTrain => writeln!(
+                o,
+                "Would train {ty} for {} ({} matches)",
+                x.league, x.matches
+            )?,
+            Status::WouldRefresh => {
+                writeln!(o, "Would refresh {ty} for {} ({})", x.league, x.reason)?
+            }
+            Status::Failed => {
+                writeln!(o, "Training {ty} for {}... FAILED: {}", x.league, x.reason)?
+            }
+            Status::Damaged => writeln!(o, "DAMAGED {ty} for {}: {}", x.league, x.reason)?,
+            Status::Existing if x.stale => {
+                writeln!(
+                    o,
+                    "Skipping {}: Models already exist, STALE: {}",
+                    x.league, x.reason
+                )?;
+            }
+            Status::Existing => {
+                writeln!(o, "Skipping {}: Models already exist", x.league)?;
+                if r.appended.contains(&x.key) {
+                    writeln!(o, "Updated registry: {} (model of an earlier run)", x.key)?;
+                }
+            }
+            _ => writeln!(o, "Skipping {}: {}", x.league, x.reason)?,
         }
     }
+    Ok(())
+}
 
+/// What the models dir holds that the run does not manage, and a failed registry update.
+fn write_untouched(o: &mut String, r: &RunReport) -> std::fmt::Result {
     let u = &r.plan.untouched;
     if !u.other_model_dirs.is_empty() {
         writeln!(
@@ -360,6 +376,11 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
         writeln!(o, "\nRegistry update FAILED: {e}")?;
     }
 
+    Ok(())
+}
+
+/// The totals, stale and damaged models, per type lines and the "consistent" line.
+fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fmt::Result {
     let t = r.counts(None);
     writeln!(o)?;
     writeln!(

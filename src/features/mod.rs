@@ -137,7 +137,9 @@ const BENCHMARK_ODDS: &[[&str; 3]] = &[
     ["BbAvH", "BbAvD", "BbAvA"],
 ];
 
-fn implied(extras: &Extras, sources: &[[&str; 3]]) -> Option<[f64; 3]> {
+/// Margin-free probabilities from the first of `sources` (home, draw, away odds columns) that the
+/// row carries with a sane book; `None` when none does.
+pub fn implied(extras: &Extras, sources: &[[&str; 3]]) -> Option<[f64; 3]> {
     'next: for cols in sources {
         let mut inv = [0.0; 3];
         for (k, c) in cols.iter().enumerate() {

@@ -9,7 +9,7 @@
 //! The current model is the newest registry entry whose directory is intact.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -429,11 +429,29 @@ pub fn lineage(
         });
     }
 
-    // Current: the newest version whose directory is intact. Versions of ours that a killed
-    // run published but did not register are newer than every entry (the next run appends
-    // them), newest by publication number; then the entries, newest first; else a foreign
-    // model that loads.
-    let registered_count = entries.len();
+    let current = current_version(&versions, entries.len(), registry, &seed_key);
+    assign_roles(&mut versions, current);
+    let (next, next_dir) = next_numbers(&versions, &on_disk, registry, &seed_key);
+    Lineage {
+        league: league.to_string(),
+        model_type: spec.name.to_string(),
+        versions,
+        current,
+        next,
+        next_dir,
+    }
+}
+
+/// The newest version whose directory is intact. Versions of ours that a killed run published
+/// but did not register are newer than every entry (the next run appends them), newest by
+/// publication number; then the entries (the first `registered` versions), newest first; else
+/// a foreign model that loads.
+fn current_version(
+    versions: &[Version],
+    registered: usize,
+    registry: Option<&Registry>,
+    seed_key: &str,
+) -> Option<usize> {
     let usable = |v: &Version| v.present && v.health.as_ref().is_some_and(Health::usable);
     let pending = |v: &Version| {
         v.health == Some(Health::Intact)
@@ -441,17 +459,21 @@ pub fn lineage(
                 .as_deref()
                 .is_some_and(|k| registry.is_none_or(|r| !r.contains(k)))
     };
-    let current = (registered_count..versions.len())
+    (registered..versions.len())
         .filter(|&i| pending(&versions[i]))
         .max_by_key(|&i| {
             versions[i]
                 .key
                 .as_deref()
-                .and_then(|k| key_number(&seed_key, k))
+                .and_then(|k| key_number(seed_key, k))
                 .unwrap_or(0)
         })
-        .or_else(|| (0..registered_count).rev().find(|&i| usable(&versions[i])))
-        .or_else(|| (registered_count..versions.len()).find(|&i| usable(&versions[i])));
+        .or_else(|| (0..registered).rev().find(|&i| usable(&versions[i])))
+        .or_else(|| (registered..versions.len()).find(|&i| usable(&versions[i])))
+}
+
+/// Each version's role beside the current one.
+fn assign_roles(versions: &mut [Version], current: Option<usize>) {
     for (i, v) in versions.iter_mut().enumerate() {
         v.role = if Some(i) == current {
             "current"
@@ -467,34 +489,25 @@ pub fn lineage(
             }
         };
     }
+}
 
-    let max_key = entries
+/// (next publication number, next free directory number >= 2). Every key any version holds
+/// (the registry's and the manifests') and every directory on disk counts as taken.
+fn next_numbers(
+    versions: &[Version],
+    on_disk: &[(u32, String)],
+    registry: Option<&Registry>,
+    seed_key: &str,
+) -> (u32, u32) {
+    let max_key = versions
         .iter()
-        .filter_map(|e| key_number(&seed_key, &e.key))
-        .chain(
-            versions
-                .iter()
-                .filter_map(|v| v.key.as_deref().and_then(|k| key_number(&seed_key, k))),
-        )
+        .filter_map(|v| v.key.as_deref().and_then(|k| key_number(seed_key, k)))
         .max();
     let max_dir = on_disk.iter().map(|(n, _)| *n).max();
-    let taken_elsewhere = registry.is_some_and(|r| r.contains(&seed_key));
+    let taken_elsewhere = registry.is_some_and(|r| r.contains(seed_key));
     let next = match (max_key, max_dir) {
         (None, None) if !taken_elsewhere => 1,
         (a, b) => a.unwrap_or(1).max(b.unwrap_or(1)) + 1,
     };
-    let next_dir = next.max(max_dir.unwrap_or(1) + 1);
-    Lineage {
-        league: league.to_string(),
-        model_type: spec.name.to_string(),
-        versions,
-        current,
-        next,
-        next_dir,
-    }
-}
-
-/// The directory of a version given its registry `path`.
-pub fn version_path(models_dir: &Path, rel: &str) -> PathBuf {
-    models_dir.join(rel)
+    (next, next.max(max_dir.unwrap_or(1) + 1))
 }
