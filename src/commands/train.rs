@@ -25,25 +25,31 @@ use crate::store::versions;
 
 /// Runs the plan and, unless `--dry-run`, executes it. Returns the exit code.
 pub fn run_training(args: &RunArgs, quiet: bool) -> CommandResult {
+    let mut phases = PhaseTimer::start();
     check_args(args)?;
     let _lock = take_lock(args)?;
     let mut registry = Registry::load(&args.registry).map_err(CommandError::usage)?;
+    phases.done("lock and registry");
     let loaded = load_data(args)?;
     log_data_problems(&loaded);
+    phases.done("load");
 
     let plan = plan::make_plan(args, &loaded, &registry, args.selected_types());
     log_plan_findings(&plan, &args.models_dir);
+    phases.done("plan");
     let trained_date = crate::data::date::now_utc_string();
     let outcomes = if args.dry_run {
         plan.jobs.iter().map(|j| j.planned_outcome(true)).collect()
     } else {
         execute(&plan, &loaded.dataset, args, &trained_date, quiet)
     };
+    phases.done("train and publish");
     let registration = if args.dry_run {
         Registration::default()
     } else {
         register(&plan, &outcomes, &mut registry, &args.models_dir)
     };
+    phases.done("register");
 
     let report = RunReport {
         dry_run: args.dry_run,
@@ -66,6 +72,24 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> CommandResult {
         crate::write_stdout(report::text_report(&report).as_bytes())?;
     }
     Ok(code)
+}
+
+/// Debug-level wall time of each step of a run (`RUST_LOG=debug`), for profiling.
+struct PhaseTimer(std::time::Instant);
+
+impl PhaseTimer {
+    fn start() -> PhaseTimer {
+        PhaseTimer(std::time::Instant::now())
+    }
+
+    fn done(&mut self, phase: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(
+            "{phase}: {:.1} ms",
+            (now - self.0).as_secs_f64() * 1000.0
+        );
+        self.0 = now;
+    }
 }
 
 fn check_args(args: &RunArgs) -> Result<(), CommandError> {

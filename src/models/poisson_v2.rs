@@ -2,7 +2,7 @@
 //! and every market (1X2, over/under, both teams to score) is read off that grid. The decay `xi`
 //! is chosen per league by time-ordered validation on the latest season unless `--xi` fixes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -105,19 +105,98 @@ impl LeagueFit {
 /// The likelihood's inputs as the trainer builds them: teams sorted by name, each match weighted
 /// exp(-xi * days before the latest match). Public for the benches and timing example.
 pub fn goals_data(matches: &[Match], xi: f64) -> (Vec<Arc<str>>, GoalsData) {
-    let mut teams: Vec<Arc<str>> = matches
-        .iter()
-        .flat_map(|m| [m.home.clone(), m.away.clone()])
-        .collect();
-    teams.sort();
-    teams.dedup();
-    let data = goals_data_for(matches, &teams, xi);
-    (teams, data)
+    IndexedMatches::new(matches).goals_data(matches.len(), xi)
 }
 
-/// Fits the model on `matches` (sorted by date) with decay `xi`.
-fn fit_league(matches: &[Match], xi: f64, warm: Option<&DixonColesFit>) -> Result<LeagueFit> {
-    let (teams, data) = goals_data(matches, xi);
+/// A league's matches (sorted by date) with each side as an index into the league's team names
+/// (sorted) and each match's season: built once per training, shared by the validation fit, the
+/// final fit and the promoted prior, so no fit compares team names.
+struct IndexedMatches<'a> {
+    matches: &'a [Match],
+    names: Vec<Arc<str>>,
+    home: Vec<u32>,
+    away: Vec<u32>,
+    season: Vec<i32>,
+}
+
+impl<'a> IndexedMatches<'a> {
+    fn new(matches: &'a [Match]) -> IndexedMatches<'a> {
+        // Ids in order of first appearance, then renumbered in name order.
+        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut first_order: Vec<&Arc<str>> = Vec::new();
+        let mut id_of = |team: &'a Arc<str>| {
+            *ids.entry(team.as_ref()).or_insert_with(|| {
+                first_order.push(team);
+                first_order.len() as u32 - 1
+            })
+        };
+        let (mut home, mut away) = (Vec::with_capacity(matches.len()), Vec::new());
+        away.reserve(matches.len());
+        for m in matches {
+            home.push(id_of(&m.home));
+            away.push(id_of(&m.away));
+        }
+        let mut by_name: Vec<u32> = (0..first_order.len() as u32).collect();
+        by_name.sort_by(|&a, &b| first_order[a as usize].cmp(first_order[b as usize]));
+        let mut rank = vec![0u32; by_name.len()];
+        for (r, &id) in by_name.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        for t in home.iter_mut().chain(away.iter_mut()) {
+            *t = rank[*t as usize];
+        }
+        IndexedMatches {
+            matches,
+            names: by_name
+                .iter()
+                .map(|&id| first_order[id as usize].clone())
+                .collect(),
+            home,
+            away,
+            season: matches.iter().map(|m| m.date.season()).collect(),
+        }
+    }
+
+    /// The likelihood's inputs for the first `n` matches: the names of the teams they hold
+    /// (sorted) and the data, weighted relative to the latest of them.
+    fn goals_data(&self, n: usize, xi: f64) -> (Vec<Arc<str>>, GoalsData) {
+        let (home, away) = (&self.home[..n], &self.away[..n]);
+        let mut local = vec![u32::MAX; self.names.len()];
+        for &t in home.iter().chain(away) {
+            local[t as usize] = 0;
+        }
+        let mut teams = Vec::new();
+        for (t, slot) in local.iter_mut().enumerate() {
+            if *slot == 0 {
+                *slot = teams.len() as u32;
+                teams.push(self.names[t].clone());
+            }
+        }
+        let matches = &self.matches[..n];
+        let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
+        let data = GoalsData {
+            n_teams: teams.len(),
+            home: home.iter().map(|&t| local[t as usize]).collect(),
+            away: away.iter().map(|&t| local[t as usize]).collect(),
+            home_goals: matches.iter().map(|m| m.home_goals as u16).collect(),
+            away_goals: matches.iter().map(|m| m.away_goals as u16).collect(),
+            weight: matches
+                .iter()
+                .map(|m| (-xi * reference.days_since(m.date) as f64).exp())
+                .collect(),
+        };
+        (teams, data)
+    }
+}
+
+/// Fits the model on the first `n` matches with decay `xi`.
+fn fit_league(
+    indexed: &IndexedMatches,
+    n: usize,
+    xi: f64,
+    warm: Option<&DixonColesFit>,
+) -> Result<LeagueFit> {
+    let (teams, data) = indexed.goals_data(n, xi);
     let warm = warm.filter(|w| w.attack.len() == teams.len());
     let fit = dixon_coles::fit(&data, warm).context("Dixon-Coles fit")?;
     if !fit.converged {
@@ -126,7 +205,7 @@ fn fit_league(matches: &[Match], xi: f64, warm: Option<&DixonColesFit>) -> Resul
             fit.iterations
         );
     }
-    let prior = promoted_prior(matches, &teams, &data, &fit);
+    let prior = promoted_prior(indexed, n, &teams, &data, &fit);
     Ok(LeagueFit { teams, fit, prior })
 }
 
@@ -135,33 +214,42 @@ fn fit_league(matches: &[Match], xi: f64, warm: Option<&DixonColesFit>) -> Resul
 /// every other parameter held at the fit). Clubs present from the first season of the data are
 /// not entrants. Without any entrant, the mean of the weakest quarter of the teams.
 fn promoted_prior(
-    matches: &[Match],
+    indexed: &IndexedMatches,
+    n: usize,
     teams: &[Arc<str>],
     data: &GoalsData,
     fit: &DixonColesFit,
 ) -> PromotedPrior {
-    let first_season = matches.first().map(|m| m.date.season()).unwrap_or(0);
-    let mut first_seen: BTreeMap<&str, i32> = BTreeMap::new();
-    for m in matches {
-        for t in [&m.home, &m.away] {
-            first_seen.entry(t.as_ref()).or_insert(m.date.season());
+    let seasons = &indexed.season[..n];
+    let first_season = seasons.first().copied().unwrap_or(0);
+    // Each team's first season in these matches, then the rows of that season it played in.
+    let mut first_seen = vec![None; teams.len()];
+    for (i, &season) in seasons.iter().enumerate() {
+        for t in [data.home[i], data.away[i]] {
+            first_seen[t as usize].get_or_insert(season);
+        }
+    }
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); teams.len()];
+    for (i, &season) in seasons.iter().enumerate() {
+        let (h, a) = (data.home[i] as usize, data.away[i] as usize);
+        let mut add = |t: usize| {
+            if first_seen[t] == Some(season) && season != first_season {
+                rows[t].push(i);
+            }
+        };
+        add(h);
+        if a != h {
+            add(a);
         }
     }
     let mut estimates = Vec::new();
     let mut from_teams = Vec::new();
-    for (team, &season) in &first_seen {
-        if season == first_season {
+    // In name order (the order of `teams`).
+    for (idx, team) in teams.iter().enumerate() {
+        if first_seen[idx] == Some(first_season) {
             continue;
         }
-        let Ok(idx) = teams.binary_search_by(|t| t.as_ref().cmp(team)) else {
-            continue;
-        };
-        let idx = idx as u32;
-        let rows: Vec<usize> = (0..matches.len())
-            .filter(|&i| {
-                (data.home[i] == idx || data.away[i] == idx) && matches[i].date.season() == season
-            })
-            .collect();
+        let rows = &rows[idx];
         let subset = GoalsData {
             n_teams: data.n_teams,
             home: rows.iter().map(|&i| data.home[i]).collect(),
@@ -170,7 +258,7 @@ fn promoted_prior(
             away_goals: rows.iter().map(|&i| data.away_goals[i]).collect(),
             weight: vec![1.0; rows.len()],
         };
-        if let Ok((a, d)) = dixon_coles::fit_single_team(&subset, idx, fit) {
+        if let Ok((a, d)) = dixon_coles::fit_single_team(&subset, idx as u32, fit) {
             if a.is_finite() && d.is_finite() {
                 estimates.push((a, d));
                 from_teams.push(team.to_string());
@@ -234,7 +322,11 @@ struct XiChoice {
 /// latest has fewer than [`MIN_VALIDATION_MATCHES`] matches (its matches are then unused here).
 /// `None` (the default decay) when the validation season also has fewer than that many matches
 /// or fewer than [`MIN_VALIDATION_TRAIN`] matches precede it.
-fn validate(matches: &[Match], candidates: &[f64]) -> Result<Option<(XiChoice, Validation)>> {
+fn validate(
+    indexed: &IndexedMatches,
+    candidates: &[f64],
+) -> Result<Option<(XiChoice, Validation)>> {
+    let matches = indexed.matches;
     let Some(last) = matches.last() else {
         return Ok(None);
     };
@@ -255,7 +347,7 @@ fn validate(matches: &[Match], candidates: &[f64]) -> Result<Option<(XiChoice, V
     let mut best: Option<(f64, f64, LeagueFit)> = None;
     let mut warm: Option<DixonColesFit> = None;
     for &xi in candidates {
-        let fitted = fit_league(train, xi, warm.as_ref())?;
+        let fitted = fit_league(indexed, split, xi, warm.as_ref())?;
         let mean_ll = val
             .iter()
             .map(|m| {
@@ -346,12 +438,15 @@ fn metrics_json(
 }
 
 /// The decay to fit with, and the validation that chose or checked it.
-fn choose_xi(matches: &[Match], fixed: Option<f64>) -> Result<(XiChoice, Option<Validation>)> {
+fn choose_xi(
+    indexed: &IndexedMatches,
+    fixed: Option<f64>,
+) -> Result<(XiChoice, Option<Validation>)> {
     let candidates: Vec<f64> = match fixed {
         Some(xi) => vec![xi],
         None => XI_CANDIDATES.to_vec(),
     };
-    Ok(match validate(matches, &candidates)? {
+    Ok(match validate(indexed, &candidates)? {
         Some((choice, v)) => (choice, Some(v)),
         None => (
             XiChoice {
@@ -385,8 +480,9 @@ impl ModelType for PoissonV2 {
                 bail!("--xi must be a non-negative number, got {xi}");
             }
         }
-        let (xi, validation) = choose_xi(matches, ctx.xi_per_day)?;
-        let fitted = fit_league(matches, xi.xi_per_day, None)?;
+        let indexed = IndexedMatches::new(matches);
+        let (xi, validation) = choose_xi(&indexed, ctx.xi_per_day)?;
+        let fitted = fit_league(&indexed, matches.len(), xi.xi_per_day, None)?;
         let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
         let model = PoissonModelFile {
             header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
@@ -460,7 +556,7 @@ impl ModelType for PoissonV2 {
             model.home_advantage,
             model.rho,
         );
-        let (xi, validation) = choose_xi(matches, Some(model.xi_per_day))?;
+        let (xi, validation) = choose_xi(&IndexedMatches::new(matches), Some(model.xi_per_day))?;
         let xi = XiChoice {
             source: "read from poisson_model.pkl",
             ..xi

@@ -87,22 +87,65 @@ pub fn fingerprint(matches: &[Match]) -> String {
     use sha2::{Digest, Sha256};
     use std::fmt::Write;
     let mut hasher = Sha256::new();
-    let mut line = String::with_capacity(64);
+    // The lines are written by hand (no formatter): this runs over every row of a league for
+    // each model published.
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     for m in matches {
-        line.clear();
-        let _ = writeln!(
-            line,
-            "{},{},{},{},{}",
-            m.date, m.home, m.away, m.home_goals, m.away_goals
-        );
-        hasher.update(line.as_bytes());
+        push_date(&mut buf, m.date);
+        buf.push(b',');
+        buf.extend_from_slice(m.home.as_bytes());
+        buf.push(b',');
+        buf.extend_from_slice(m.away.as_bytes());
+        buf.push(b',');
+        push_decimal(&mut buf, m.home_goals);
+        buf.push(b',');
+        push_decimal(&mut buf, m.away_goals);
+        buf.push(b'\n');
+        if buf.len() >= (1 << 16) - 512 {
+            hasher.update(&buf);
+            buf.clear();
+        }
     }
+    hasher.update(&buf);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in hasher.finalize() {
         let _ = write!(out, "{b:02x}");
     }
     out
+}
+
+/// `date` as `Date`'s `Display` writes it (`yyyy-mm-dd`).
+fn push_date(buf: &mut Vec<u8>, date: Date) {
+    let (y, m, d) = date.ymd();
+    if !(0..=9999).contains(&y) {
+        buf.extend_from_slice(date.to_string().as_bytes());
+        return;
+    }
+    let digit = |v: u32| b'0' + (v % 10) as u8;
+    let y = y as u32;
+    buf.extend_from_slice(&[
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(d / 10),
+        digit(d),
+    ]);
+}
+
+fn push_decimal(buf: &mut Vec<u8>, v: u8) {
+    if v >= 100 {
+        buf.push(b'0' + v / 100);
+    }
+    if v >= 10 {
+        buf.push(b'0' + v / 10 % 10);
+    }
+    buf.push(b'0' + v % 10);
 }
 
 /// Whether a model's training data is still the league's data.
@@ -510,4 +553,59 @@ fn next_numbers(
         (a, b) => a.unwrap_or(1).max(b.unwrap_or(1)) + 1,
     };
     (next, next.max(max_dir.unwrap_or(1) + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::matches::Extras;
+
+    /// The fingerprint's lines, as `format!` writes them.
+    fn formatted(matches: &[Match]) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for m in matches {
+            hasher.update(
+                format!(
+                    "{},{},{},{},{}\n",
+                    m.date, m.home, m.away, m.home_goals, m.away_goals
+                )
+                .as_bytes(),
+            );
+        }
+        let hex: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("sha256:{hex}")
+    }
+
+    #[test]
+    fn fingerprint_writes_the_lines_format_writes() {
+        let days = [-800_000, -719_468, -1, 0, 19_000, 2_932_896, 2_932_897, 5_000_000];
+        let goals = [0u8, 7, 9, 10, 42, 99, 100, 101, 255];
+        let matches: Vec<Match> = days
+            .iter()
+            .flat_map(|&d| goals.iter().map(move |&g| (d, g)))
+            .map(|(d, g)| Match {
+                date: Date(d),
+                home: "Köln".into(),
+                away: "Man United".into(),
+                home_goals: g,
+                away_goals: 255 - g,
+                extras: Extras::default(),
+            })
+            .collect();
+        for m in &matches {
+            assert_eq!(
+                fingerprint(std::slice::from_ref(m)),
+                formatted(std::slice::from_ref(m)),
+                "{m:?}"
+            );
+        }
+        // Long enough to be hashed in more than one block.
+        let many: Vec<Match> = matches.iter().cycle().take(5000).cloned().collect();
+        assert_eq!(fingerprint(&many), formatted(&many));
+    }
 }
