@@ -133,6 +133,8 @@ fn load_data(args: &RunArgs) -> Result<LoadedData, CommandError> {
 }
 
 /// Trains and publishes every job that needs it, in parallel across leagues and model types.
+/// Training runs on rayon's threads (one a core); each trained model is then written by a
+/// thread of its own, whose fsyncs wait for the disk while the next model trains.
 fn execute(
     plan: &Plan,
     dataset: &Dataset,
@@ -146,39 +148,53 @@ fn execute(
         .collect();
     let features = FeatureCache::new();
     let progress = progress_bar(to_publish.len(), quiet || args.json);
-    let publish_jobs = |indices: &[usize]| -> Vec<(usize, Outcome)> {
-        indices
-            .par_iter()
-            .map(|&i| {
-                let job = &plan.jobs[i];
-                let outcome = match dataset.league(&job.league) {
-                    Some(league) => {
-                        let ctx = context(league, dataset, &features, args, trained_date);
-                        publish(job, &ctx, &args.models_dir)
-                    }
-                    None => job.planned_outcome(false),
-                };
-                progress.inc(1);
-                (i, outcome)
-            })
-            .collect()
-    };
-    // The shared feature pass is one sequential sweep: it runs beside the models that do not
-    // need it, then the models that do.
-    let (with_features, without): (Vec<usize>, Vec<usize>) = to_publish
-        .iter()
-        .partition(|&&i| plan.jobs[i].ty.uses_features());
-    let (_, first) = rayon::join(
-        || {
-            if !with_features.is_empty() {
-                features.warm(dataset);
-            }
-        },
-        || publish_jobs(&without),
-    );
-    for (i, o) in first.into_iter().chain(publish_jobs(&with_features)) {
-        outcomes[i] = o;
-    }
+    std::thread::scope(|writers| {
+        let publish_jobs = |indices: &[usize]| -> Vec<(usize, Publishing)> {
+            indices
+                .par_iter()
+                .map(|&i| {
+                    let job = &plan.jobs[i];
+                    let Some(league) = dataset.league(&job.league) else {
+                        return (i, Publishing::Done(job.planned_outcome(false)));
+                    };
+                    let ctx = context(league, dataset, &features, args, trained_date);
+                    let started = std::time::Instant::now();
+                    let trained = train_for_publishing(job, &ctx);
+                    let (models_dir, progress) = (&args.models_dir, &progress);
+                    let league = league.league.as_str();
+                    let writer = writers.spawn(move || {
+                        let outcome = write_published(job, league, models_dir, trained, started);
+                        progress.inc(1);
+                        outcome
+                    });
+                    (i, Publishing::Writing(writer))
+                })
+                .collect()
+        };
+        // The shared feature pass is one sequential sweep: it runs beside the models that do
+        // not need it, then the models that do.
+        let (with_features, without): (Vec<usize>, Vec<usize>) = to_publish
+            .iter()
+            .partition(|&&i| plan.jobs[i].ty.uses_features());
+        let (_, first) = rayon::join(
+            || {
+                if !with_features.is_empty() {
+                    features.warm(dataset);
+                }
+            },
+            || publish_jobs(&without),
+        );
+        for (i, publishing) in first.into_iter().chain(publish_jobs(&with_features)) {
+            outcomes[i] = match publishing {
+                Publishing::Done(outcome) => outcome,
+                Publishing::Writing(writer) => writer.join().unwrap_or_else(|_| Outcome {
+                    status: Status::Failed,
+                    reason: "the thread writing the model failed".into(),
+                    published: None,
+                }),
+            };
+        }
+    });
     progress.finish_and_clear();
 
     for (i, job) in plan.jobs.iter().enumerate() {
@@ -190,6 +206,12 @@ fn execute(
         }
     }
     outcomes
+}
+
+/// A job's outcome, or the thread still writing its model.
+enum Publishing<'scope> {
+    Done(Outcome),
+    Writing(std::thread::ScopedJoinHandle<'scope, Outcome>),
 }
 
 /// What a trainer reads for one league of this run.
@@ -209,60 +231,83 @@ fn context<'a>(
     }
 }
 
-/// Trains one model and publishes it through the safe writer, with its manifest.
-fn publish(job: &Job, ctx: &TrainContext, models_dir: &Path) -> Outcome {
+/// A model trained for publishing: its files (the manifest last) and its one-line summary.
+struct TrainedForPublishing {
+    files: Vec<ModelFile>,
+    summary: String,
+}
+
+/// Trains one model and adds its manifest (which holds its registry entry).
+fn train_for_publishing(job: &Job, ctx: &TrainContext) -> Result<TrainedForPublishing> {
     let Action::Publish {
         path,
         key,
         supersedes,
-        refresh,
+        ..
     } = &job.action
     else {
-        return job.planned_outcome(false);
+        anyhow::bail!("not a job that publishes");
     };
     let spec = job.ty.spec();
     let (league, trained_date) = (ctx.league, ctx.trained_date);
+    let trained = job.ty.train(ctx)?;
+    let mut files = trained.files;
+    let entry = RegistryEntry {
+        key: key.clone(),
+        model_type: spec.name.into(),
+        league: league.league.clone(),
+        version: spec.version.into(),
+        trained_date: trained_date.into(),
+        status: "active".into(),
+        path: path.clone(),
+        training_data: versions::training_summary(league),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        files: files
+            .iter()
+            .map(|f| (f.name.clone(), manifest::sha256(&f.bytes)))
+            .collect(),
+        supersedes: supersedes.clone(),
+    };
+    let manifest = Manifest {
+        producer: crate::models::common::PRODUCER.to_string(),
+        files: files.iter().map(|f| f.name.clone()).collect(),
+        registry_entry: entry,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&manifest)?;
+    bytes.push(b'\n');
+    files.push(ModelFile {
+        name: MANIFEST_FILE.into(),
+        bytes,
+    });
+    Ok(TrainedForPublishing {
+        files,
+        summary: trained.summary,
+    })
+}
+
+/// Publishes a trained model through the safe writer; the job's outcome.
+fn write_published(
+    job: &Job,
+    league: &str,
+    models_dir: &Path,
+    trained: Result<TrainedForPublishing>,
+    started: std::time::Instant,
+) -> Outcome {
+    let Action::Publish { path, refresh, .. } = &job.action else {
+        return job.planned_outcome(false);
+    };
+    let spec = job.ty.spec();
     let dir = models_dir.join(path);
-    let started = std::time::Instant::now();
-    let result = job.ty.train(ctx).and_then(|trained| {
-        let mut files = trained.files;
-        let entry = RegistryEntry {
-            key: key.clone(),
-            model_type: spec.name.into(),
-            league: league.league.clone(),
-            version: spec.version.into(),
-            trained_date: trained_date.into(),
-            status: "active".into(),
-            path: path.clone(),
-            training_data: versions::training_summary(league),
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            files: files
-                .iter()
-                .map(|f| (f.name.clone(), manifest::sha256(&f.bytes)))
-                .collect(),
-            supersedes: supersedes.clone(),
-        };
-        let manifest = Manifest {
-            producer: crate::models::common::PRODUCER.to_string(),
-            files: files.iter().map(|f| f.name.clone()).collect(),
-            registry_entry: entry,
-        };
-        let mut bytes = serde_json::to_vec_pretty(&manifest)?;
-        bytes.push(b'\n');
-        files.push(ModelFile {
-            name: MANIFEST_FILE.into(),
-            bytes,
-        });
-        let outcome = safe_writer::write_model_dir(&dir, &files)
+    let result = trained.and_then(|trained| {
+        let outcome = safe_writer::write_model_dir(&dir, &trained.files)
             .with_context(|| format!("writing {}", dir.display()))?;
         Ok((outcome, trained.summary))
     });
     match result {
         Ok((WriteOutcome::Written, summary)) => {
             tracing::info!(
-                "trained {} for {} in {:.0} ms: {summary}",
+                "trained {} for {league} in {:.0} ms: {summary}",
                 spec.name,
-                league.league,
                 started.elapsed().as_secs_f64() * 1000.0
             );
             Outcome {
@@ -285,7 +330,7 @@ fn publish(job: &Job, ctx: &TrainContext, models_dir: &Path) -> Outcome {
             published: None,
         },
         Err(e) => {
-            tracing::error!("Training failed for {} {}: {e:#}", spec.name, league.league);
+            tracing::error!("Training failed for {} {league}: {e:#}", spec.name);
             Outcome {
                 status: Status::Failed,
                 reason: format!("Training failed: {e:#}"),

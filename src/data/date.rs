@@ -51,22 +51,21 @@ impl Date {
     /// datetimes print). Two-digit years are 2000-2099 below 70 and 1900s otherwise, as
     /// football-data.co.uk files need.
     pub fn parse(text: &str) -> Option<Date> {
-        let s = text.trim();
-        if s.len() >= 10 && s.as_bytes().get(4) == Some(&b'-') {
-            // `get`, not slicing: byte 10 may fall inside a multi-byte character.
-            let (Some(date_part), Some(rest)) = (s.get(..10), s.get(10..)) else {
-                return None;
-            };
-            if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
+        // Bytes, not chars: every separator and digit is ASCII, so a multi-byte character
+        // anywhere makes a part that is not all digits.
+        let s = text.trim().as_bytes();
+        if s.len() >= 10 && s[4] == b'-' {
+            let (date_part, rest) = s.split_at(10);
+            if !(rest.is_empty() || rest[0] == b'T' || rest[0] == b' ') {
                 return None;
             }
-            let mut parts = date_part.split('-');
+            let mut parts = date_part.split(|&b| b == b'-');
             let y = parse_digits(parts.next()?, 4, 4)?;
             let m = parse_digits(parts.next()?, 2, 2)?;
             let d = parse_digits(parts.next()?, 2, 2)?;
             return Date::from_ymd(y as i32, m, d);
         }
-        let mut parts = s.split('/');
+        let mut parts = s.split(|&b| b == b'/');
         let d = parse_digits(parts.next()?, 1, 2)?;
         let m = parse_digits(parts.next()?, 1, 2)?;
         let y_text = parts.next()?;
@@ -96,11 +95,12 @@ impl fmt::Display for Date {
     }
 }
 
-fn parse_digits(s: &str, min_len: usize, max_len: usize) -> Option<u32> {
-    if s.len() < min_len || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
+/// The value of `min_len..=max_len` ASCII digits (at most 9: no overflow).
+fn parse_digits(s: &[u8], min_len: usize, max_len: usize) -> Option<u32> {
+    if s.len() < min_len || s.len() > max_len || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    s.parse().ok()
+    Some(s.iter().fold(0, |v, &b| v * 10 + u32::from(b - b'0')))
 }
 
 fn is_leap(y: i32) -> bool {
@@ -183,6 +183,10 @@ mod tests {
             Date::from_ymd(2023, 5, 28)
         );
         assert_eq!(Date::parse("1/2/2021"), Date::from_ymd(2021, 2, 1));
+        assert_eq!(
+            Date::parse(" 2023-05-28 12:00 "),
+            Date::from_ymd(2023, 5, 28)
+        );
     }
 
     #[test]
@@ -204,6 +208,9 @@ mod tests {
             "2022-08-0\u{e9}",
             "2022-08-\u{e9}1",
             "2022-\u{fffd}-01",
+            "2022-08-01\u{e9}",
+            "\u{e9}2022-08-01",
+            "1\u{e9}/08/2022",
         ] {
             assert_eq!(Date::parse(s), None, "{s}");
         }

@@ -2,11 +2,12 @@
 //! and every market (1X2, over/under, both teams to score) is read off that grid. The decay `xi`
 //! is chosen per league by time-ordered validation on the latest season unless `--xi` fixes it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::data::date::Date;
@@ -122,7 +123,7 @@ struct IndexedMatches<'a> {
 impl<'a> IndexedMatches<'a> {
     fn new(matches: &'a [Match]) -> IndexedMatches<'a> {
         // Ids in order of first appearance, then renumbered in name order.
-        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut first_order: Vec<&Arc<str>> = Vec::new();
         let mut id_of = |team: &'a Arc<str>| {
             *ids.entry(team.as_ref()).or_insert_with(|| {
