@@ -219,8 +219,23 @@ pub fn write_new_file(target: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Creates directories that do not exist yet (never touches existing ones).
+/// Creates `dir` and its missing ancestors. Each directory created is made durable (its parent
+/// is fsynced), so that a model published below it cannot lose its path in a power cut (on a
+/// file system without a journal that is a real risk). An existing directory costs one stat.
 pub fn create_dirs(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("creating directory {}", dir.display()))
+    if fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+        return Ok(());
+    }
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent {
+        create_dirs(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => sync_dir(parent.unwrap_or(Path::new("."))),
+        // Another writer of this run created it meanwhile.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("creating directory {}", dir.display())),
+    }
 }
 
 fn create_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
