@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use polars::prelude::*;
 
@@ -157,7 +158,8 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
     }
     // The first raw name (or code) seen for each slug.
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    let mut by_league: BTreeMap<String, Vec<Match>> = BTreeMap::new();
+    // Each file's rows of a league, in path order (joined below, one league a thread).
+    let mut by_league: BTreeMap<String, Vec<Vec<Match>>> = BTreeMap::new();
     for (path, result) in parsed {
         match result {
             Ok(file) => {
@@ -186,7 +188,7 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
                 loaded.unknown_divisions.extend(file.unknown_divisions);
                 loaded.files.push(file.report);
                 for (league, matches) in file.matches {
-                    by_league.entry(league).or_default().extend(matches);
+                    by_league.entry(league).or_default().push(matches);
                 }
             }
             Err(e) => loaded.unreadable.push(UnreadableFile {
@@ -202,15 +204,25 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
         }
     }
     loaded.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
-    for (league, mut matches) in by_league {
-        // Stable sort: among duplicates the row from the first file (in path order) is kept.
-        matches.sort_by(|a, b| (a.date, &a.home, &a.away).cmp(&(b.date, &b.home, &b.away)));
-        let before = matches.len();
-        matches.dedup_by(|later, earlier| {
-            later.date == earlier.date && later.home == earlier.home && later.away == earlier.away
-        });
-        loaded.duplicates += before - matches.len();
-        let matches = intern_teams(matches);
+    let leagues: Vec<(String, Vec<Match>, usize)> = by_league
+        .into_par_iter()
+        .map(|(league, parts)| {
+            let mut matches = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+            parts.into_iter().for_each(|part| matches.extend(part));
+            // Stable sort: among duplicates the row from the first file (in path order) is kept.
+            matches.sort_by(|a, b| (a.date, &a.home, &a.away).cmp(&(b.date, &b.home, &b.away)));
+            let before = matches.len();
+            matches.dedup_by(|later, earlier| {
+                later.date == earlier.date
+                    && later.home == earlier.home
+                    && later.away == earlier.away
+            });
+            let duplicates = before - matches.len();
+            (league, intern_teams(matches), duplicates)
+        })
+        .collect();
+    for (league, matches, duplicates) in leagues {
+        loaded.duplicates += duplicates;
         loaded
             .dataset
             .leagues
