@@ -181,13 +181,27 @@ impl<'a> IndexedMatches<'a> {
             away: away.iter().map(|&t| local[t as usize]).collect(),
             home_goals: matches.iter().map(|m| m.home_goals as u16).collect(),
             away_goals: matches.iter().map(|m| m.away_goals as u16).collect(),
-            weight: matches
-                .iter()
-                .map(|m| (-xi * reference.days_since(m.date) as f64).exp())
-                .collect(),
+            weight: decay_weights(matches, reference, xi),
         };
         (teams, data)
     }
+}
+
+/// exp(-xi * days before `reference`) of each match; one exponential per match day (the
+/// matches are sorted by date and a day has several).
+fn decay_weights(matches: &[Match], reference: Date, xi: f64) -> Vec<f64> {
+    let mut last: Option<(Date, f64)> = None;
+    matches
+        .iter()
+        .map(|m| match last {
+            Some((day, w)) if day == m.date => w,
+            _ => {
+                let w = (-xi * reference.days_since(m.date) as f64).exp();
+                last = Some((m.date, w));
+                w
+            }
+        })
+        .collect()
 }
 
 /// Fits the model on the first `n` matches with decay `xi`.

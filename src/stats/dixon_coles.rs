@@ -110,12 +110,12 @@ fn ln_factorial(k: u16) -> f64 {
     }
 }
 
-/// ln Poisson(k; rate) with the full pmf.
-fn ln_poisson(k: u16, rate: f64) -> f64 {
+/// ln Poisson(k; rate) with the full pmf, given `ln_rate = rate.ln()`.
+fn ln_poisson(k: u16, rate: f64, ln_rate: f64) -> f64 {
     if k == 0 {
         -rate
     } else {
-        f64::from(k) * rate.ln() - rate - ln_factorial(k)
+        f64::from(k) * ln_rate - rate - ln_factorial(k)
     }
 }
 
@@ -124,16 +124,42 @@ fn ln_poisson(k: u16, rate: f64) -> f64 {
 /// Returns `-inf` when `tau(x, y) <= 0` (the parameters are outside the valid region for this
 /// scoreline) and NaN when `lambda`/`mu` are negative or NaN.
 pub fn log_prob(lambda: f64, mu: f64, rho: f64, x: u16, y: u16) -> f64 {
-    let valid = lambda >= 0.0 && mu >= 0.0 && !rho.is_nan();
+    log_prob_of(&Rates::new(lambda, mu), rho, x, y)
+}
+
+/// A match's scoring rates and their logarithms (shared by the matches of one pairing).
+#[derive(Clone, Copy)]
+struct Rates {
+    lambda: f64,
+    mu: f64,
+    ln_lambda: f64,
+    ln_mu: f64,
+}
+
+impl Rates {
+    fn new(lambda: f64, mu: f64) -> Rates {
+        Rates {
+            lambda,
+            mu,
+            ln_lambda: lambda.ln(),
+            ln_mu: mu.ln(),
+        }
+    }
+}
+
+fn log_prob_of(r: &Rates, rho: f64, x: u16, y: u16) -> f64 {
+    let valid = r.lambda >= 0.0 && r.mu >= 0.0 && !rho.is_nan();
     if !valid {
         return f64::NAN;
     }
-    let t = tau(lambda, mu, rho, usize::from(x), usize::from(y));
+    let t = tau(r.lambda, r.mu, rho, usize::from(x), usize::from(y));
     let t_ok = t > 0.0;
     if !t_ok {
         return f64::NEG_INFINITY;
     }
-    ln_poisson(x, lambda) + ln_poisson(y, mu) + t.ln()
+    // ln(1) is exactly 0: most scorelines skip the logarithm.
+    let ln_t = if t == 1.0 { 0.0 } else { t.ln() };
+    ln_poisson(x, r.lambda, r.ln_lambda) + ln_poisson(y, r.mu, r.ln_mu) + ln_t
 }
 
 /// WLL of given parameters on `data`: `sum_i w_i * log_prob(lambda_i, mu_i, rho, x_i, y_i)`.
@@ -154,17 +180,24 @@ pub fn weighted_log_likelihood(
     if attack.len() != data.n_teams || defence.len() != data.n_teams {
         return f64::NAN;
     }
+    // The rates of a pairing are computed once (a league meets the same pairings every season);
+    // each match's term is the same number either way, summed in match order.
+    let mut rates: rustc_hash::FxHashMap<(u32, u32), Rates> = Default::default();
     let mut total = 0.0;
     for i in 0..data.home.len() {
         let w = data.weight[i];
         if w <= 0.0 {
             continue;
         }
-        let h = data.home[i] as usize;
-        let a = data.away[i] as usize;
-        let lambda = (home_advantage + attack[h] + defence[a]).exp();
-        let mu = (attack[a] + defence[h]).exp();
-        total += w * log_prob(lambda, mu, rho, data.home_goals[i], data.away_goals[i]);
+        let (h, a) = (data.home[i], data.away[i]);
+        let r = rates.entry((h, a)).or_insert_with(|| {
+            let (h, a) = (h as usize, a as usize);
+            Rates::new(
+                (home_advantage + attack[h] + defence[a]).exp(),
+                (attack[a] + defence[h]).exp(),
+            )
+        });
+        total += w * log_prob_of(r, rho, data.home_goals[i], data.away_goals[i]);
     }
     total
 }
