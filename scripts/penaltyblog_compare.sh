@@ -7,7 +7,7 @@
 # delete /tmp/auto-train-penaltyblog-venv to start clean).
 #
 #   scripts/penaltyblog_compare.sh [DATA_DIR] [PB_REPEATS]     (defaults data/processed, 5)
-#   PROCESS_RUNS=10: cold runs of our whole process (median wall time)
+#   PROCESS_RUNS=30: cold runs of our whole process (median wall time; this VM is noisy run to run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA_DIR="${1:-data/processed}"
@@ -25,7 +25,7 @@ trap 'rm -rf "$WORK"' EXIT
 # Our whole process, Poisson only, with the same fixed decay (load, every league's training,
 # metrics, model files, registry): median wall time of PROCESS_RUNS cold runs, a fresh models dir
 # and registry each. The last run's metrics.json files hold the weighted log-likelihoods.
-python3 - "$WORK" "$DATA_DIR" "$XI" "${PROCESS_RUNS:-10}" >"$WORK/process.tsv" <<'PY'
+python3 - "$WORK" "$DATA_DIR" "$XI" "${PROCESS_RUNS:-30}" >"$WORK/process.tsv" <<'PY'
 import os, resource, shutil, statistics, subprocess, sys, time
 work, data_dir, xi, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 walls, cpus = [], []

@@ -84,10 +84,7 @@ impl PhaseTimer {
 
     fn done(&mut self, phase: &str) {
         let now = std::time::Instant::now();
-        tracing::debug!(
-            "{phase}: {:.1} ms",
-            (now - self.0).as_secs_f64() * 1000.0
-        );
+        tracing::debug!("{phase}: {:.1} ms", (now - self.0).as_secs_f64() * 1000.0);
         self.0 = now;
     }
 }

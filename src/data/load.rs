@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use polars::prelude::*;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use polars::prelude::*;
 
 use crate::data::date::Date;
 use crate::data::leagues;
@@ -547,6 +547,15 @@ impl<'a> Row<'a> {
         })
     }
 
+    /// The cell's bytes as read (untrimmed), for the readers that have them.
+    fn raw(&self, col: usize) -> Option<&'a [u8]> {
+        match self {
+            Row::Csv(record) => record.get(col),
+            Row::Plain(line, cells) => cells.get(col).map(|&(a, b)| &line[a..b]),
+            Row::Frame(..) => None,
+        }
+    }
+
     /// The cell as a finite number, if it is one.
     fn number(&self, col: usize) -> Option<f32> {
         let bytes = match self {
@@ -592,6 +601,10 @@ struct RowParser {
     /// (slug, raw name) of every distinct raw name that made a usable slug, in file order.
     league_names: Vec<(String, String)>,
     team_names: FxHashMap<String, Arc<str>>,
+    /// The team of a raw cell (before trimming and UTF-8 checks), for the rows that repeat it.
+    team_cells: FxHashMap<Box<[u8]>, Arc<str>>,
+    /// The last division code cell and its `league_id` answer (a file rarely has two).
+    last_code: Option<(Box<[u8]>, usize, bool)>,
     /// Rows dated after this day are not results.
     today: Date,
 }
@@ -618,6 +631,8 @@ impl RowParser {
             leagues: Vec::new(),
             league_names: Vec::new(),
             team_names: FxHashMap::default(),
+            team_cells: FxHashMap::default(),
+            last_code: None,
             today,
         }
     }
@@ -691,15 +706,46 @@ impl RowParser {
         t
     }
 
+    /// The team named in cell `col`, or `None` when it is empty.
+    fn team_cell(&mut self, row: &Row<'_>, col: usize) -> Option<Arc<str>> {
+        let raw = row.raw(col);
+        if let Some(team) = raw.and_then(|r| self.team_cells.get(r)) {
+            return Some(team.clone());
+        }
+        let name = row.text(col).filter(|s| !s.is_empty())?;
+        let team = self.team(&name);
+        if let Some(raw) = raw {
+            self.team_cells.insert(raw.into(), team.clone());
+        }
+        Some(team)
+    }
+
     fn parse(&mut self, row: &Row<'_>) -> std::result::Result<(), String> {
         let l = &self.layout;
         // An unknown division code is reported only for rows that are used (not for junk rows).
         let mut unknown_code = None;
-        let (league_cell, div_cell) = (
-            l.league.and_then(|c| row.text(c)),
-            l.div.and_then(|c| row.text(c)),
-        );
-        let league = if let Some(c) = league_cell {
+        // The common case first: the same division code as the row before.
+        let code_raw = l
+            .div
+            .filter(|_| l.league.is_none())
+            .and_then(|c| row.raw(c));
+        let cached = match (&self.last_code, code_raw) {
+            (Some((last, id, known)), Some(raw)) if **last == *raw => Some((*id, *known)),
+            _ => None,
+        };
+        let (league_cell, div_cell) = match cached {
+            Some(_) => (None, None),
+            None => (
+                l.league.and_then(|c| row.text(c)),
+                l.div.and_then(|c| row.text(c)),
+            ),
+        };
+        let league = if let Some((id, known)) = cached {
+            if !known {
+                unknown_code = l.div.and_then(|c| row.text(c)).map(|c| c.to_string());
+            }
+            id
+        } else if let Some(c) = league_cell {
             match l.country {
                 Some(country) => {
                     let country = row.text(country).ok_or("no country (empty Country cell)")?;
@@ -712,6 +758,9 @@ impl RowParser {
             let (id, known) = self.league_id(LeagueSource::Code, &code)?;
             if !known {
                 unknown_code = Some(code.to_string());
+            }
+            if let Some(raw) = code_raw {
+                self.last_code = Some((raw.into(), id, known));
             }
             id
         } else if l.league.is_none() && l.div.is_none() {
@@ -732,21 +781,20 @@ impl RowParser {
                 self.today
             ));
         }
-        let home = row
-            .text(l.home)
-            .filter(|s| !s.is_empty())
-            .ok_or("no home team")?;
-        let away = row
-            .text(l.away)
-            .filter(|s| !s.is_empty())
-            .ok_or("no away team")?;
+        let (home_col, away_col) = (l.home, l.away);
+        let (home_goals_col, away_goals_col) = (l.home_goals, l.away_goals);
+        let home = self.team_cell(row, home_col).ok_or("no home team")?;
+        let away = self.team_cell(row, away_col).ok_or("no away team")?;
         if home == away {
             return Err(format!("home and away team are the same ({home:?})"));
         }
-        let home_goals = parse_goals(row.text(l.home_goals).as_deref())
-            .map_err(|e| format!("home goals {e}"))?;
-        let away_goals = parse_goals(row.text(l.away_goals).as_deref())
-            .map_err(|e| format!("away goals {e}"))?;
+        let goals = |col: usize| match row.raw(col) {
+            Some(&[d @ b'0'..=b'9']) => Ok(d - b'0'),
+            _ => parse_goals(row.text(col).as_deref()),
+        };
+        let home_goals = goals(home_goals_col).map_err(|e| format!("home goals {e}"))?;
+        let away_goals = goals(away_goals_col).map_err(|e| format!("away goals {e}"))?;
+        let l = &self.layout;
         let start = self.extra_values.len();
         self.extra_values
             .resize(start + l.extra_names.len(), f32::NAN);
@@ -762,7 +810,6 @@ impl RowParser {
         if let Some(code) = unknown_code {
             self.unknown_divisions.insert(code);
         }
-        let (home, away) = (self.team(&home), self.team(&away));
         self.matches.push((
             league,
             Match {
@@ -1313,6 +1360,80 @@ fn plain_decimal(bytes: &[u8]) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The row cache paths (a repeated division code, a team cell seen before, a one-digit goal
+    /// cell) give what the text path gives, in the quote-free reader and the csv crate's.
+    #[test]
+    fn repeated_cells_read_as_the_first_time() {
+        let rows = [
+            "Div,Date,HomeTeam,AwayTeam,FTHG,FTAG",
+            "E0,01/08/20,Arsenal,Chelsea,1,0",
+            "E0,02/08/20, Arsenal ,Chelsea,2,1",
+            "X9,03/08/20,Arsenal,Chelsea,0,0",
+            "X9,04/08/20,Chelsea,Arsenal,0,0",
+            "E0,05/08/20,Chelsea,Chelsea,1,1",
+            "E0,06/08/20,Arsenal,Chelsea, 3,10",
+            "E0,07/08/20,Arsenal,,1,1",
+            "E0,08/08/20,Chelsea,Arsenal,x,1",
+            " E0,09/08/20,Chelsea,Arsenal,4,4",
+        ];
+        for quoted in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut text = rows.join("\n");
+            if quoted {
+                text = text.replace("Chelsea,2,1", "\"Chelsea\",2,1");
+            }
+            std::fs::write(dir.path().join("a.csv"), text).unwrap();
+            let loaded = load_data_dir_as_of(dir.path(), Columns::Required, Date(30_000)).unwrap();
+            let league = |slug: &str| -> Vec<String> {
+                loaded.dataset.leagues[slug]
+                    .matches
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} {}-{} {}-{}",
+                            m.date, m.home, m.away, m.home_goals, m.away_goals
+                        )
+                    })
+                    .collect()
+            };
+            assert_eq!(
+                league("premier_league"),
+                [
+                    "2020-08-01 Arsenal-Chelsea 1-0",
+                    "2020-08-02 Arsenal-Chelsea 2-1",
+                    "2020-08-06 Arsenal-Chelsea 3-10",
+                    "2020-08-09 Chelsea-Arsenal 4-4",
+                ],
+                "quoted: {quoted}"
+            );
+            assert_eq!(
+                league("x9"),
+                [
+                    "2020-08-03 Arsenal-Chelsea 0-0",
+                    "2020-08-04 Chelsea-Arsenal 0-0"
+                ]
+            );
+            let pl = &loaded.dataset.leagues["premier_league"].matches;
+            assert!(Arc::ptr_eq(&pl[0].home, &pl[1].home));
+            assert_eq!(loaded.unknown_divisions.iter().collect::<Vec<_>>(), ["X9"]);
+            let report = &loaded.files[0];
+            assert_eq!((report.rows, report.used, report.skipped), (9, 6, 3));
+            let reasons: Vec<&str> = report
+                .skipped_examples
+                .iter()
+                .map(|s| s.reason.as_str())
+                .collect();
+            assert_eq!(
+                reasons,
+                [
+                    "home and away team are the same (\"Chelsea\")",
+                    "no away team",
+                    "home goals \"x\" is not a number"
+                ]
+            );
+        }
+    }
 
     #[test]
     fn goals() {

@@ -583,7 +583,9 @@ mod tests {
 
     #[test]
     fn fingerprint_writes_the_lines_format_writes() {
-        let days = [-800_000, -719_468, -1, 0, 19_000, 2_932_896, 2_932_897, 5_000_000];
+        let days = [
+            -800_000, -719_468, -1, 0, 19_000, 2_932_896, 2_932_897, 5_000_000,
+        ];
         let goals = [0u8, 7, 9, 10, 42, 99, 100, 101, 255];
         let matches: Vec<Match> = days
             .iter()
