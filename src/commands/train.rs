@@ -159,12 +159,17 @@ fn execute(
                     let trained = train_for_publishing(job, &ctx);
                     let (models_dir, progress) = (&args.models_dir, &progress);
                     let league = league.league.as_str();
-                    let writer = writers.spawn(move || {
+                    let write = move || {
                         let outcome = write_published(job, league, models_dir, trained, started);
                         progress.inc(1);
                         outcome
-                    });
-                    (i, Publishing::Writing(writer))
+                    };
+                    // No thread to be had (a process limit): the model is written here instead.
+                    let (write, fallback) = shared_once(write);
+                    match std::thread::Builder::new().spawn_scoped(writers, write) {
+                        Ok(writer) => (i, Publishing::Writing(writer)),
+                        Err(_) => (i, Publishing::Done(fallback())),
+                    }
                 })
                 .collect()
         };
@@ -203,6 +208,27 @@ fn execute(
         }
     }
     outcomes
+}
+
+/// `f` twice over, to be run once from whichever end gets it first: a writer thread, or (when no
+/// thread could be started) the caller. The second to call gets a failed outcome.
+fn shared_once<F: FnOnce() -> Outcome>(
+    f: F,
+) -> (impl FnOnce() -> Outcome, impl FnOnce() -> Outcome) {
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
+    let run = |slot: std::sync::Arc<std::sync::Mutex<Option<F>>>| {
+        let f = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        f.map_or_else(
+            || Outcome {
+                status: Status::Failed,
+                reason: "the model was written twice".into(),
+                published: None,
+            },
+            |f| f(),
+        )
+    };
+    let other = slot.clone();
+    (move || run(slot), move || run(other))
 }
 
 /// A job's outcome, or the thread still writing its model.
@@ -494,5 +520,32 @@ fn log_data_problems(loaded: &LoadedData) {
     }
     if loaded.duplicates > 0 {
         tracing::info!("{} duplicate rows counted once", loaded.duplicates);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trained() -> Outcome {
+        Outcome {
+            status: Status::Trained,
+            reason: "ran".into(),
+            published: None,
+        }
+    }
+
+    #[test]
+    fn a_shared_write_runs_once_from_either_end() {
+        let (in_thread, here) = shared_once(trained);
+        assert_eq!(
+            std::thread::spawn(in_thread).join().unwrap().status,
+            Status::Trained
+        );
+        assert_eq!(here().status, Status::Failed);
+        // A thread that never started leaves the write to the caller.
+        let (in_thread, here) = shared_once(trained);
+        drop(in_thread);
+        assert_eq!(here().status, Status::Trained);
     }
 }
