@@ -870,12 +870,27 @@ impl RowParser {
             .iter()
             .map(|&s| self.layout.extra_names[s].clone())
             .collect();
-        let mut by_league: Vec<Vec<Match>> = vec![Vec::new(); self.leagues.len()];
-        for (i, (league, mut m)) in self.matches.into_iter().enumerate() {
+        let with_extras = |(i, (_, mut m)): (usize, (usize, Match))| {
             let row = &self.extra_values[i * slots..(i + 1) * slots];
             m.extras = Extras::from_columns(names.clone(), kept.iter().map(|&s| row[s]).collect());
-            by_league[league].push(m);
-        }
+            m
+        };
+        let by_league: Vec<Vec<Match>> = if self.leagues.len() == 1 {
+            // The usual file of one league: the rows stay where they are (collected in place).
+            vec![self
+                .matches
+                .into_iter()
+                .enumerate()
+                .map(with_extras)
+                .collect()]
+        } else {
+            let mut by_league: Vec<Vec<Match>> = vec![Vec::new(); self.leagues.len()];
+            for (i, row) in self.matches.into_iter().enumerate() {
+                let league = row.0;
+                by_league[league].push(with_extras((i, row)));
+            }
+            by_league
+        };
         self.report.used = by_league.iter().map(Vec::len).sum();
         let matches = self
             .leagues
@@ -1183,6 +1198,12 @@ fn parse_plain_csv(
     bounds.push(len);
     let parse_part = |start: u64, end: u64| -> Result<RowParser> {
         let mut parser = RowParser::new(layout.clone(), folder.clone(), path, today);
+        // Room for every line at once (growing by doubling copies the rows and touches fresh
+        // memory each time).
+        if let Source::Memory(bytes) = source {
+            let lines = memchr::memchr_iter(b'\n', &bytes[start as usize..end as usize]).count();
+            parser.matches.reserve(lines + 1);
+        }
         let cells_read = layout.cells_read();
         let mut cells: Vec<(usize, usize)> = Vec::with_capacity(cells_read);
         source.for_each_line(start, end, |line, _| {
