@@ -533,14 +533,10 @@ enum Row<'a> {
 impl<'a> Row<'a> {
     /// The cell as text (invalid UTF-8 replaced, as a lossy read does).
     fn text(&self, col: usize) -> Option<Cow<'a, str>> {
-        let bytes = match self {
-            Row::Csv(record) => record.get(col),
-            Row::Plain(line, cells) => cells.get(col).map(|&(a, b)| &line[a..b]),
-            Row::Frame(columns, row) => {
-                return columns[col].get(*row).map(|s| Cow::Borrowed(s.trim()))
-            }
-        };
-        let bytes = bytes.filter(|b| !b.is_empty())?;
+        if let Row::Frame(columns, row) = self {
+            return columns[col].get(*row).map(|s| Cow::Borrowed(s.trim()));
+        }
+        let bytes = self.raw(col).filter(|b| !b.is_empty())?;
         Some(match std::str::from_utf8(bytes) {
             Ok(s) => Cow::Borrowed(trim(s)),
             Err(_) => Cow::Owned(String::from_utf8_lossy(bytes).trim().to_string()),
@@ -558,11 +554,10 @@ impl<'a> Row<'a> {
 
     /// The cell as a finite number, if it is one.
     fn number(&self, col: usize) -> Option<f32> {
-        let bytes = match self {
-            Row::Csv(record) => record.get(col)?,
-            Row::Plain(line, cells) => cells.get(col).map(|&(a, b)| &line[a..b])?,
-            Row::Frame(columns, row) => return parse_number(columns[col].get(*row)?),
-        };
+        if let Row::Frame(columns, row) = self {
+            return parse_number(columns[col].get(*row)?);
+        }
+        let bytes = self.raw(col)?;
         match plain_decimal(bytes) {
             Some(v) => Some(v),
             None => parse_number(std::str::from_utf8(bytes).ok()?),
@@ -1320,9 +1315,6 @@ fn folder_league(data_dir: &Path, path: &Path) -> String {
 /// columns with gaps, is accepted).
 fn parse_goals(cell: Option<&str>) -> std::result::Result<u8, String> {
     let s = cell.filter(|s| !s.is_empty()).ok_or("missing")?;
-    if let [d @ b'0'..=b'9'] = s.as_bytes() {
-        return Ok(d - b'0');
-    }
     let value: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
     if !value.is_finite() || value < 0.0 || value.fract() != 0.0 {
         return Err(format!("{s:?} is not a non-negative whole number"));

@@ -131,8 +131,8 @@ impl<'a> IndexedMatches<'a> {
                 first_order.len() as u32 - 1
             })
         };
-        let (mut home, mut away) = (Vec::with_capacity(matches.len()), Vec::new());
-        away.reserve(matches.len());
+        let mut home = Vec::with_capacity(matches.len());
+        let mut away = Vec::with_capacity(matches.len());
         for m in matches {
             home.push(id_of(&m.home));
             away.push(id_of(&m.away));
@@ -181,23 +181,22 @@ impl<'a> IndexedMatches<'a> {
             away: away.iter().map(|&t| local[t as usize]).collect(),
             home_goals: matches.iter().map(|m| m.home_goals as u16).collect(),
             away_goals: matches.iter().map(|m| m.away_goals as u16).collect(),
-            weight: decay_weights(matches, reference, xi),
+            weight: decay_weights(matches.iter().map(|m| m.date), reference, xi),
         };
         (teams, data)
     }
 }
 
-/// exp(-xi * days before `reference`) of each match; one exponential per match day (the
-/// matches are sorted by date and a day has several).
-fn decay_weights(matches: &[Match], reference: Date, xi: f64) -> Vec<f64> {
+/// exp(-xi * days before `reference`) of each match date; one exponential per run of equal
+/// dates (sorted matches: a match day has several).
+fn decay_weights(dates: impl Iterator<Item = Date>, reference: Date, xi: f64) -> Vec<f64> {
     let mut last: Option<(Date, f64)> = None;
-    matches
-        .iter()
-        .map(|m| match last {
-            Some((day, w)) if day == m.date => w,
+    dates
+        .map(|date| match last {
+            Some((day, w)) if day == date => w,
             _ => {
-                let w = (-xi * reference.days_since(m.date) as f64).exp();
-                last = Some((m.date, w));
+                let w = (-xi * reference.days_since(date) as f64).exp();
+                last = Some((date, w));
                 w
             }
         })
@@ -595,10 +594,7 @@ fn goals_data_for(matches: &[Match], teams: &[Arc<str>], xi: f64) -> GoalsData {
         away: rows.iter().map(|r| r.2).collect(),
         home_goals: rows.iter().map(|r| r.0.home_goals as u16).collect(),
         away_goals: rows.iter().map(|r| r.0.away_goals as u16).collect(),
-        weight: rows
-            .iter()
-            .map(|r| (-xi * reference.days_since(r.0.date) as f64).exp())
-            .collect(),
+        weight: decay_weights(rows.iter().map(|r| r.0.date), reference, xi),
     }
 }
 
