@@ -80,7 +80,7 @@ fn model_type_values() -> PossibleValuesParser {
 /// The `--model-type` value that selects every type.
 pub const ALL_TYPES: &str = "all";
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Detect and report only: write nothing at all (no lock, no registry, no model files).
     #[arg(long)]
@@ -117,7 +117,7 @@ pub struct RunArgs {
 
     /// With --refresh: the fewest new matches that make a stale model worth a new version
     /// (changed rows always do).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "refresh", value_parser = clap::value_parser!(u32).range(1..))]
     pub min_new_matches: u32,
 
     /// Print a machine-readable JSON summary on stdout instead of the text report.
@@ -125,7 +125,7 @@ pub struct RunArgs {
     pub json: bool,
 
     /// Today's date (UTC) for this run: matches dated after it are skipped as not results.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_as_of, default_value_t = crate::data::today_utc())]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_cli_date, default_value_t = crate::data::today_utc())]
     pub as_of: Date,
 }
 
@@ -167,7 +167,7 @@ pub struct PredictArgs {
     pub out: Option<PathBuf>,
 
     /// Today's date (UTC): history dated after it is skipped as not results.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_as_of, default_value_t = crate::data::today_utc())]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_cli_date, default_value_t = crate::data::today_utc())]
     pub as_of: Date,
 }
 
@@ -190,7 +190,7 @@ pub struct StatusArgs {
     pub json: bool,
 
     /// Today's date (UTC): matches dated after it are skipped as not results.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_as_of, default_value_t = crate::data::today_utc())]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_cli_date, default_value_t = crate::data::today_utc())]
     pub as_of: Date,
 }
 
@@ -219,11 +219,11 @@ pub enum BacktestReplay {
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
     /// First match day to predict (yyyy-mm-dd); models are first trained on the matches before it.
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_cli_date)]
     pub from: crate::data::date::Date,
 
     /// Last match day to predict (default: the last match day in the data).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_cli_date)]
     pub to: Option<crate::data::date::Date>,
 
     /// Only this league (slug); repeat for several. Default: every league of the data dir.
@@ -255,10 +255,6 @@ pub struct BacktestArgs {
     pub json: bool,
 }
 
-fn parse_date(s: &str) -> Result<crate::data::date::Date, String> {
-    crate::data::date::Date::parse(s).ok_or_else(|| format!("{s:?} is not a date (yyyy-mm-dd)"))
-}
-
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -279,11 +275,30 @@ pub struct LogArgs {
     /// Log line format on stderr.
     #[arg(long, value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
+
+    /// Colour in log lines: auto (a terminal, and NO_COLOR unset), always or never.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        global = true,
+        value_name = "WHEN"
+    )]
+    pub color: Color,
 }
 
-fn parse_as_of(s: &str) -> Result<Date, String> {
+/// When log lines are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Every date on the command line: only the ISO form (the day-first forms of data files are
+/// ambiguous there).
+fn parse_cli_date(s: &str) -> Result<Date, String> {
     let date = Date::parse(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))?;
-    // Only the ISO form: the day-first forms of data files are ambiguous on a command line.
     if date.to_string() != s.trim() {
         return Err(format!("{s:?} is not a date in the form YYYY-MM-DD"));
     }
@@ -310,24 +325,41 @@ impl Cli {
     }
 }
 
-/// Bad arguments: clap's message on stderr (its help and version on stdout, exit 0), and with
-/// `--json` among the arguments also the JSON error document on stdout. Returns the exit code.
+/// Bad arguments: clap's message on stderr (its help and version on stdout, exit 0), as one JSON
+/// log line with `--log-format json`, and with `--json` among the arguments also the JSON error
+/// document on stdout. Returns the exit code.
 pub fn usage_error(e: clap::Error) -> i32 {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = e.print();
         return e.exit_code();
     }
-    let _ = e.print();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json_logs = args
+        .windows(2)
+        .any(|w| w[0] == "--log-format" && w[1] == "json")
+        || args.iter().any(|a| a == "--log-format=json");
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    if json_logs {
+        crate::logging::init(&LogArgs {
+            verbose: 0,
+            quiet: false,
+            log_format: LogFormat::Json,
+            color: Color::Never,
+        });
+        tracing::error!(usage = text.trim_end(), "{first}");
+    } else {
+        let _ = e.print();
+    }
     let code = crate::exit::ExitCode::Usage;
-    if std::env::args_os().any(|a| a == "--json") {
-        let first = e.to_string();
-        let message = first
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("error: ");
-        crate::print_json_error(code, message);
+    if args.iter().any(|a| a == "--json") {
+        crate::print_json_error(code, &first);
     }
     code.code()
 }

@@ -1,21 +1,23 @@
 //! Logging through tracing to stderr: quiet by default (warnings and errors), more with -v,
-//! JSON lines with --log-format json, colour only on a terminal and never with NO_COLOR.
+//! JSON lines with --log-format json. Every line, the fatal `error` line included, starts with
+//! its UTC time, so a cron log appended night after night can be dated. Colour: `--color`
+//! (auto: only on a terminal and never with NO_COLOR).
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{LogArgs, LogFormat};
+use crate::cli::{Color, LogArgs, LogFormat};
 
 /// The format chosen by `init`, for `error`.
 static FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
 
-/// The line that says why a command stopped: `error: ...` on stderr, or a JSON log line with
-/// `--log-format json`.
+/// The line that says why a command stopped: `<time> ERROR ...` on stderr (shown with --quiet
+/// too), or a JSON log line with `--log-format json`.
 pub fn error(message: &str) {
     match FORMAT.get() {
-        Some(LogFormat::Json) => tracing::error!("{message}"),
-        _ => eprintln!("error: {message}"),
+        Some(_) => tracing::error!("{message}"),
+        None => eprintln!("error: {message}"),
     }
 }
 
@@ -32,7 +34,14 @@ pub fn init(args: &LogArgs) {
     };
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let ansi = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -306,6 +306,9 @@ pub struct Outcome {
     pub reason: String,
     /// The directory this run published, relative to the models dir.
     pub published: Option<String>,
+    /// What the trainer warned about the model it published (it scores worse than its baseline
+    /// ...).
+    pub warnings: Vec<String>,
 }
 
 impl Job {
@@ -331,6 +334,7 @@ impl Job {
             status,
             reason,
             published: None,
+            warnings: Vec::new(),
         }
     }
 

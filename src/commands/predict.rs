@@ -1,7 +1,6 @@
 //! `auto-train predict`: one CSV row per fixture, in input order, with the probabilities of every
 //! complete model of the league. Reads models, never writes into the models dir.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -20,6 +19,8 @@ use crate::store::registry::Registry;
 use crate::store::safe_writer;
 use crate::store::versions;
 
+mod checks;
+
 /// Result and in-match statistic columns: never passed to models with a fixture.
 pub const RESULT_COLUMNS: &[&str] = &[
     "FTHG", "FTAG", "FTR", "HG", "AG", "Res", "HTHG", "HTAG", "HTR", "HS", "AS", "HST", "AST",
@@ -34,6 +35,7 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
             args.league
         )));
     }
+    checks::league_known(&args.models_dir, &args.league)?;
     let fixtures = if args.fixtures == Path::new("-") {
         read_fixtures_from_stdin()
     } else {
@@ -50,6 +52,7 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
     };
     let mut predictors: Vec<Box<dyn Predictor>> = Vec::new();
     let mut needs_history = false;
+    let mut trained_to: Vec<(&str, Date)> = Vec::new();
     for ty in models::model_types() {
         let spec = ty.spec();
         let lineage = versions::lineage(&args.models_dir, registry.as_ref(), &args.league, ty);
@@ -75,7 +78,12 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         match ty.load(&dir) {
             Ok(p) => {
                 needs_history |= ty.uses_features();
-                predictors.push(p)
+                predictors.push(p);
+                let last = current
+                    .record
+                    .as_ref()
+                    .and_then(|r| Date::parse(&r.last_date));
+                trained_to.extend(last.map(|d| (spec.name, d)));
             }
             Err(e) => tracing::warn!(
                 "{} {} at {}: does not load, left out: {e:#}",
@@ -107,6 +115,7 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         Dataset::default()
     };
     check_history(args, &fixtures, &dataset, needs_history)?;
+    checks::warn_past_fixtures(&args.league, &fixtures, &trained_to);
 
     let mut header = vec!["date".to_string(), "home_team".into(), "away_team".into()];
     let mut columns: Vec<Vec<Vec<f64>>> = Vec::new();
@@ -134,82 +143,52 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
     Ok(ExitCode::Ok)
 }
 
-/// Flags fixtures whose clubs have no match in the data dir before the fixture's date (their
-/// history features fall back to defaults), and refuses outright when the league has no history
-/// at all and a model needs it: every fixture would get the same answer.
+/// Refuses outright when the league has no history at all and a model needs it (every fixture
+/// would get the same answer); then checks each fixture's clubs against the history, whatever
+/// the model types (`checks::check_clubs`).
 fn check_history(
     args: &PredictArgs,
     fixtures: &[Fixture],
     dataset: &Dataset,
     needs_history: bool,
 ) -> Result<(), CommandError> {
-    if !needs_history {
-        return Ok(());
-    }
     if dataset.league(&args.league).is_none_or(|l| l.is_empty()) {
-        return Err(CommandError::usage(anyhow::anyhow!(
-            "the data dir {} holds no match of league {} (wrong --data-dir or working directory?): \
-             models that need history cannot predict",
+        if needs_history {
+            return Err(CommandError::usage(anyhow::anyhow!(
+                "the data dir {} holds no match of league {} (wrong --data-dir or working \
+                 directory?): models that need history cannot predict",
+                args.data_dir.display(),
+                args.league
+            )));
+        }
+        tracing::warn!(
+            "the data dir {} holds no match of league {}: the fixtures' club names cannot be \
+             checked",
             args.data_dir.display(),
             args.league
-        )));
+        );
+        return Ok(());
     }
-    let mut first_seen: HashMap<&str, Date> = HashMap::new();
-    for l in dataset.leagues.values() {
-        for m in &l.matches {
-            for club in [&m.home, &m.away] {
-                let d = first_seen.entry(club.as_ref()).or_insert(m.date);
-                if m.date < *d {
-                    *d = m.date;
-                }
-            }
-        }
-    }
-    for (i, f) in fixtures.iter().enumerate() {
-        let unknown: Vec<&str> = [&f.home, &f.away]
-            .into_iter()
-            .map(|c| c.as_ref())
-            .filter(|c| first_seen.get(c).is_none_or(|d| *d >= f.date))
-            .collect();
-        if !unknown.is_empty() {
-            tracing::warn!(
-                "fixture row {} ({} {} - {}): no history before {} for {}: its features use defaults",
-                i + 1,
-                f.date,
-                f.home,
-                f.away,
-                f.date,
-                unknown.join(" and ")
-            );
-        }
-    }
-    Ok(())
+    checks::check_clubs(&args.league, fixtures, dataset)
 }
 
-/// Fixtures from standard input (`--fixtures -`): read whole, then parsed as a CSV file.
+/// Fixtures from standard input (`--fixtures -`), read whole.
 fn read_fixtures_from_stdin() -> Result<Vec<Fixture>> {
     use std::io::Read;
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
         .context("reading standard input")?;
-    let temp = std::env::temp_dir().join(format!(
-        "auto-train-fixtures-{}-{}.csv",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    ));
-    std::fs::write(&temp, &bytes).with_context(|| format!("writing {}", temp.display()))?;
-    let fixtures = read_fixtures(&temp);
-    let _ = std::fs::remove_file(&temp);
-    fixtures
+    fixtures_of(data::read_frame_bytes(bytes, false)?)
 }
 
-/// Reads fixtures; any row without a valid date or both teams is an error naming the row.
+/// Reads fixtures; any row without a valid date or both teams is an error naming the row. The
+/// file is opened and read once, so a FIFO, `/dev/stdin` or `<(...)` works.
 pub fn read_fixtures(path: &Path) -> Result<Vec<Fixture>> {
-    let df = data::read_frame(path)?;
+    fixtures_of(data::read_frame(path)?)
+}
+
+fn fixtures_of(df: DataFrame) -> Result<Vec<Fixture>> {
     let names: Vec<String> = df
         .get_column_names()
         .iter()

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::commands::plan::{Outcome, Plan, Status};
 use crate::data::LoadedData;
 use crate::exit::ExitCode;
+use crate::json::path_text;
 
 pub struct RunReport<'a> {
     pub dry_run: bool,
@@ -24,6 +25,27 @@ pub struct RunReport<'a> {
     pub outcomes: Vec<Outcome>,
     pub appended: Vec<String>,
     pub registry_error: Option<String>,
+    /// What lies outside a run narrowed by `--model-type` or `--league` (None: it was not).
+    pub outside: Option<Outside>,
+}
+
+/// A run's selection and the models outside it that are not present, healthy and fresh.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outside {
+    /// The model types the run looked after.
+    pub model_types: Vec<String>,
+    /// Its `--league` slugs (empty: every league of the data).
+    pub leagues: Vec<String>,
+    pub problems: Vec<OutsideProblem>,
+}
+
+/// One league x model type outside the run's selection that is not consistent.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutsideProblem {
+    pub league: String,
+    pub model_type: String,
+    /// missing / partial / damaged / stale.
+    pub state: String,
 }
 
 /// One league x model type as the report and `--json` show it.
@@ -53,6 +75,9 @@ pub struct JobResult {
     /// Damaged version directories: path and reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub damaged: Vec<serde_json::Value>,
+    /// What the trainer warned about the model this run published (also in its metrics.json).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Default, Debug, Clone, Copy, serde::Serialize)]
@@ -118,7 +143,7 @@ impl RunReport<'_> {
                     status: o.status,
                     reason: o.reason.clone(),
                     matches: job.matches,
-                    path: self.models_dir.join(path).display().to_string(),
+                    path: path_text(&self.models_dir.join(path)),
                     registered,
                     key,
                     stale: !fresh_now && st.is_some_and(|s| s.stale),
@@ -138,6 +163,7 @@ impl RunReport<'_> {
                         .iter()
                         .map(|(p, r)| json!({"path": p, "reason": r}))
                         .collect(),
+                    warnings: o.warnings.clone(),
                 }
             })
             .collect()
@@ -190,18 +216,66 @@ impl RunReport<'_> {
             })
     }
 
-    /// Complete, and no model is stale (trained on data that has changed since).
+    /// What the run was asked to look after is complete and no model of it is stale (trained on
+    /// data that has changed since), and every `--league` asked for has data to check against.
+    pub fn selection_consistent(&self) -> bool {
+        self.complete() && self.plan.no_data.is_empty() && self.results().iter().all(|r| !r.stale)
+    }
+
+    /// Every model type of every league in the data is present, healthy and fresh: the
+    /// selection, and (for a narrowed run) everything outside it.
     pub fn consistent(&self) -> bool {
-        self.complete() && self.results().iter().all(|r| !r.stale)
+        self.selection_consistent() && self.outside.as_ref().is_none_or(|o| o.problems.is_empty())
+    }
+
+    /// What made the exit code non-zero: failed trainings, damaged models, the registry.
+    fn failures(&self) -> (usize, usize, bool) {
+        let count = |s: Status| self.outcomes.iter().filter(|o| o.status == s).count();
+        (
+            count(Status::Failed),
+            count(Status::Damaged),
+            self.registry_error.is_some(),
+        )
+    }
+
+    /// Every failure that counts for the exit code (training failures, damaged models and a
+    /// failed registry update): the report's "Total failures".
+    pub fn failure_count(&self) -> usize {
+        let (failed, damaged, registry) = self.failures();
+        failed + damaged + usize::from(registry)
+    }
+
+    /// `2 failed (premier_league poisson_v2, ...), 1 damaged (...)`: why the exit code is 1.
+    pub fn failure_summary(&self) -> String {
+        let names = |s: Status| -> Vec<String> {
+            self.plan
+                .jobs
+                .iter()
+                .zip(&self.outcomes)
+                .filter(|(_, o)| o.status == s)
+                .map(|(j, _)| format!("{} {}", j.league, j.ty.spec().name))
+                .collect()
+        };
+        let mut parts = Vec::new();
+        for (status, label) in [(Status::Failed, "failed"), (Status::Damaged, "damaged")] {
+            let n = names(status);
+            if !n.is_empty() {
+                parts.push(format!("{} {label} ({})", n.len(), n.join(", ")));
+            }
+        }
+        if let Some(e) = &self.registry_error {
+            parts.push(format!("registry update failed: {e}"));
+        }
+        if parts.is_empty() {
+            "no failure".into()
+        } else {
+            parts.join("; ")
+        }
     }
 
     /// 1 when a model failed to train, the registry could not be updated or a model is damaged.
     pub fn exit_code(&self) -> ExitCode {
-        let bad = self
-            .outcomes
-            .iter()
-            .any(|o| matches!(o.status, Status::Failed | Status::Damaged));
-        if bad || self.registry_error.is_some() {
+        if self.failure_count() > 0 {
             ExitCode::Failed
         } else {
             ExitCode::Ok
@@ -295,12 +369,16 @@ fn write_type_section(
         match x.status {
             Status::Trained | Status::Refreshed => {
                 writeln!(o, "Training {ty} for {}...", x.league)?;
-                let what = if x.status == Status::Refreshed {
-                    "Refreshed"
-                } else {
-                    "Successfully trained"
+                let what = match (x.status, x.warnings.is_empty()) {
+                    (Status::Refreshed, true) => "Refreshed",
+                    (Status::Refreshed, false) => "Refreshed WITH A WARNING",
+                    (_, true) => "Successfully trained",
+                    (_, false) => "Trained WITH A WARNING",
                 };
                 writeln!(o, "{what} {ty} for {} ({})", x.league, x.reason)?;
+                for w in &x.warnings {
+                    writeln!(o, "   WARNING: {w} (published anyway)")?;
+                }
                 if r.appended.contains(&x.key) {
                     writeln!(o, "Updated registry: {}", x.key)?;
                 }
@@ -395,7 +473,16 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
         writeln!(o, "Total models trained: {}", t.trained)?;
     }
     writeln!(o, "Total models skipped (existing): {}", t.existing)?;
-    writeln!(o, "Total failures: {}", t.failed)?;
+    writeln!(
+        o,
+        "Total failures: {}{}",
+        r.failure_count(),
+        if r.failure_count() > 0 {
+            format!(" ({})", r.failure_summary())
+        } else {
+            String::new()
+        }
+    )?;
     if t.stale > 0 || t.refreshed > 0 || t.would_refresh > 0 {
         let done = if r.dry_run {
             format!("would refresh {}", t.would_refresh)
@@ -445,6 +532,26 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
     }
     if r.consistent() {
         writeln!(o, "All per-league models are now consistent!")?;
+    } else if let Some(out) = r.outside.as_ref().filter(|_| r.selection_consistent()) {
+        writeln!(
+            o,
+            "The models this run checked ({} for {}) are consistent; outside its selection {} are \
+             not: {}. Run without --model-type/--league to see to them.",
+            out.model_types.join(", "),
+            if out.leagues.is_empty() {
+                "every league".to_string()
+            } else {
+                out.leagues.join(", ")
+            },
+            out.problems.len(),
+            outside_summary(out)
+        )?;
+    } else if !r.plan.no_data.is_empty() && r.complete() {
+        writeln!(
+            o,
+            "Not consistent: no data to check {} against",
+            r.plan.no_data.join(", ")
+        )?;
     } else if r.complete() {
         writeln!(
             o,
@@ -453,6 +560,27 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
         )?;
     }
     Ok(())
+}
+
+/// `1x2_v2: 10 missing; draw_specialist: 2 stale`.
+fn outside_summary(out: &Outside) -> String {
+    let mut by_type: std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, usize>> =
+        Default::default();
+    for p in &out.problems {
+        *by_type
+            .entry(&p.model_type)
+            .or_default()
+            .entry(&p.state)
+            .or_default() += 1;
+    }
+    by_type
+        .iter()
+        .map(|(ty, states)| {
+            let s: Vec<String> = states.iter().map(|(st, n)| format!("{n} {st}")).collect();
+            format!("{ty}: {}", s.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub fn json_summary(r: &RunReport) -> serde_json::Value {
@@ -477,13 +605,12 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
             .map(|x| json!({"league": x.league, "model_type": x.model_type, "path": x.path, "reason": x.reason, "new_matches": x.new_matches}))
             .collect()
     };
-    json!({
-        "tool_version": env!("CARGO_PKG_VERSION"),
+    crate::json::finish(json!({
         "dry_run": r.dry_run,
         "refresh": r.refresh,
-        "data_dir": r.data_dir,
-        "models_dir": r.models_dir,
-        "registry": r.registry,
+        "data_dir": path_text(&r.data_dir),
+        "models_dir": path_text(&r.models_dir),
+        "registry": path_text(&r.registry),
         "data": {
             "files": r.loaded.files.len(),
             "matches": matches,
@@ -505,9 +632,13 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
         "registry_error": r.registry_error,
         "per_model_type": per_type,
         "totals": r.counts(None),
+        "warnings": results.iter().filter(|x| !x.warnings.is_empty()).map(|x| json!({"league": x.league, "model_type": x.model_type, "path": x.path, "warnings": x.warnings})).collect::<Vec<_>>(),
         "complete": r.complete(),
+        "selection_consistent": r.selection_consistent(),
+        "outside_selection": r.outside,
         "consistent": r.consistent(),
+        "failures": r.failure_count(),
         "exit_code": r.exit_code().code(),
         "error": serde_json::Value::Null,
-    })
+    }))
 }

@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::cli::StatusArgs;
 use crate::data;
 use crate::data::matches::LeagueMatches;
-use crate::exit::{CommandResult, ExitCode};
+use crate::exit::{CommandError, CommandResult, ExitCode};
+use crate::json::path_text;
 use crate::models;
 use crate::models::model_type::ModelType;
 use crate::store::detect::{self, ModelState};
@@ -69,6 +70,13 @@ fn headline(metrics: &serde_json::Value) -> serde_json::Map<String, serde_json::
 }
 
 pub fn run_status(args: &StatusArgs) -> CommandResult {
+    if !args.models_dir.is_dir() {
+        return Err(CommandError::usage(anyhow::anyhow!(
+            "models dir {} does not exist or is not a directory (nothing trained yet, or the \
+             wrong --models-dir or working directory)",
+            args.models_dir.display()
+        )));
+    }
     let registry = Registry::load(&args.registry);
     if let Err(e) = &registry {
         crate::logging::error(&e.to_string());
@@ -117,21 +125,47 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
             ));
         }
     }
+    let damaged: Vec<String> = rows
+        .iter()
+        .filter(|r| r.state == "damaged")
+        .map(|r| format!("{} {}", r.league, r.model_type))
+        .collect();
     let code = if registry.is_err() {
         ExitCode::Usage
+    } else if !damaged.is_empty() {
+        ExitCode::Failed
     } else {
         ExitCode::Ok
     };
+    let error = match &registry {
+        Err(e) => Some(e.to_string()),
+        Ok(_) if !damaged.is_empty() => Some(format!(
+            "damaged (a run exits 1 too): {}",
+            damaged.join(", ")
+        )),
+        Ok(_) => None,
+    };
+    if let (Ok(_), Some(e)) = (&registry, &error) {
+        crate::logging::error(e);
+    }
+    if rows.is_empty() {
+        tracing::warn!(
+            "no model and no match data: {} holds no league directory and {} no match of any \
+             league",
+            args.models_dir.display(),
+            args.data_dir.display()
+        );
+    }
     if args.json {
-        let mut text = serde_json::to_string_pretty(&serde_json::json!({
-            "models_dir": args.models_dir,
-            "registry": args.registry,
+        let text = crate::json::to_text(serde_json::json!({
+            "models_dir": path_text(&args.models_dir),
+            "data_dir": path_text(&args.data_dir),
+            "registry": path_text(&args.registry),
             "registry_error": registry.as_ref().err().map(|e| e.to_string()),
             "models": rows,
             "exit_code": code.code(),
-            "error": registry.as_ref().err().map(|e| e.to_string()),
-        }))?;
-        text.push('\n');
+            "error": error,
+        }));
         crate::write_stdout(text.as_bytes())?;
     } else {
         crate::write_stdout(status_table(&rows).as_bytes())?;

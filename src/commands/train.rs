@@ -32,10 +32,12 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> CommandResult {
     phases.done("lock and registry");
     let loaded = load_data(args)?;
     log_data_problems(&loaded);
+    check_leagues_known(args, &loaded)?;
     phases.done("load");
 
     let plan = plan::make_plan(args, &loaded, &registry, args.selected_types());
     log_plan_findings(&plan, &args.models_dir);
+    let outside = outside_selection(args, &loaded, &registry);
     phases.done("plan");
     let trained_date = crate::data::date::now_utc_string();
     let outcomes = if args.dry_run {
@@ -62,8 +64,17 @@ pub fn run_training(args: &RunArgs, quiet: bool) -> CommandResult {
         outcomes,
         appended: registration.appended,
         registry_error: registration.error,
+        outside,
     };
     let code = report.exit_code();
+    if code != crate::exit::ExitCode::Ok {
+        // One line that survives --quiet: why a cron job's exit code is not 0.
+        crate::logging::error(&format!(
+            "run finished with exit {}: {}",
+            code.code(),
+            report.failure_summary()
+        ));
+    }
     if args.json {
         let mut text = serde_json::to_string_pretty(&report::json_summary(&report))?;
         text.push('\n');
@@ -98,6 +109,90 @@ fn check_args(args: &RunArgs) -> Result<(), CommandError> {
         }
     }
     Ok(())
+}
+
+/// A `--league` slug that neither the data nor the models dir knows is a typo: refused with
+/// the close slugs and every known one, before anything is trained.
+fn check_leagues_known(args: &RunArgs, loaded: &LoadedData) -> Result<(), CommandError> {
+    let in_models = crate::store::detect::leagues_in_models_dir(&args.models_dir);
+    let known: std::collections::BTreeSet<&str> = loaded
+        .dataset
+        .leagues
+        .keys()
+        .map(String::as_str)
+        .chain(in_models.iter().map(String::as_str))
+        .collect();
+    let unknown: Vec<String> = args
+        .leagues
+        .iter()
+        .filter(|l| !known.contains(l.as_str()))
+        .map(|l| {
+            let close = crate::data::names::suggest(l, known.iter().copied(), 3);
+            format!("{l:?}{}", crate::data::names::did_you_mean(&close))
+        })
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<&str> = known.into_iter().collect();
+    Err(CommandError::usage(anyhow!(
+        "--league {}: no such league in the data dir {} or the models dir {}; known leagues: {}",
+        unknown.join(", "),
+        args.data_dir.display(),
+        args.models_dir.display(),
+        if listed.is_empty() {
+            "none".to_string()
+        } else {
+            listed.join(", ")
+        }
+    )))
+}
+
+/// When `--model-type` or `--league` narrowed the run: every other league x model type of the
+/// data that is not present, healthy and fresh (read-only, from the same registry and data).
+fn outside_selection(
+    args: &RunArgs,
+    loaded: &LoadedData,
+    registry: &Registry,
+) -> Option<report::Outside> {
+    let everything = args.model_type == crate::cli::ALL_TYPES && args.leagues.is_empty();
+    if everything {
+        return None;
+    }
+    let all = RunArgs {
+        model_type: crate::cli::ALL_TYPES.to_string(),
+        leagues: Vec::new(),
+        ..args.clone()
+    };
+    let selected = args.selected_types();
+    let full = plan::make_plan(&all, loaded, registry, all.selected_types());
+    let problems = full
+        .jobs
+        .iter()
+        .filter(|j| {
+            let type_selected = selected.iter().any(|t| t.spec().name == j.ty.spec().name);
+            let league_selected = args.leagues.is_empty() || args.leagues.contains(&j.league);
+            !(type_selected && league_selected)
+        })
+        .filter_map(|j| {
+            let stale = j.staleness.as_ref().is_some_and(|s| s.stale);
+            let state = match j.detected {
+                "missing" | "partial" | "damaged" => j.detected,
+                "existing" if stale => "stale",
+                _ => return None,
+            };
+            Some(report::OutsideProblem {
+                league: j.league.clone(),
+                model_type: j.ty.spec().name.to_string(),
+                state: state.to_string(),
+            })
+        })
+        .collect();
+    Some(report::Outside {
+        model_types: selected.iter().map(|t| t.spec().name.to_string()).collect(),
+        leagues: args.leagues.clone(),
+        problems,
+    })
 }
 
 /// The lock comes first so that two runs never interleave; a dry run takes none.
@@ -193,6 +288,7 @@ fn execute(
                     status: Status::Failed,
                     reason: "the thread writing the model failed".into(),
                     published: None,
+                    warnings: Vec::new(),
                 }),
             };
         }
@@ -223,6 +319,7 @@ fn shared_once<F: FnOnce() -> Outcome>(
                 status: Status::Failed,
                 reason: "the model was written twice".into(),
                 published: None,
+                warnings: Vec::new(),
             },
             |f| f(),
         )
@@ -258,6 +355,7 @@ fn context<'a>(
 struct TrainedForPublishing {
     files: Vec<ModelFile>,
     summary: String,
+    warnings: Vec<String>,
 }
 
 /// Trains one model and adds its manifest (which holds its registry entry).
@@ -305,6 +403,7 @@ fn train_for_publishing(job: &Job, ctx: &TrainContext) -> Result<TrainedForPubli
     Ok(TrainedForPublishing {
         files,
         summary: trained.summary,
+        warnings: trained.warnings,
     })
 }
 
@@ -324,15 +423,18 @@ fn write_published(
     let result = trained.and_then(|trained| {
         let outcome = safe_writer::write_model_dir(&dir, &trained.files)
             .with_context(|| format!("writing {}", dir.display()))?;
-        Ok((outcome, trained.summary))
+        Ok((outcome, trained.summary, trained.warnings))
     });
     match result {
-        Ok((WriteOutcome::Written, summary)) => {
+        Ok((WriteOutcome::Written, summary, warnings)) => {
             tracing::info!(
                 "trained {} for {league} in {:.0} ms: {summary}",
                 spec.name,
                 started.elapsed().as_secs_f64() * 1000.0
             );
+            for w in &warnings {
+                tracing::warn!("{} {league}: {w} (published anyway)", spec.name);
+            }
             Outcome {
                 status: if *refresh {
                     Status::Refreshed
@@ -345,12 +447,14 @@ fn write_published(
                     summary
                 },
                 published: Some(path.clone()),
+                warnings,
             }
         }
-        Ok((WriteOutcome::TargetAppeared, _)) => Outcome {
+        Ok((WriteOutcome::TargetAppeared, _, _)) => Outcome {
             status: Status::AppearedDuringRun,
             reason: "the model directory appeared during the run; left as it was".into(),
             published: None,
+            warnings: Vec::new(),
         },
         Err(e) => {
             tracing::error!("Training failed for {} {league}: {e:#}", spec.name);
@@ -358,6 +462,7 @@ fn write_published(
                 status: Status::Failed,
                 reason: format!("Training failed: {e:#}"),
                 published: None,
+                warnings: Vec::new(),
             }
         }
     }
@@ -388,6 +493,7 @@ fn complete_metrics(job: &Job, ctx: &TrainContext, models_dir: &Path) -> Outcome
         status,
         reason,
         published: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -458,7 +564,9 @@ fn log_plan_findings(plan: &Plan, models_dir: &Path) {
     for job in &plan.jobs {
         match job.detected {
             "partial" | "damaged" => {
-                tracing::warn!("{}: {}", job.dir(models_dir).display(), job.reason)
+                let dir = job.dir(models_dir);
+                let dir = std::path::absolute(&dir).unwrap_or(dir);
+                tracing::warn!("{}: {}", dir.display(), job.reason)
             }
             _ => {}
         }
@@ -532,6 +640,7 @@ mod tests {
             status: Status::Trained,
             reason: "ran".into(),
             published: None,
+            warnings: Vec::new(),
         }
     }
 

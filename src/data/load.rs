@@ -40,6 +40,7 @@ pub struct SkippedRow {
 /// What happened to one file.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FileReport {
+    #[serde(serialize_with = "crate::json::lossy_path")]
     pub path: PathBuf,
     pub rows: usize,
     pub used: usize,
@@ -53,6 +54,7 @@ pub struct FileReport {
 /// A file that could not be read at all.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UnreadableFile {
+    #[serde(serialize_with = "crate::json::lossy_path")]
     pub path: PathBuf,
     pub reason: String,
 }
@@ -367,10 +369,18 @@ struct ParsedFile {
 /// Reads a CSV or Parquet file into a polars frame whose columns are all text (for fixtures
 /// files; the data dir is streamed by `parse_file`).
 pub fn read_frame(path: &Path) -> Result<DataFrame> {
-    if is_parquet(path) {
-        return read_parquet_as_text(path);
+    let bytes = std::fs::read(path)?;
+    read_frame_bytes(bytes, is_parquet(path))
+}
+
+/// A whole file already read (a pipe, a FIFO or standard input can be read only once): Parquet
+/// when `parquet` or when it starts with Parquet's magic bytes, else CSV, every column as text.
+pub fn read_frame_bytes(bytes: Vec<u8>, parquet: bool) -> Result<DataFrame> {
+    if parquet || bytes.starts_with(b"PAR1") {
+        let df = ParquetReader::new(std::io::Cursor::new(bytes)).finish()?;
+        return parquet_as_text(df);
     }
-    check_text_file(path)?;
+    check_text_head(&bytes[..bytes.len().min(8192)])?;
     let parse = CsvParseOptions::default()
         .with_encoding(CsvEncoding::LossyUtf8)
         .with_truncate_ragged_lines(true)
@@ -380,7 +390,7 @@ pub fn read_frame(path: &Path) -> Result<DataFrame> {
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
         .with_parse_options(parse)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
         .finish()?)
 }
 
@@ -390,9 +400,7 @@ fn is_parquet(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
-fn read_parquet_as_text(path: &Path) -> Result<DataFrame> {
-    let file = std::fs::File::open(path)?;
-    let df = ParquetReader::new(file).finish()?;
+fn parquet_as_text(df: DataFrame) -> Result<DataFrame> {
     let columns = df
         .columns()
         .iter()
@@ -402,9 +410,8 @@ fn read_parquet_as_text(path: &Path) -> Result<DataFrame> {
 }
 
 /// Refuses what is not a text CSV file before any parser sees it (a binary file would otherwise
-/// read as one odd column).
-fn check_text_file(path: &Path) -> Result<()> {
-    let head = read_head(path)?;
+/// read as one odd column): `head` is the file's first bytes.
+fn check_text_head(head: &[u8]) -> Result<()> {
     if head.iter().all(u8::is_ascii_whitespace) {
         bail!("empty file (no header row)");
     }
@@ -412,15 +419,6 @@ fn check_text_file(path: &Path) -> Result<()> {
         bail!("not a text CSV file (it contains NUL bytes)");
     }
     Ok(())
-}
-
-fn read_head(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut buf = vec![0u8; 8192];
-    let mut file = std::fs::File::open(path)?;
-    let n = file.read(&mut buf)?;
-    buf.truncate(n);
-    Ok(buf)
 }
 
 /// Column names cleaned of a byte-order mark and surrounding spaces.
@@ -914,7 +912,7 @@ fn parse_file(
 ) -> Result<ParsedFile> {
     let folder = folder_league(data_dir, path);
     if is_parquet(path) {
-        let df = read_parquet_as_text(path)?;
+        let df = parquet_as_text(ParquetReader::new(std::fs::File::open(path)?).finish()?)?;
         let names: Vec<String> = df.columns().iter().map(|c| clean_name(c.name())).collect();
         let columns: Vec<&StringChunked> = df
             .columns()

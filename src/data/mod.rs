@@ -1,9 +1,10 @@
 //! Match data: reading the data dir (`load`), parsing its dates (`date`), naming its leagues
-//! (`leagues`) and the typed, validated matches every model consumes (`matches`).
+//! (`leagues`), suggesting the names a typo meant (`names`) and the typed, validated matches every model consumes (`matches`).
 
 pub mod date;
 pub mod leagues;
 mod load;
 pub mod matches;
+pub mod names;
 
 pub use load::*;

@@ -154,6 +154,56 @@ pub fn metrics_file(metrics: &serde_json::Value) -> Result<ModelFile> {
     })
 }
 
+/// Compares a model's validation score with its baseline's on the same matches (RPS against the
+/// base rates for three-way models, log loss against the constant draw rate for a draw model),
+/// records the comparison in the metrics as `validation_check`, and returns a warning when the
+/// model does not beat its baseline (also recorded, under `warnings`).
+pub fn check_against_baseline(metrics: &mut serde_json::Value) -> Vec<String> {
+    let number = |a: &str, b: &str| {
+        metrics
+            .get(a)
+            .and_then(|s| s.get(b))
+            .and_then(|v| v.as_f64())
+    };
+    let (metric, baseline, model, base) = match (number("val", "rps"), number("base_rates", "rps"))
+    {
+        (Some(m), Some(b)) => ("rps", "base rates", m, b),
+        _ => match (
+            number("val", "log_loss"),
+            number("constant_draw_rate", "log_loss"),
+        ) {
+            (Some(m), Some(b)) => ("log_loss", "constant draw rate", m, b),
+            _ => return Vec::new(),
+        },
+    };
+    let beats = model < base;
+    let mut warnings = Vec::new();
+    if !beats {
+        let auc = number("val", "auc")
+            .map(|a| format!(", AUC {a:.3}"))
+            .unwrap_or_default();
+        warnings.push(format!(
+            "validation {} {model:.4}{auc} is no better than the {baseline}'s {base:.4}: the model \
+             adds nothing over the {baseline} on its validation season",
+            metric.replace('_', " ")
+        ));
+    }
+    if let Some(m) = metrics.as_object_mut() {
+        m.insert(
+            "validation_check".into(),
+            serde_json::json!({
+                "metric": metric,
+                "baseline": baseline,
+                "model": model,
+                "baseline_value": base,
+                "beats_baseline": beats,
+            }),
+        );
+        m.insert("warnings".into(), serde_json::json!(warnings));
+    }
+    warnings
+}
+
 /// What a logistic trainer returns: (model files without metrics.json, metrics, summary).
 pub type TrainedFiles = (Vec<ModelFile>, serde_json::Value, String);
 
@@ -196,9 +246,14 @@ impl<T: LogisticModelType> ModelType for T {
     }
 
     fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
-        let (mut files, metrics, summary) = (T::TRAIN)(ctx)?;
+        let (mut files, mut metrics, summary) = (T::TRAIN)(ctx)?;
+        let warnings = check_against_baseline(&mut metrics);
         files.push(metrics_file(&metrics)?);
-        Ok(TrainedModel { files, summary })
+        Ok(TrainedModel {
+            files,
+            summary,
+            warnings,
+        })
     }
 
     fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>> {

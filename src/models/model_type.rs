@@ -52,6 +52,9 @@ pub struct TrainedModel {
     pub files: Vec<ModelFile>,
     /// One line for the report, e.g. `xi=0.0018/day, validation RPS 0.2012`.
     pub summary: String,
+    /// What an operator should know before relying on the model (it scores worse on validation
+    /// than its baseline ...); also in its metrics.json. The model is still published.
+    pub warnings: Vec<String>,
 }
 
 /// A fixture to predict: date, teams and whatever numeric columns its row carried (odds ...).

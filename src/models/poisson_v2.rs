@@ -548,6 +548,7 @@ impl ModelType for PoissonV2 {
                 },
             ],
             summary,
+            warnings: Vec::new(),
         })
     }
 

@@ -155,7 +155,7 @@ pub fn scan_untouched(
         for (name, _) in sorted_entries(&league_path) {
             if safe_writer::is_temp_name(&name) {
                 out.leftovers.push(format!("leagues/{league}/{name}"));
-            } else if !known_types.contains(name.as_str()) && !name.starts_with('.') {
+            } else if !is_ours(&name, known_types) && !name.starts_with('.') {
                 out.other_model_dirs
                     .push(format!("leagues/{league}/{name}"));
             } else {
@@ -169,6 +169,12 @@ pub fn scan_untouched(
         }
     }
     out
+}
+
+/// A directory of a known type: its first version (`poisson_v2`) or a later one (`poisson_v2@4`).
+fn is_ours(name: &str, known_types: &BTreeSet<&str>) -> bool {
+    crate::store::versions::parse_version_dir_name(name)
+        .is_some_and(|(ty, _)| known_types.contains(ty))
 }
 
 fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf)> {

@@ -237,19 +237,21 @@ pub fn verify(
     expected: Option<&BTreeMap<String, String>>,
 ) -> (Health, Option<manifest::Manifest>) {
     let spec = ty.spec();
-    for f in spec.required_files {
-        match std::fs::metadata(dir.join(f)) {
-            Err(_) => return (Health::Damaged(format!("{f} is missing")), None),
-            Ok(m) if !m.is_file() => return (Health::Damaged(format!("{f} is not a file")), None),
-            Ok(m) if m.len() == 0 => return (Health::Damaged(format!("{f} is empty")), None),
-            Ok(_) => {}
-        }
-    }
     let manifest = match manifest::read(dir) {
         ManifestRead::Present(m) => Some(*m),
         ManifestRead::Absent => None,
         ManifestRead::Unreadable(reason) => return (Health::Damaged(reason), None),
     };
+    // The manifest comes back with a damaged file too: it says which version the directory is.
+    for f in spec.required_files {
+        let damage = match std::fs::metadata(dir.join(f)) {
+            Err(_) => format!("{f} is missing"),
+            Ok(m) if !m.is_file() => format!("{f} is not a file"),
+            Ok(m) if m.len() == 0 => format!("{f} is empty"),
+            Ok(_) => continue,
+        };
+        return (Health::Damaged(damage), manifest);
+    }
     if let Some(m) = &manifest {
         let e = &m.registry_entry;
         if e.league != league {
@@ -430,9 +432,12 @@ pub fn lineage(
         };
         // The directory holds this entry's version when its manifest names this key, or, for a
         // directory without a manifest (the old pipeline's), when the entry is the seed's.
+        // A directory at the entry's path is that version unless its manifest names another; a
+        // damaged one without a readable manifest is the registered version, damaged (not gone).
         let holds = match &found {
             None => false,
             Some((_, Some(m))) => m.registry_entry.key == e.key,
+            Some((Health::Damaged(_), None)) => true,
             Some((_, None)) => e.files.is_empty(),
         };
         if holds {
