@@ -538,6 +538,8 @@ fn as_of_pins_today_for_run_status_and_predict() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "only YYYY-MM-DD is accepted");
+    // status needs a models dir (without one it exits 2: nothing trained, or the wrong dir).
+    std::fs::create_dir_all(ws.models()).unwrap();
     let out = ws
         .status()
         .args(["--as-of", "2032-05-27"])

@@ -274,6 +274,7 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
             leagues: leagues.clone(),
             match_days: days.len(),
             trainings,
+            metadata: run_metadata(&dataset, &leagues),
         },
     );
     write_new(
@@ -292,6 +293,37 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
         crate::write_stdout(scores::text_table(&summary, &args.out).as_bytes())?;
     }
     Ok(ExitCode::Ok)
+}
+
+/// The report's metadata block: tool version, command line, working directory, data
+/// fingerprint and time.
+fn run_metadata(dataset: &Dataset, leagues: &[String]) -> scores::RunMetadata {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for league in leagues {
+        if let Some(l) = dataset.league(league) {
+            hasher.update(format!(
+                "{league} {}\n",
+                crate::store::versions::fingerprint(&l.matches)
+            ));
+        }
+    }
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    scores::RunMetadata {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        command_line: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        working_directory: std::env::current_dir()
+            .map(|d| crate::json::path_text(&d))
+            .unwrap_or_default(),
+        data_fingerprint: format!("sha256:{digest}"),
+        created_utc: crate::data::date::now_utc_string(),
+    }
 }
 
 fn selected_types(args: &BacktestArgs) -> Vec<&'static dyn ModelType> {

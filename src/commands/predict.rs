@@ -35,7 +35,7 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
             args.league
         )));
     }
-    checks::league_known(&args.models_dir, &args.league)?;
+    checks::league_known(&args.models_dir, &args.data_dir, args.as_of, &args.league)?;
     let fixtures = if args.fixtures == Path::new("-") {
         read_fixtures_from_stdin()
     } else {

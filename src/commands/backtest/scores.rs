@@ -74,8 +74,26 @@ pub struct Block {
     pub market_close: Option<Comparison>,
 }
 
+/// What run made a summary: enough to tell two reports apart and to run it again.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunMetadata {
+    pub tool_version: String,
+    /// The arguments as given (lossy where not UTF-8).
+    pub command_line: Vec<String>,
+    pub working_directory: String,
+    /// SHA-256 over each selected league's slug and training-data fingerprint (date, teams and
+    /// goals of every match), in slug order: equal data, equal fingerprint.
+    pub data_fingerprint: String,
+    /// When the run wrote the report, `YYYY-MM-DD HH:MM:SS` UTC.
+    pub created_utc: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// The layout version of this document (`crate::json::SCHEMA_VERSION`).
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub metadata: RunMetadata,
     pub from: String,
     pub to: String,
     pub refresh: String,
@@ -104,6 +122,7 @@ pub struct Setup {
     pub leagues: Vec<String>,
     pub match_days: usize,
     pub trainings: usize,
+    pub metadata: RunMetadata,
 }
 
 /// A forecast: three-way probabilities, or the probability of a draw alone.
@@ -316,6 +335,9 @@ pub fn summarise(rows: &[Row], types: &[&'static dyn ModelType], setup: Setup) -
         .filter_map(|n| block(&all, n).map(|b| (n.to_string(), b)))
         .collect();
     Summary {
+        schema_version: crate::json::SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        metadata: setup.metadata,
         from: setup.from.to_string(),
         to: setup.to.to_string(),
         refresh: setup.refresh.to_string(),

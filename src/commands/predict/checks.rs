@@ -15,9 +15,23 @@ use crate::models::model_type::Fixture;
 /// Fixture rows a refusal names before it says `...`.
 const LISTED: usize = 10;
 
-/// A league without a directory in the models dir is unknown: refused with the known leagues.
-pub fn league_known(models_dir: &Path, league: &str) -> Result<(), CommandError> {
+/// A league with neither a directory in the models dir nor matches in the data dir is unknown:
+/// refused with the known leagues. (One with data but no model yet goes on, to be refused with
+/// exit 1 for want of a model.)
+pub fn league_known(
+    models_dir: &Path,
+    data_dir: &Path,
+    as_of: Date,
+    league: &str,
+) -> Result<(), CommandError> {
     if models_dir.join("leagues").join(league).is_dir() {
+        return Ok(());
+    }
+    let in_data: Vec<String> =
+        crate::data::load_data_dir_as_of(data_dir, crate::data::Columns::Required, as_of)
+            .map(|l| l.dataset.leagues.into_keys().collect())
+            .unwrap_or_default();
+    if in_data.iter().any(|l| l == league) {
         return Ok(());
     }
     if !models_dir.is_dir() {
@@ -26,7 +40,10 @@ pub fn league_known(models_dir: &Path, league: &str) -> Result<(), CommandError>
             models_dir.display()
         )));
     }
-    let known = crate::store::detect::leagues_in_models_dir(models_dir);
+    let mut known = crate::store::detect::leagues_in_models_dir(models_dir);
+    known.extend(in_data);
+    known.sort();
+    known.dedup();
     let close = names::suggest(league, known.iter().map(String::as_str), 3);
     Err(CommandError::usage(anyhow::anyhow!(
         "unknown league {league:?}: the models dir {} has no models for it{}; known leagues: {}",
