@@ -441,7 +441,7 @@ fn rps_by_month_svg(months: &[String], series: &[MonthlySeries]) -> Result<Strin
         let x_range = -0.5f64..last + 0.5;
         let label_of = |x: &f64| {
             let i = x.round();
-            let on_tick = (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) % step == 0;
+            let on_tick = (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize).is_multiple_of(step);
             if on_tick {
                 months.get(i as usize).cloned().unwrap_or_default()
             } else {
