@@ -192,12 +192,13 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
         "{err}"
     );
 
-    // A league without models is a clear error.
+    // A league neither the models nor the data know is refused (exit 2) with the known ones.
     std::fs::write(&fixtures, "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV\n").unwrap();
     let out = ws.predict("serie_a", &fixtures).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no complete model for league \"serie_a\"")
+        String::from_utf8_lossy(&out.stderr).contains("unknown league \"serie_a\"")
+            && String::from_utf8_lossy(&out.stderr).contains("known leagues: eredivisie")
     );
 }
 

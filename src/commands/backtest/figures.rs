@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
@@ -470,69 +471,8 @@ fn rps_by_month_svg(months: &[String], series: &[MonthlySeries]) -> Result<Strin
         let mut order: Vec<usize> = (0..series.len()).collect();
         order.sort_by_key(|&i| monthly_style(&series[i].0, i).1.is_none());
         for i in order {
-            let (label, values) = &series[i];
-            let (color, dash, kind) = monthly_style(label, i);
             let dx = (i as f64 - (k - 1.0) / 2.0) * dodge;
-            let clamp = |v: f64| v.clamp(lo, hi);
-            let points: Vec<(f64, MonthPoint)> = values
-                .iter()
-                .enumerate()
-                .filter_map(|(m, v)| v.map(|p| (m as f64 + dx, p)))
-                .collect();
-            let line: Vec<(f64, f64)> = points
-                .iter()
-                .filter(|(_, p)| p.n >= FEW)
-                .map(|(x, p)| (*x, clamp(p.mean)))
-                .collect();
-            let style = color.stroke_width(if dash.is_some() { 2 } else { 3 });
-            let anno = match dash {
-                Some((size, gap)) => chart
-                    .draw_series(DashedLineSeries::new(line, size, gap, style))
-                    .map_err(plot_err)?,
-                None => chart
-                    .draw_series(LineSeries::new(line, style))
-                    .map_err(plot_err)?,
-            };
-            anno.label(label.as_str()).legend(move |(x, y)| match dash {
-                Some((size, gap)) => {
-                    DashedPathElement::new(vec![(x, y), (x + 28, y)], size, gap, style).into_dyn()
-                }
-                None => PathElement::new(vec![(x, y), (x + 28, y)], style).into_dyn(),
-            });
-            chart
-                .draw_series(points.iter().flat_map(|(x, p)| {
-                    error_bar(
-                        *x,
-                        clamp(p.mean - 1.96 * p.se),
-                        clamp(p.mean + 1.96 * p.se),
-                        dodge * 0.4,
-                        color.mix(0.8).stroke_width(1),
-                    )
-                }))
-                .map_err(plot_err)?;
-            let marks = points.iter().map(|(x, p)| {
-                let style = if p.n >= FEW {
-                    color.filled()
-                } else {
-                    color.stroke_width(2)
-                };
-                ((*x, clamp(p.mean)), style)
-            });
-            match kind {
-                Marker::Circle => chart.draw_series(marks.map(|(at, s)| Circle::new(at, 5, s))),
-                Marker::Square => {
-                    chart.draw_series(marks.map(|(at, s)| {
-                        EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], s)
-                    }))
-                }
-                Marker::Triangle => {
-                    chart.draw_series(marks.map(|(at, s)| TriangleMarker::new(at, 6, s)))
-                }
-                Marker::Cross => {
-                    chart.draw_series(marks.map(|(at, s)| Cross::new(at, 5, s.stroke_width(2))))
-                }
-            }
-            .map_err(plot_err)?;
+            draw_monthly_series(&mut chart, &series[i], i, dx, dodge, (lo, hi))?;
         }
         chart
             .configure_series_labels()
@@ -546,6 +486,77 @@ fn rps_by_month_svg(months: &[String], series: &[MonthlySeries]) -> Result<Strin
         root.present().map_err(plot_err)?;
     }
     Ok(responsive(svg, SIZE))
+}
+
+/// One series of the monthly chart: its line through the months with enough matches, an
+/// interval on every month, and its markers (hollow for sparse months), shifted by `dx`.
+fn draw_monthly_series<'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    series: &MonthlySeries,
+    i: usize,
+    dx: f64,
+    dodge: f64,
+    range: (f64, f64),
+) -> Result<()> {
+    let (label, values) = series;
+    let (color, dash, kind) = monthly_style(label, i);
+    let clamp = |v: f64| v.clamp(range.0, range.1);
+    let points: Vec<(f64, MonthPoint)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(m, v)| v.map(|p| (m as f64 + dx, p)))
+        .collect();
+    let line: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|(_, p)| p.n >= FEW)
+        .map(|(x, p)| (*x, clamp(p.mean)))
+        .collect();
+    let style = color.stroke_width(if dash.is_some() { 2 } else { 3 });
+    let anno = match dash {
+        Some((size, gap)) => chart
+            .draw_series(DashedLineSeries::new(line, size, gap, style))
+            .map_err(plot_err)?,
+        None => chart
+            .draw_series(LineSeries::new(line, style))
+            .map_err(plot_err)?,
+    };
+    anno.label(label.as_str()).legend(move |(x, y)| match dash {
+        Some((size, gap)) => {
+            DashedPathElement::new(vec![(x, y), (x + 28, y)], size, gap, style).into_dyn()
+        }
+        None => PathElement::new(vec![(x, y), (x + 28, y)], style).into_dyn(),
+    });
+    chart
+        .draw_series(points.iter().flat_map(|(x, p)| {
+            error_bar(
+                *x,
+                clamp(p.mean - 1.96 * p.se),
+                clamp(p.mean + 1.96 * p.se),
+                dodge * 0.4,
+                color.mix(0.8).stroke_width(1),
+            )
+        }))
+        .map_err(plot_err)?;
+    let marks = points.iter().map(|(x, p)| {
+        let style = if p.n >= FEW {
+            color.filled()
+        } else {
+            color.stroke_width(2)
+        };
+        ((*x, clamp(p.mean)), style)
+    });
+    match kind {
+        Marker::Circle => chart.draw_series(marks.map(|(at, s)| Circle::new(at, 5, s))),
+        Marker::Square => chart.draw_series(
+            marks.map(|(at, s)| EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], s)),
+        ),
+        Marker::Triangle => chart.draw_series(marks.map(|(at, s)| TriangleMarker::new(at, 6, s))),
+        Marker::Cross => {
+            chart.draw_series(marks.map(|(at, s)| Cross::new(at, 5, s.stroke_width(2))))
+        }
+    }
+    .map_err(plot_err)?;
+    Ok(())
 }
 
 /// The lower panel of the monthly chart: matches per month, and the month labels.
