@@ -202,7 +202,11 @@ fn fish_complete(script: &Path, words: &[&str]) -> BTreeSet<String> {
         .arg(script)
         .arg(&line)
         .current_dir(script.parent().unwrap())
+        // Whatever fish keeps (history, universal variables) goes into the temp dir.
         .env("HOME", script.parent().unwrap())
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CACHE_HOME")
         .output()
         .expect("fish must be installed (.ci/run installs it)");
     assert_eq!(
