@@ -310,12 +310,17 @@ fn zsh_completes_every_subcommand_and_flag() {
     }
 }
 
-/// The man pages, each through groff's man macros: it renders without a warning and holds the
-/// sections a page needs; the `--as-of` default is "today", not the day of generation; every
-/// page a page refers to is generated.
-#[test]
-fn man_pages_render_with_their_sections() {
-    let ws = Workspace::new(&[]);
+/// The pages `generate man --out-dir` must write.
+const PAGES: [&str; 5] = [
+    "auto-train.1",
+    "auto-train-predict.1",
+    "auto-train-status.1",
+    "auto-train-backtest.1",
+    "auto-train-generate.1",
+];
+
+/// `generate man --out-dir <ws>/man1`: exactly the pages of `PAGES`, each path on stdout.
+fn write_pages(ws: &Workspace) -> std::path::PathBuf {
     let dir = ws.path().join("man1");
     let out = ws
         .bin()
@@ -329,22 +334,15 @@ fn man_pages_render_with_their_sections() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let names = [
-        "auto-train.1",
-        "auto-train-predict.1",
-        "auto-train-status.1",
-        "auto-train-backtest.1",
-        "auto-train-generate.1",
-    ];
     let mut present: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     present.sort();
-    let mut expected: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut expected: Vec<String> = PAGES.iter().map(|n| n.to_string()).collect();
     expected.sort();
     assert_eq!(present, expected);
-    let listed: Vec<String> = String::from_utf8(out.stdout)
+    let mut listed: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| {
@@ -356,15 +354,24 @@ fn man_pages_render_with_their_sections() {
                 .to_string()
         })
         .collect();
-    assert_eq!(listed.len(), names.len(), "{listed:?}");
+    listed.sort();
+    assert_eq!(listed, expected);
+    dir
+}
 
+/// The man pages, each through groff's man macros: it renders without a warning and holds the
+/// sections a page needs; the `--as-of` default is "today", not the day of generation; every
+/// page a page refers to is generated.
+#[test]
+fn man_pages_render_with_their_sections() {
+    let ws = Workspace::new(&[]);
+    let dir = write_pages(&ws);
     let today = auto_train::data::today_utc().to_string();
-    for name in names {
-        let page = dir.join(name);
+    for name in PAGES {
         let out = Command::new("groff")
             // Warnings on; no hyphenation and ragged right, so words stay whole.
             .args(["-man", "-Tutf8", "-ww", "-rLL=100n", "-rHY=0", "-dAD=l"])
-            .arg(&page)
+            .arg(dir.join(name))
             .env("GROFF_NO_SGR", "1")
             .output()
             .expect("groff must be installed (.ci/run installs groff-base)");
@@ -409,7 +416,7 @@ fn man_pages_render_with_their_sections() {
         }
         for referred in refs(&flat) {
             assert!(
-                names.contains(&format!("{referred}.1").as_str()),
+                PAGES.contains(&format!("{referred}.1").as_str()),
                 "{name} refers to {referred}(1), which is not generated"
             );
         }
@@ -422,8 +429,14 @@ fn man_pages_render_with_their_sections() {
     for sub in ["predict", "status", "backtest", "generate"] {
         assert!(top.contains(&format!("auto\\-train\\-{sub}(1)")), "{sub}");
     }
+}
 
-    // Pages are never overwritten: a second run refuses with exit 2 and changes nothing.
+/// A page is never overwritten: a second `--out-dir` run refuses with exit 2 and changes
+/// nothing. Without `--out-dir`, the top page goes to stdout; `--out-dir` is for man pages only.
+#[test]
+fn man_pages_are_never_overwritten() {
+    let ws = Workspace::new(&[]);
+    let dir = write_pages(&ws);
     let before = std::fs::read(dir.join("auto-train.1")).unwrap();
     std::fs::write(dir.join("auto-train-status.1"), b"mine").unwrap();
     let out = ws
@@ -440,11 +453,9 @@ fn man_pages_render_with_their_sections() {
     );
     assert_eq!(std::fs::read(dir.join("auto-train.1")).unwrap(), before);
 
-    // Without --out-dir: the top page on stdout, the same bytes.
     let out = ws.bin().args(["generate", "man"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(out.stdout, before);
-    // --out-dir is for man pages only.
     let out = ws
         .bin()
         .args(["generate", "bash", "--out-dir", "x"])
