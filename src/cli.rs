@@ -18,7 +18,8 @@ the registry. SAFE MODE: existing files are never deleted, truncated or overwrit
 directory appears complete in one step or not at all; the registry is append-only.
 
 Exit codes: 0 nothing failed, 1 a model failed to train or is damaged, 2 bad usage /
-unreadable data dir / invalid registry, 75 another run holds the lock.";
+unreadable data dir / invalid registry, 75 another run holds the lock, 128+n stopped by
+signal n.";
 
 #[derive(Debug, Parser)]
 #[command(name = "auto-train", version, about = ABOUT, long_about = LONG_ABOUT)]

@@ -165,12 +165,18 @@ const RUN_PAGE: PageText = PageText {
         ),
         (
             "2",
-            "Bad usage, an unreadable data directory, or an invalid registry; nothing was \
+            "Bad usage (a --league that neither the data nor the models directory knows \
+             included), an unreadable data directory, or an invalid registry; nothing was \
              trained and the registry is unchanged.",
         ),
         (
             "75",
             "Another run holds the lock on the models directory: retry later.",
+        ),
+        (
+            "128+n",
+            "Stopped by signal n (143 SIGTERM, 130 SIGINT, 129 SIGHUP); with --json the error \
+             document is still printed.",
         ),
     ],
     environment: &RUN_ENV,
@@ -219,10 +225,12 @@ const RUN_PAGE: PageText = PageText {
 
 const STATUS_PAGE: PageText = PageText {
     exit_status: &[
-        ("0", "The table was shown."),
+        ("0", "The table was shown and no model is damaged."),
+        ("1", "A model is damaged (a run would exit 1 too)."),
         (
             "2",
-            "Bad usage, or the registry is invalid (the table is shown anyway).",
+            "Bad usage, the models directory does not exist, or the registry is invalid (the \
+             table is shown anyway).",
         ),
     ],
     environment: &LOGGING_ENV,
@@ -252,8 +260,10 @@ const PREDICT_PAGE: PageText = PageText {
         ),
         (
             "2",
-            "Bad usage, unreadable fixtures or a bad fixture row, a --league that is not a slug, \
-             or no match of the league in the data directory for a model that needs history.",
+            "Bad usage, unreadable fixtures or a bad fixture row, a --league that is not a slug \
+             or that neither the models nor the data directory knows, a club name that is a typo \
+             of a club of the league, two clubs of another league, or no match of the league in \
+             the data directory for a model that needs history.",
         ),
     ],
     environment: &LOGGING_ENV,
