@@ -254,6 +254,20 @@ fn models_worse_than_their_baseline_are_flagged() {
                 );
             } else {
                 flagged += 1;
+                // predict says so too, every time it serves the model.
+                let fx = ws.path().join("fx.csv");
+                let (home, away) = match league {
+                    "premier_league" => ("Arsenal", "Chelsea"),
+                    "bundesliga" => ("Bochum", "Dortmund"),
+                    _ => ("Ajax", "Feyenoord"),
+                };
+                write_fixtures(&fx, &[("2023-08-12", home, away)]);
+                let (code, _, predict_err) = predict(&ws, league, &fx);
+                assert_eq!(code, 0, "{predict_err}");
+                assert!(
+                    predict_err.contains(&format!("{league} {ty}: on validation it did no better")),
+                    "{predict_err}"
+                );
                 assert_eq!(warnings.len(), 1);
                 assert!(
                     text.contains(&format!("Trained WITH A WARNING {ty} for {league}")),

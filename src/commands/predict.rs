@@ -79,6 +79,7 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
             Ok(p) => {
                 needs_history |= ty.uses_features();
                 predictors.push(p);
+                checks::warn_weak_model(&args.league, spec.name, &dir);
                 let last = current
                     .record
                     .as_ref()

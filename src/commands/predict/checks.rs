@@ -1,7 +1,8 @@
 //! What `predict` checks before it answers, so that a mistake is refused (exit 2, naming the fix)
 //! or warned about instead of silently answered: a league the models dir does not know, a club
-//! name that is a typo of a known one, two clubs of another league, a club with no history, and
-//! fixtures dated before the end of a model's training data.
+//! name that is a typo of a known one, two clubs of another league, a club with no history,
+//! fixtures dated before the end of a model's training data, and a model that did no better than
+//! its baseline on validation.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -222,5 +223,27 @@ pub fn warn_past_fixtures(league: &str, fixtures: &[Fixture], trained_to: &[(&st
                 past.len()
             );
         }
+    }
+}
+
+/// Warns when the model in `dir` did no better than its baseline on validation (its metrics.json
+/// `validation_check`, written when it was trained): its probabilities add nothing over it.
+pub fn warn_weak_model(league: &str, model: &str, dir: &Path) {
+    let Some(check) = std::fs::read(dir.join("metrics.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|m| m.get("validation_check").cloned())
+    else {
+        return;
+    };
+    if check["beats_baseline"] == false {
+        tracing::warn!(
+            "{league} {model}: on validation it did no better than the {} ({} {} against {}): \
+             its probabilities add nothing over it",
+            check["baseline"].as_str().unwrap_or("baseline"),
+            check["metric"].as_str().unwrap_or_default(),
+            check["model"],
+            check["baseline_value"]
+        );
     }
 }
