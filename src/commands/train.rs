@@ -494,6 +494,16 @@ fn log_data_problems(loaded: &LoadedData) {
         tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
     }
     for f in loaded.files.iter().filter(|f| f.skipped > 0) {
+        if let Some(e) = &f.espn {
+            tracing::info!(
+                "{}: skipped {} of {} rows by reason: {:?}",
+                f.path.display(),
+                f.skipped,
+                f.rows,
+                e.skipped_by_reason
+            );
+            continue;
+        }
         let examples: Vec<String> = f
             .skipped_examples
             .iter()

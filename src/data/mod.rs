@@ -2,6 +2,7 @@
 //! (`leagues`) and the typed, validated matches every model consumes (`matches`).
 
 pub mod date;
+pub mod espn;
 pub mod leagues;
 mod load;
 pub mod matches;
