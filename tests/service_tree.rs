@@ -88,7 +88,7 @@ fn the_draw_specialist_is_trained_into_draw_specialist_v1_and_served_from_there(
     let legacy = fixtures().join("legacy_models");
     let rows = ws.predict_ok("bundesliga", &legacy.join("fixtures.csv"));
     assert_eq!(
-        rows[0].iter().last(),
+        rows[0].iter().next_back(),
         Some("draw_specialist_draw"),
         "{:?}",
         rows[0]

@@ -256,7 +256,7 @@ impl Table {
         let columns = df
             .columns()
             .iter()
-            .map(|c| c.str().map(|s| s.clone()))
+            .map(|c| c.str().cloned())
             .collect::<polars::prelude::PolarsResult<Vec<_>>>()?;
         let rows = (0..df.height())
             .map(|i| {
