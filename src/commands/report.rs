@@ -504,6 +504,30 @@ fn write_espn(o: &mut String, loaded: &LoadedData) -> std::fmt::Result {
             )?;
         }
     }
+    if !loaded.espn_tables.is_empty() {
+        let names: Vec<String> = loaded
+            .espn_tables
+            .iter()
+            .take(5)
+            .map(|p| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string()
+            })
+            .collect();
+        writeln!(
+            o,
+            "   ESPN tables (no matches of their own): {} files ({}{})",
+            loaded.espn_tables.len(),
+            names.join(", "),
+            if loaded.espn_tables.len() > 5 {
+                ", ..."
+            } else {
+                ""
+            }
+        )?;
+    }
     for c in &loaded.format_conflicts {
         writeln!(
             o,

@@ -140,7 +140,9 @@ pub enum EspnFile {
     Fixtures,
     /// Matches, in the processed files' snake_case id columns.
     SnakeFixtures,
-    /// `teams.csv`, `leagues.csv` or `status.csv`: read with the fixtures beside them.
+    /// Another table of the dataset: `teams.csv`, `leagues.csv` and `status.csv` are read with
+    /// the fixtures beside them; the others (`teamStats.csv`, `players.csv`, `venues.csv`, ...)
+    /// hold no matches.
     Table,
 }
 
@@ -166,6 +168,18 @@ const SNAKE: [&str; 8] = [
     "status_id",
 ];
 
+/// The dataset's id columns: a file with one of them and without the fixtures columns is one of
+/// its other tables.
+const TABLE_IDS: [&str; 7] = [
+    "eventId",
+    "teamId",
+    "athleteId",
+    "leagueId",
+    "venueId",
+    "statusId",
+    "seasonType",
+];
+
 /// Recognises an ESPN file by its (cleaned) column names.
 pub fn detect(names: &[String]) -> Option<EspnFile> {
     let has = |n: &str| names.iter().any(|c| c == n);
@@ -173,10 +187,7 @@ pub fn detect(names: &[String]) -> Option<EspnFile> {
         Some(EspnFile::Fixtures)
     } else if SNAKE[..7].iter().all(|c| has(c)) {
         Some(EspnFile::SnakeFixtures)
-    } else if (has("teamId") && has("displayName"))
-        || (has("leagueId") && has("midsizeName"))
-        || (has("statusId") && has("name") && has("state"))
-    {
+    } else if TABLE_IDS.iter().any(|c| has(c)) {
         Some(EspnFile::Table)
     } else {
         None

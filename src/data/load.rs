@@ -74,7 +74,8 @@ pub struct LoadedData {
     /// Slugs that two different league names or codes map to (each slug once, with the first
     /// two names seen, in path order).
     pub merged_league_names: Vec<MergedLeagueNames>,
-    /// ESPN `teams.csv`, `leagues.csv` and `status.csv` files: read with their fixtures.
+    /// ESPN tables (`teams.csv`, `leagues.csv` and `status.csv`, read with their fixtures, and the
+    /// dataset's other tables, which hold no matches): not match files, not unreadable.
     pub espn_tables: Vec<PathBuf>,
     /// Leagues read from both formats whose team names differ: their ESPN rows were left out.
     pub format_conflicts: Vec<espn::FormatConflict>,
