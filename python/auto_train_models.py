@@ -12,11 +12,16 @@ methods:
     one_x_two = atm.load_current("models", "registry.json", "premier_league", "1x2_v2")
     one_x_two.predict_proba(features)             # [home, draw, away]
 
+    one_x_two.predict_fixture(row, history)       # the same, from a fixture row and the history
+
 ``predict_proba`` takes the pre-match features of a fixture as ``auto-train predict --features``
 writes them (``feature_market`` and ``feature_<name>`` columns; the names without ``feature_``
-work too): the features follow each club through the match history, which this module does not
-recompute. Every number equals what ``auto-train predict`` prints (same operations in the same
-order on IEEE doubles).
+work too). ``predict_fixture(row, history)`` computes them as ``auto-train predict`` does, from
+the fixture row (``Date``, ``HomeTeam``, ``AwayTeam`` and its pre-match odds columns) and the
+finished matches of every league (``history``: dicts with ``date`` ``YYYY-MM-DD``, ``league``
+slug, ``home``, ``away``, ``home_goals``, ``away_goals`` and, when known, shots on target
+``HST``/``AST``), of which it uses those dated before the fixture. Every number equals what
+``auto-train predict`` prints (same operations in the same order on IEEE doubles).
 
 Current version (the lineage rule): among the registry entries of the league and model type
 (key ``<type>_<league>_<version>`` for the first publication, ``...@<n>`` for the n-th), the one
@@ -31,6 +36,7 @@ import json
 import math
 import os
 import pickle
+import struct
 
 __all__ = [
     "load_current",
@@ -38,6 +44,7 @@ __all__ = [
     "PoissonModel",
     "OneXTwoModel",
     "DrawSpecialistModel",
+    "fixture_features",
 ]
 
 MANIFEST = "auto_train_manifest.json"
@@ -240,6 +247,32 @@ def _tau(lam, mu, rho, i, j):
     return 1.0
 
 
+def _grid(lam, mu, rho):
+    """The normalised Dixon-Coles scoreline grid as (home goals, away goals, probability)."""
+    home, away = _pmf(lam), _pmf(mu)
+    size = MAX_GOALS + 1
+    grid = [
+        max(home[i] * away[j] * _tau(lam, mu, rho, i, j), 0.0)
+        for i in range(size)
+        for j in range(size)
+    ]
+    total = _sum(grid)
+    if total > 0.0:
+        grid = [p / total for p in grid]
+    return [(i, j, grid[i * size + j]) for i in range(size) for j in range(size)]
+
+
+def _one_x_two(cells):
+    out = [0.0, 0.0, 0.0]
+    for i, j, p in cells:
+        out[0 if i > j else 1 if i == j else 2] += p
+    return out
+
+
+def _grid_1x2(lam, mu, rho):
+    return _one_x_two(_grid(lam, mu, rho))
+
+
 class PoissonModel:
     """``poisson_v2``: Dixon-Coles scorelines of a league."""
 
@@ -260,20 +293,8 @@ class PoissonModel:
         """Expected goals and the markets of the scoreline grid, as ``auto-train predict``
         prints them (a club the model has not seen gets the promoted-club prior)."""
         lam, mu = self.rates(home_team, away_team)
-        home, away = _pmf(lam), _pmf(mu)
-        size = MAX_GOALS + 1
-        grid = [
-            max(home[i] * away[j] * _tau(lam, mu, self.rho, i, j), 0.0)
-            for i in range(size)
-            for j in range(size)
-        ]
-        total = _sum(grid)
-        if total > 0.0:
-            grid = [p / total for p in grid]
-        cells = [(i, j, grid[i * size + j]) for i in range(size) for j in range(size)]
-        out = [0.0, 0.0, 0.0]
-        for i, j, p in cells:
-            out[0 if i > j else 1 if i == j else 2] += p
+        cells = _grid(lam, mu, self.rho)
+        out = _one_x_two(cells)
         return {
             "lambda_home": lam,
             "lambda_away": mu,
@@ -344,6 +365,7 @@ class OneXTwoModel:
         cal = _checked(
             _read_pickle(path), path, "auto-train/1x2_v2/temperature_calibrator", "1x2_v2", league
         )
+        self.league = league
         self.main = ([_Linear(p["model"]) for p in parts], cal["temperature"])
         self.fallback = None
         if parts[0].get("fallback") is not None:
@@ -351,6 +373,11 @@ class OneXTwoModel:
                 [_Linear(p["fallback"]) for p in parts],
                 cal["fallback_temperature"],
             )
+
+    def predict_fixture(self, row, history):
+        """[P(home win), P(draw), P(away win)] of a fixture row, its features computed from
+        ``history`` (see the module's doc)."""
+        return self.predict_proba(fixture_features(history, self.league, [row])[0])
 
     def predict_proba(self, features):
         """[P(home win), P(draw), P(away win)] from a fixture's features (a mapping, e.g. a row
@@ -378,9 +405,14 @@ class DrawSpecialistModel:
             "draw_specialist",
             league,
         )
+        self.league = league
         self.main = (_Linear(d), d["platt_a"], d["platt_b"])
         fb = d.get("fallback")
         self.fallback = None if fb is None else (_Linear(fb), fb["platt_a"], fb["platt_b"])
+
+    def predict_fixture(self, row, history):
+        """P(draw) of a fixture row, its features computed from ``history``."""
+        return self.predict_draw(fixture_features(history, self.league, [row])[0])
 
     def predict_draw(self, features):
         """P(draw) from a fixture's features."""
@@ -393,3 +425,305 @@ class DrawSpecialistModel:
         """[P(no draw), P(draw)], as a binary classifier's ``predict_proba`` row."""
         p = self.predict_draw(features)
         return [1.0 - p, p]
+
+
+# --- The feature pass (src/features/mod.rs), for predict_fixture ---------------------------------
+
+_ELO_K, _ELO_HA0, _ELO_HA_K = 20.0, 60.0, 1.0
+_GOAL_ETA, _SOT_ETA, _MU_ETA = 0.07, 0.05, 0.004
+_SEASON_SHRINK, _NEW_BOOST, _NEW_MATCHES = 0.8, 1.6, 10
+_FORM_N, _DRAW_N, _LEAGUE_WARM = 6, 10, 150
+_PRIOR_AFTER, _PRIOR_WEIGHT, _DRAW_EMA = 19, 0.3, 0.004
+_LN_10 = 2.302585092994046
+_PRE_MATCH_ODDS = [
+    (p + "H", p + "D", p + "A")
+    for p in ("PS", "Avg", "BbAv", "B365", "BW", "IW", "WH", "VC", "LB", "GB", "SJ", "BS")
+]
+_RATINGS = ("elo", "att", "def", "satt", "sdef")
+FEATURE_NAMES = [
+    "elo_diff", "elo_abs_diff", "xg_home_log", "xg_away_log", "xg_total", "xg_abs_diff",
+    "pois_home_logit", "pois_draw_logit", "pois_away_logit", "sot_home_log", "sot_away_log",
+    "form_pts_diff", "form_gd_diff", "form_sot_diff", "draw_rate_home", "draw_rate_away",
+    "league_draw_rate", "rest_home", "rest_away", "new_home", "new_away", "mkt_home_logit",
+    "mkt_draw_logit", "mkt_away_logit", "mkt_abs_diff", "mkt_absent",
+]
+
+
+def _f32(x):
+    """A number as auto-train keeps a data cell: a 32-bit float."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def _cell_number(row, name):
+    value = row.get(name)
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        v = float(str(value).strip())
+    except ValueError:
+        return None
+    return _f32(v) if math.isfinite(v) and abs(v) < 3.4028234663852886e38 else None
+
+
+def _logit(p):
+    p = min(max(p, 1e-9), 1.0 - 1e-9)
+    return math.log(p / (1.0 - p))
+
+
+def _market(row):
+    for cols in _PRE_MATCH_ODDS:
+        inv = []
+        for c in cols:
+            o = _cell_number(row, c)
+            if o is None or not (math.isfinite(o) and 1.0 < o < 1000.0):
+                break
+            inv.append(1.0 / o)
+        if len(inv) < 3:
+            continue
+        s = inv[0] + inv[1] + inv[2]
+        if not 0.9 <= s <= 1.5:
+            continue
+        return [inv[0] / s, inv[1] / s, inv[2] / s]
+    return None
+
+
+def _day(text):
+    """Days since 1970-01-01 of ``YYYY-MM-DD`` (a longer text: its first ten characters), or of
+    ``dd/mm/yy``/``dd/mm/yyyy`` as the data files write it."""
+    import datetime
+
+    text = str(text).strip()
+    if len(text) >= 10 and text[4] == "-":
+        y, m, d = int(text[0:4]), int(text[5:7]), int(text[8:10])
+    else:
+        d, m, y = (int(x) for x in text.split("/"))
+        if y < 100:
+            y += 2000 if y < 70 else 1900
+    return (datetime.date(y, m, d) - datetime.date(1970, 1, 1)).days
+
+
+def _season(day):
+    import datetime
+
+    date = datetime.date(1970, 1, 1) + datetime.timedelta(days=day)
+    return date.year if date.month >= 7 else date.year - 1
+
+
+class _League:
+    def __init__(self):
+        self.n = 0
+        self.home_adv = _ELO_HA0
+        self.mu_h, self.mu_a = math.log(1.5), math.log(1.15)
+        self.smu_h, self.smu_a = math.log(4.8), math.log(3.9)
+        self.draw_rate = 0.26
+        self.prior = {"elo": -40.0, "att": -0.1, "def": -0.1, "satt": -0.1, "sdef": -0.1}
+
+
+class _Team:
+    def __init__(self):
+        self.league = None
+        self.pool_matches = 0
+        self.newcomer = False
+        self.season = 0
+        self.r = dict.fromkeys(_RATINGS, 0.0)
+        self.last_day = None
+        self.recent = []
+
+
+class _Engine:
+    def __init__(self):
+        self.leagues, self.teams = {}, {}
+
+    def view(self, team, league, season):
+        fresh = dict(league.prior) if league.n >= _LEAGUE_WARM * 2 else dict.fromkeys(_RATINGS, 0.0)
+        if team is not None and team.league is league:
+            if team.season != season and team.pool_matches > 0:
+                r = {k: v * _SEASON_SHRINK for k, v in team.r.items()}
+            else:
+                r = team.r
+            return r, team.pool_matches < _NEW_MATCHES
+        return fresh, True
+
+    def features(self, day, league_slug, home, away, row):
+        league = self.leagues.get(league_slug)
+        th, ta = self.teams.get(home), self.teams.get(away)
+        season = _season(day)
+        if league is None:
+            league = _League()
+            vh, new_h = dict.fromkeys(_RATINGS, 0.0), True
+            va, new_a = dict.fromkeys(_RATINGS, 0.0), True
+        else:
+            vh, new_h = self.view(th, league, season)
+            va, new_a = self.view(ta, league, season)
+        elo_diff = (vh["elo"] + league.home_adv - va["elo"]) / 400.0 * _LN_10
+        lh = league.mu_h + vh["att"] - va["def"]
+        la = league.mu_a + va["att"] - vh["def"]
+        pois = _grid_1x2(min(max(math.exp(lh), 0.05), 8.0), min(max(math.exp(la), 0.05), 8.0), 0.0)
+
+        def form(t):
+            recent = list(reversed(t.recent))[:_FORM_N] if t is not None else []
+            if not recent:
+                return 1.35, 0.0, 0.0
+            n = float(len(recent))
+            sots = [r["sot"][0] - r["sot"][1] for r in recent if r["sot"] is not None]
+            return (
+                _sum(r["pts"] for r in recent) / n,
+                _sum(r["gf"] - r["ga"] for r in recent) / n,
+                _sum(sots) / float(len(sots)) if sots else 0.0,
+            )
+
+        def draw_rate(t):
+            d, n = 0.0, 0.0
+            if t is not None:
+                r = list(reversed(t.recent))[:_DRAW_N]
+                d, n = float(sum(1 for x in r if x["draw"])), float(len(r))
+            return (d + 3.0 * league.draw_rate) / (n + 3.0)
+
+        def rest(t):
+            days = 21
+            if t is not None and t.last_day is not None:
+                days = min(max(day - t.last_day, 1), 21)
+            return math.log(float(days))
+
+        market = _market(row)
+        fh, fa = form(th), form(ta)
+        xh, xa = math.exp(lh), math.exp(la)
+        m = market
+        values = [
+            elo_diff, abs(elo_diff), lh, la, math.exp(lh) + math.exp(la), abs(xh - xa),
+            _logit(pois[0]), _logit(pois[1]), _logit(pois[2]),
+            league.smu_h + vh["satt"] - va["sdef"], league.smu_a + va["satt"] - vh["sdef"],
+            fh[0] - fa[0], fh[1] - fa[1], fh[2] - fa[2],
+            draw_rate(th), draw_rate(ta), league.draw_rate, rest(th), rest(ta),
+            1.0 if new_h else 0.0, 1.0 if new_a else 0.0,
+            _logit(m[0]) if m else 0.0, _logit(m[1]) if m else 0.0, _logit(m[2]) if m else 0.0,
+            abs(_logit(m[0]) - _logit(m[2])) if m else 0.0, 0.0 if m else 1.0,
+        ]
+        out = {"feature_" + n: v for n, v in zip(FEATURE_NAMES, values)}
+        out["feature_market"] = 1.0 if market is not None else 0.0
+        return out
+
+    def enter(self, t, league, season):
+        if t.league is not league:
+            t.league = league
+            t.pool_matches = 0
+            t.newcomer = league.n >= _LEAGUE_WARM * 2
+            t.r = dict(league.prior) if t.newcomer else dict.fromkeys(_RATINGS, 0.0)
+            t.season = season
+        elif t.season != season:
+            if t.pool_matches > 0:
+                t.r = {k: v * _SEASON_SHRINK for k, v in t.r.items()}
+            t.season = season
+
+    def apply(self, m):
+        league = self.leagues.setdefault(m["league"], _League())
+        h = self.teams.setdefault(m["home"], _Team())
+        a = self.teams.setdefault(m["away"], _Team())
+        if h is a:
+            return
+        season = _season(m["day"])
+        self.enter(h, league, season)
+        self.enter(a, league, season)
+        gh, ga = float(m["home_goals"]), float(m["away_goals"])
+        sot = m["sot"]
+        rh, ra = dict(h.r), dict(a.r)
+
+        def boost(t):
+            return _NEW_BOOST if t.pool_matches < _NEW_MATCHES and t.newcomer else 1.0
+
+        bh, ba = boost(h), boost(a)
+        d = rh["elo"] + league.home_adv - ra["elo"]
+        expected = 1.0 / (1.0 + 10.0 ** (-d / 400.0))
+        outcome = 0 if gh > ga else 1 if gh == ga else 2
+        score = (1.0, 0.5, 0.0)[outcome]
+        margin = abs(gh - ga)
+        g = 1.0 if margin <= 1.0 else 1.5 if margin == 2.0 else (11.0 + margin) / 8.0
+        delta = _ELO_K * g * (score - expected)
+        league.home_adv += _ELO_HA_K * (score - expected)
+        lh = math.exp(league.mu_h + rh["att"] - ra["def"])
+        la = math.exp(league.mu_a + ra["att"] - rh["def"])
+        eh, ea = (gh - lh) / math.exp(league.mu_h), (ga - la) / math.exp(league.mu_a)
+        league.mu_h += _MU_ETA * (gh - lh)
+        league.mu_a += _MU_ETA * (ga - la)
+        esh = esa = 0.0
+        if sot is not None:
+            sh, sa = sot
+            slh = math.exp(league.smu_h + rh["satt"] - ra["sdef"])
+            sla = math.exp(league.smu_a + ra["satt"] - rh["sdef"])
+            esh = (sh - slh) / math.exp(league.smu_h)
+            esa = (sa - sla) / math.exp(league.smu_a)
+            league.smu_h += _MU_ETA * (sh - slh) / math.exp(league.smu_h)
+            league.smu_a += _MU_ETA * (sa - sla) / math.exp(league.smu_a)
+        league.draw_rate += _DRAW_EMA * ((1.0 if outcome == 1 else 0.0) - league.draw_rate)
+        league.n += 1
+        h.r["elo"] += delta * bh
+        h.r["att"] += _GOAL_ETA * bh * eh
+        h.r["def"] -= _GOAL_ETA * bh * ea
+        h.r["satt"] += _SOT_ETA * bh * esh
+        h.r["sdef"] -= _SOT_ETA * bh * esa
+        a.r["elo"] -= delta * ba
+        a.r["att"] += _GOAL_ETA * ba * ea
+        a.r["def"] -= _GOAL_ETA * ba * eh
+        a.r["satt"] += _SOT_ETA * ba * esa
+        a.r["sdef"] -= _SOT_ETA * ba * esh
+        pts = {1.0: 3.0, 0.5: 1.0, 0.0: 0.0}
+        draw = outcome == 1
+        items = [
+            (h, {"pts": pts[score], "gf": gh, "ga": ga, "sot": sot, "draw": draw}),
+            (a, {"pts": pts[1.0 - score], "gf": ga, "ga": gh,
+                 "sot": None if sot is None else (sot[1], sot[0]), "draw": draw}),
+        ]
+        for t, rec in items:
+            t.recent.append(rec)
+            if len(t.recent) > max(_DRAW_N, _FORM_N):
+                t.recent.pop(0)
+            t.last_day = m["day"]
+            t.pool_matches += 1
+            if t.newcomer and t.pool_matches == _PRIOR_AFTER:
+                league.prior = {
+                    k: league.prior[k] + _PRIOR_WEIGHT * (t.r[k] - league.prior[k])
+                    for k in _RATINGS
+                }
+
+
+def _history_match(m):
+    hst, ast = m.get("HST"), m.get("AST")
+    sot = None
+    if hst not in (None, "") and ast not in (None, ""):
+        x, y = _f32(float(hst)), _f32(float(ast))
+        if 0.0 <= x < 100.0 and 0.0 <= y < 100.0:
+            sot = (x, y)
+    return {
+        "day": _day(m["date"]),
+        "league": m["league"],
+        "home": m["home"],
+        "away": m["away"],
+        "home_goals": int(m["home_goals"]),
+        "away_goals": int(m["away_goals"]),
+        "sot": sot,
+    }
+
+
+def fixture_features(history, league, rows):
+    """The pre-match features of fixture ``rows`` of ``league`` (one dict a row, keyed as
+    ``auto-train predict --features`` writes them), each from the matches of ``history`` dated
+    strictly before it."""
+    matches = sorted(
+        (_history_match(m) for m in history),
+        key=lambda m: (m["day"], m["league"], m["home"], m["away"]),
+    )
+    queries = sorted(range(len(rows)), key=lambda i: _day(rows[i]["Date"]))
+    out = [None] * len(rows)
+    engine = _Engine()
+    nxt = 0
+    for m in matches:
+        while nxt < len(queries) and _day(rows[queries[nxt]]["Date"]) <= m["day"]:
+            i = queries[nxt]
+            row = rows[i]
+            out[i] = engine.features(_day(row["Date"]), league, row["HomeTeam"], row["AwayTeam"], row)
+            nxt += 1
+        engine.apply(m)
+    for i in queries[nxt:]:
+        row = rows[i]
+        out[i] = engine.features(_day(row["Date"]), league, row["HomeTeam"], row["AwayTeam"], row)
+    return out

@@ -38,8 +38,74 @@ for row in rows:
         worst = max(worst, diff)
         assert diff <= 1e-12, (league, row["home_team"], row["away_team"], col, value, row[col])
         compared += 1
+if len(sys.argv) > 5:
+    # predict_fixture: the features computed from the fixture rows and the history.
+    with open(sys.argv[5], newline="") as f:
+        fixtures = list(csv.DictReader(f))
+    with open(sys.argv[6], newline="") as f:
+        history = list(csv.DictReader(f))
+    assert len(fixtures) == len(rows)
+    features = atm.fixture_features(history, league, fixtures)
+    for k, (fixture, feats, row) in enumerate(zip(fixtures, features, rows)):
+        got = {}
+        for name, value in feats.items():
+            got[name] = value
+        for k3, p in zip(("home", "draw", "away"), one.predict_proba(feats)):
+            got["1x2_v2_" + k3] = p
+        got["draw_specialist_draw"] = draw.predict_proba(feats)[1]
+        for col, value in got.items():
+            diff = abs(value - float(row[col]))
+            worst = max(worst, diff)
+            assert diff <= 1e-12, (league, fixture["HomeTeam"], col, value, row[col])
+            compared += 1
+        if k >= 1:
+            continue
+        # predict_fixture itself (one replay of the history a call) on the first row.
+        got = dict(zip(("1x2_v2_home", "1x2_v2_draw", "1x2_v2_away"), one.predict_fixture(fixture, history)))
+        got["draw_specialist_draw"] = draw.predict_fixture(fixture, history)
+        for col, value in got.items():
+            diff = abs(value - float(row[col]))
+            worst = max(worst, diff)
+            assert diff <= 1e-12, (league, fixture["HomeTeam"], col, value, row[col])
+            compared += 1
 print("ok", compared, worst, poisson.key, one.key, draw.key)
 "#;
+
+/// Every match of the data dir as `auto-train` loads it (all leagues, with shots on target), as
+/// the history CSV `predict_fixture` takes.
+fn write_history(ws: &Workspace, to: &Path) {
+    let columns = auto_train::data::Columns::Wanted(auto_train::features::COLUMNS_READ);
+    let loaded = auto_train::data::load_data_dir_with(&ws.data(), columns).unwrap();
+    let mut w = csv::Writer::from_path(to).unwrap();
+    w.write_record([
+        "date",
+        "league",
+        "home",
+        "away",
+        "home_goals",
+        "away_goals",
+        "HST",
+        "AST",
+    ])
+    .unwrap();
+    for (slug, league) in &loaded.dataset.leagues {
+        for m in &league.matches {
+            let shots = |c: &str| m.extra(c).map(|v| v.to_string()).unwrap_or_default();
+            w.write_record([
+                m.date.to_string(),
+                slug.clone(),
+                m.home.to_string(),
+                m.away.to_string(),
+                m.home_goals.to_string(),
+                m.away_goals.to_string(),
+                shots("HST"),
+                shots("AST"),
+            ])
+            .unwrap();
+        }
+    }
+    w.flush().unwrap();
+}
 
 /// `predict --features` for `fixtures` into `out`.
 fn predict_with_features(ws: &Workspace, league: &str, fixtures: &Path, out: &Path) {
@@ -53,18 +119,25 @@ fn predict_with_features(ws: &Workspace, league: &str, fixtures: &Path, out: &Pa
         .code(0);
 }
 
-/// Runs the check; returns (values compared, the three keys used).
-fn check(ws: &Workspace, league: &str, predictions: &Path) -> (usize, Vec<String>) {
+/// Runs the check; returns (values compared, the three keys used). With `fixture_rows`
+/// (fixtures file, history file) `predict_fixture` is checked too.
+fn check(
+    ws: &Workspace,
+    league: &str,
+    predictions: &Path,
+    fixture_rows: Option<(&Path, &Path)>,
+) -> (usize, Vec<String>) {
     let (models, registry) = (ws.models(), ws.registry());
-    let out = python::run_with_reader(
-        CHECK,
-        &[
-            models.to_str().unwrap(),
-            registry.to_str().unwrap(),
-            league,
-            predictions.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec![
+        models.to_str().unwrap(),
+        registry.to_str().unwrap(),
+        league,
+        predictions.to_str().unwrap(),
+    ];
+    if let Some((fixtures, history)) = fixture_rows {
+        args.extend([fixtures.to_str().unwrap(), history.to_str().unwrap()]);
+    }
+    let out = python::run_with_reader(CHECK, &args);
     let parts: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(parts[0], "ok", "{out}");
     let worst: f64 = parts[2].parse().unwrap();
@@ -101,13 +174,15 @@ fn the_reader_equals_predict_on_every_model_type_and_league() {
         .cloned()
         .collect();
     assert_eq!(leagues.len(), 8);
+    let history = ws.path().join("history.csv");
+    write_history(&ws, &history);
     for league in &leagues {
         let fixtures = ws.path().join(format!("{league}-fixtures.csv"));
         let predictions = ws.path().join(format!("{league}-predictions.csv"));
         next_fixtures(&ws, league, 20, &fixtures);
         predict_with_features(&ws, league, &fixtures, &predictions);
-        let (compared, keys) = check(&ws, league, &predictions);
-        assert_eq!(compared, 21 * 11, "{league}");
+        let (compared, keys) = check(&ws, league, &predictions, Some((&fixtures, &history)));
+        assert_eq!(compared, 21 * (11 + 27 + 4) + 4, "{league}");
         assert_eq!(
             keys,
             [
@@ -147,11 +222,13 @@ fn the_reader_follows_refreshed_versions_and_skips_a_damaged_one() {
     let with_odds = fixtures().join("legacy_models/fixtures.csv");
     let without = ws.path().join("no-odds.csv");
     next_fixtures(&ws, "bundesliga", 10, &without);
+    let history = ws.path().join("history.csv");
+    write_history(&ws, &history);
     for (name, fixtures) in [("odds", with_odds.as_path()), ("plain", without.as_path())] {
         let predictions = ws.path().join(format!("{name}.csv"));
         predict_with_features(&ws, "bundesliga", fixtures, &predictions);
-        let (compared, keys) = check(&ws, "bundesliga", &predictions);
-        assert!(compared >= 11 * 3, "{name}");
+        let (compared, keys) = check(&ws, "bundesliga", &predictions, Some((fixtures, &history)));
+        assert!(compared >= (11 + 27 + 4) * 3 + 4, "{name}");
         assert_eq!(
             keys,
             [
@@ -182,7 +259,7 @@ fn the_reader_follows_refreshed_versions_and_skips_a_damaged_one() {
     std::fs::write(&damaged, bytes).unwrap();
     let predictions = ws.path().join("after-damage.csv");
     predict_with_features(&ws, "bundesliga", &with_odds, &predictions);
-    let (_, keys) = check(&ws, "bundesliga", &predictions);
+    let (_, keys) = check(&ws, "bundesliga", &predictions, None);
     assert_eq!(keys[0], "poisson_v2_bundesliga_v2");
     assert_eq!(keys[1], "1x2_v2_bundesliga_v2@2");
 }
