@@ -68,6 +68,10 @@ MODEL_TYPES = {
 }
 
 
+# Model type -> the directory of its first version (later ones add ``@<n>``).
+DIR_NAMES = {"1x2_v2": "1x2_v2", "poisson_v2": "poisson_v2", "draw_specialist": "draw_specialist_v1"}
+
+
 class ModelNotFound(LookupError):
     """No usable version of a league and model type (the message says why)."""
 
@@ -109,7 +113,8 @@ def _number(seed_key, key):
 
 def _check_dir(models_dir, entry, model_type):
     """Why the entry's directory is not intact, or None when it is."""
-    path = entry.get("path")
+    # An entry without a path (the old pipeline's) names the first version's directory.
+    path = entry.get("path", "leagues/%s/%s" % (entry.get("league"), DIR_NAMES[model_type]))
     if not isinstance(path, str) or not path.startswith("leagues/") or ".." in path.split("/"):
         return "no usable path %r" % (path,)
     directory = os.path.join(models_dir, *path.split("/"))
@@ -205,7 +210,8 @@ def load_current(models_dir, registry_path, league, model_type):
     if model_type not in MODEL_TYPES:
         raise ValueError("unknown model type %r" % (model_type,))
     entry = _current_entry(models_dir, registry_path, league, model_type)
-    directory = os.path.join(models_dir, *entry["path"].split("/"))
+    path = entry.get("path", "leagues/%s/%s" % (league, DIR_NAMES[model_type]))
+    directory = os.path.join(models_dir, *path.split("/"))
     cls = {
         "poisson_v2": PoissonModel,
         "1x2_v2": OneXTwoModel,
@@ -213,7 +219,7 @@ def load_current(models_dir, registry_path, league, model_type):
     }[model_type]
     model = cls(directory, league)
     model.key = entry["key"]
-    model.path = entry["path"]
+    model.path = path
     return model
 
 

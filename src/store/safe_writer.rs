@@ -305,6 +305,11 @@ fn rename_onto_empty_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     if !crate::store::detect::is_empty_dir(to) {
         return rename_no_replace(from, to);
     }
+    rename_replacing_empty(from, to)
+}
+
+/// rename(2) of a directory onto `to`, with a non-empty `to` reported as `AlreadyExists`.
+fn rename_replacing_empty(from: &Path, to: &Path) -> std::io::Result<()> {
     fs::rename(from, to).map_err(|e| match e.kind() {
         std::io::ErrorKind::DirectoryNotEmpty
         | std::io::ErrorKind::AlreadyExists
@@ -323,4 +328,35 @@ fn rename_checked(from: &Path, to: &Path) -> std::io::Result<()> {
         ));
     }
     fs::rename(from, to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An empty target directory is replaced by the complete one; a target that is not empty
+    /// when the rename happens (a file appeared after the emptiness check) is refused, both
+    /// directories left as they were.
+    #[test]
+    fn renames_onto_an_empty_directory_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("new"), dir.path().join("target"));
+        fs::create_dir(&from).unwrap();
+        fs::write(from.join("model.pkl"), b"model").unwrap();
+        fs::create_dir(&to).unwrap();
+        fs::write(to.join("theirs"), b"theirs").unwrap();
+        let e = rename_replacing_empty(&from, &to).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(to.join("theirs")).unwrap(), b"theirs");
+        assert_eq!(fs::read(from.join("model.pkl")).unwrap(), b"model");
+        assert_eq!(
+            rename_onto_empty_dir(&from, &to).unwrap_err().kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+
+        fs::remove_file(to.join("theirs")).unwrap();
+        rename_onto_empty_dir(&from, &to).unwrap();
+        assert_eq!(fs::read(to.join("model.pkl")).unwrap(), b"model");
+        assert!(!from.exists());
+    }
 }
