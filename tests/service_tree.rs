@@ -153,6 +153,30 @@ fn an_old_draw_specialist_tree_is_served_where_it_is_and_never_moved() {
         assert!((a - b).abs() <= 1e-12, "{a} vs {b}");
     }
     assert_eq!(snapshot(&old), old_bytes);
+
+    // Stale (a match after its training data): a --refresh publishes the new version under the
+    // new name, beside the old tree, which stays as it is.
+    let file = ws.data().join("D1/2022-23.csv");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("D1,19/08/2023,15:30,Bayern Munich,Dortmund,2,1,H\n");
+    std::fs::write(&file, text).unwrap();
+    let (code, run, stderr) = ws.run_json(&["--refresh", "--min-new-matches", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = result_row(&run, "bundesliga", "draw_specialist");
+    assert_eq!(r["status"], "refreshed", "{run:#}");
+    assert!(ws
+        .model_dir("bundesliga", "draw_specialist_v1@2")
+        .join("draw_model.pkl")
+        .is_file());
+    assert!(!ws.model_dir("bundesliga", "draw_specialist_v1").exists());
+    assert_eq!(snapshot(&old), old_bytes);
+    let s = ws.status_json();
+    let row = status_row(&s, "bundesliga", "draw_specialist");
+    assert_eq!(
+        row["path"], "leagues/bundesliga/draw_specialist_v1@2",
+        "{row:#}"
+    );
+    assert_eq!(row["loads"], true);
 }
 
 /// The old pipeline's own models (joblib pickles of its Python classes, placeholder metrics) are
