@@ -11,7 +11,6 @@ methods:
     poisson.predict_match("Arsenal", "Chelsea")   # lambda_home, ..., poisson_p_home, ...
     one_x_two = atm.load_current("models", "registry.json", "premier_league", "1x2_v2")
     one_x_two.predict_proba(features)             # [home, draw, away]
-
     one_x_two.predict_fixture(row, history)       # the same, from a fixture row and the history
 
 ``predict_proba`` takes the pre-match features of a fixture as ``auto-train predict --features``
@@ -31,6 +30,7 @@ with the hash the registry recorded, the manifest naming this entry). Versions a
 published but did not register are not seen here; the next ``auto-train`` run registers them.
 """
 
+import datetime
 import hashlib
 import json
 import math
@@ -66,7 +66,6 @@ MODEL_TYPES = {
     "poisson_v2": ("v2", ["poisson_model.pkl", "metrics.json"]),
     "draw_specialist": ("v1", ["draw_model.pkl", "metrics.json"]),
 }
-
 
 # Model type -> the directory of its first version (later ones add ``@<n>``).
 DIR_NAMES = {"1x2_v2": "1x2_v2", "poisson_v2": "poisson_v2", "draw_specialist": "draw_specialist_v1"}
@@ -496,8 +495,6 @@ def _market(row):
 def _day(text):
     """Days since 1970-01-01 of ``YYYY-MM-DD`` (a longer text: its first ten characters), or of
     ``dd/mm/yy``/``dd/mm/yyyy`` as the data files write it."""
-    import datetime
-
     text = str(text).strip()
     if len(text) >= 10 and text[4] == "-":
         y, m, d = int(text[0:4]), int(text[5:7]), int(text[8:10])
@@ -509,8 +506,6 @@ def _day(text):
 
 
 def _season(day):
-    import datetime
-
     date = datetime.date(1970, 1, 1) + datetime.timedelta(days=day)
     return date.year if date.month >= 7 else date.year - 1
 

@@ -419,8 +419,9 @@ fn processed_snake_case_files_read_with_names_from_teams_csv() {
     write_csv(&ws.data().join("processed/matches.csv"), &refs);
     let mut df = df!(
         "match_id" => (0..rows.len() as i64).collect::<Vec<_>>(),
-        "league_id" => vec![700i64; rows.len()],
-        "home_team_id" => rows.iter().map(|r| id(&r[1])).collect::<Vec<_>>(),
+        // Ids as floats, as pandas writes a column that once held a missing value.
+        "league_id" => vec![700f64; rows.len()],
+        "home_team_id" => rows.iter().map(|r| id(&r[1]) as f64).collect::<Vec<_>>(),
         "away_team_id" => rows.iter().map(|r| id(&r[2])).collect::<Vec<_>>(),
         "home_score" => rows.iter().map(|r| r[3].parse::<i64>().unwrap()).collect::<Vec<_>>(),
         "away_score" => rows.iter().map(|r| r[4].parse::<i64>().unwrap()).collect::<Vec<_>>(),

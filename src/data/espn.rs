@@ -325,7 +325,9 @@ fn read_tables(data_dir: &Path, fixtures: &Path) -> Result<Tables> {
         for row in &table.rows {
             if let (Some(i), Some(n)) = (row.get(id), row.get(name)) {
                 if !n.is_empty() {
-                    t.teams.entry(i.clone()).or_insert_with(|| n.clone());
+                    t.teams
+                        .entry(id_text(i).into_owned())
+                        .or_insert_with(|| n.clone());
                 }
             }
         }
@@ -512,7 +514,7 @@ pub fn read_fixtures(
     let mut unnamed: Vec<String> = Vec::new();
     for (i, row) in table.rows.iter().enumerate() {
         let cell = |c: usize| row.get(c).map(String::as_str).unwrap_or("");
-        let id = cell(layout.league);
+        let id = &*id_text(cell(layout.league));
         let (slug, competition) = competitions
             .entry(id.to_string())
             .or_insert_with(|| classify(&tables, id));
@@ -529,7 +531,8 @@ pub fn read_fixtures(
                 .or_default() += 1;
             continue;
         };
-        let after_extra_time = match status_verdict(&tables, layout.status.map(cell)) {
+        let status = layout.status.map(|c| id_text(cell(c)));
+        let after_extra_time = match status_verdict(&tables, status.as_deref()) {
             Ok(extra) => extra,
             Err(reason) => {
                 competition.rows -= 1;
@@ -588,6 +591,15 @@ pub fn read_fixtures(
     Ok(out)
 }
 
+/// An id cell as the tables write it: `700` also for `700.0` (a processed file whose id column
+/// became floats).
+fn id_text(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.strip_suffix(".0") {
+        Some(int) if !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) => int.into(),
+        _ => cell.into(),
+    }
+}
+
 /// One used row as a match, or why not (and whether because it is dated after today).
 fn parse_row(
     l: &Layout,
@@ -605,7 +617,8 @@ fn parse_row(
             true,
         ));
     }
-    let (home_id, away_id) = (cell(l.home), cell(l.away));
+    let (home_id, away_id) = (id_text(cell(l.home)), id_text(cell(l.away)));
+    let (home_id, away_id) = (&*home_id, &*away_id);
     if home_id.is_empty() || away_id.is_empty() {
         return Err(("no team id".into(), false));
     }
@@ -725,6 +738,14 @@ mod tests {
         );
         assert_eq!(league_slug("770", "USA.1", "MLS"), "usa_mls");
         assert_eq!(league_slug("1", "XYZ.1", "Some League"), "xyz_some_league");
+    }
+
+    #[test]
+    fn float_ids_read_as_integers() {
+        assert_eq!(id_text("700.0"), "700");
+        assert_eq!(id_text("700"), "700");
+        assert_eq!(id_text("7.5"), "7.5");
+        assert_eq!(id_text(".0"), ".0");
     }
 
     #[test]
