@@ -502,6 +502,9 @@ fn log_data_problems(loaded: &LoadedData) {
                 f.rows,
                 e.skipped_by_reason
             );
+            for s in &f.skipped_examples {
+                tracing::warn!("{}: row {}: {}", f.path.display(), s.row, s.reason);
+            }
             continue;
         }
         let examples: Vec<String> = f
