@@ -45,6 +45,7 @@ __all__ = [
     "OneXTwoModel",
     "DrawSpecialistModel",
     "fixture_features",
+    "espn_history",
 ]
 
 MANIFEST = "auto_train_manifest.json"
@@ -727,4 +728,89 @@ def fixture_features(history, league, rows):
     for i in queries[nxt:]:
         row = rows[i]
         out[i] = engine.features(_day(row["Date"]), league, row["HomeTeam"], row["AwayTeam"], row)
+    return out
+
+
+# --- History from the ESPN dataset (src/data/espn.rs's rules), for predict_fixture ---------------
+
+# ESPN league id -> slug, as src/data/espn.rs names them (the seed leagues and the
+# football-data.co.uk main divisions).
+ESPN_LEAGUE_SLUGS = {
+    "700": "premier_league", "740": "la_liga", "730": "serie_a", "720": "bundesliga",
+    "710": "ligue_1", "725": "eredivisie", "715": "primeira_liga", "3914": "championship",
+    "3915": "league_one", "3916": "league_two", "3917": "national_league",
+    "735": "scottish_premiership", "3940": "scottish_championship",
+    "3941": "scottish_league_one", "3942": "scottish_league_two", "3927": "bundesliga_2",
+    "3931": "serie_b", "3921": "la_liga_2", "3926": "ligue_2", "3901": "belgian_pro_league",
+    "3946": "super_lig", "3955": "greek_super_league",
+}
+_FINAL = {"STATUS_FULL_TIME", "STATUS_FINAL_AET", "STATUS_FINAL_AGT", "STATUS_FINAL_PEN"}
+
+
+def _id_text(cell):
+    cell = (cell or "").strip()
+    if cell.endswith(".0") and cell[:-2].isdigit():
+        return cell[:-2]
+    return cell
+
+
+def _read_csv(path):
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        return [{k.lstrip("\ufeff").strip(): (v or "").strip() for k, v in r.items() if k}
+                for r in csv.DictReader(f)]
+
+
+def espn_history(base_data, today=None):
+    """The finished league matches of an ESPN ``base_data`` directory (``fixtures.csv``,
+    ``teams.csv``, ``leagues.csv``, ``status.csv``) as ``predict_fixture``'s history, by the rules
+    ``auto-train`` reads them with: final scores only (after extra time or penalties too), leagues
+    only (the ids above, or a ``leagues.csv`` ``midsizeName`` ``CCC.N``), team names from
+    ``teams.csv`` (the id when missing), nothing dated after ``today`` (``YYYY-MM-DD``, default
+    today UTC), the same (league, date, home, away) once. Leagues outside the id table are
+    named ``espn_<leagueId>`` here (only their identity matters to the features)."""
+    teams = {}
+    for r in _read_csv(os.path.join(base_data, "teams.csv")):
+        if r.get("displayName"):
+            teams.setdefault(_id_text(r.get("teamId")), r["displayName"])
+    codes = {}
+    for r in _read_csv(os.path.join(base_data, "leagues.csv")):
+        codes.setdefault(r.get("leagueId", ""), r.get("midsizeName", ""))
+    statuses = {r["statusId"]: r["name"] for r in _read_csv(os.path.join(base_data, "status.csv"))}
+    if today is None:
+        today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    last = _day(today)
+    out, seen = [], set()
+    for r in _read_csv(os.path.join(base_data, "fixtures.csv")):
+        league = _id_text(r.get("leagueId"))
+        code = codes.get(league, "")
+        country, _, tier = code.partition(".")
+        is_league = league in ESPN_LEAGUE_SLUGS or (
+            len(country) == 3 and country.isupper() and country.isalpha() and tier.isdigit()
+        )
+        if not is_league or statuses.get(_id_text(r.get("statusId"))) not in _FINAL:
+            continue
+        home, away = _id_text(r.get("homeTeamId")), _id_text(r.get("awayTeamId"))
+        try:
+            day = _day(r["date"])
+            hg, ag = float(r["homeTeamScore"]), float(r["awayTeamScore"])
+        except (KeyError, ValueError):
+            continue
+        if day > last or not home or not away or home == away:
+            continue
+        if hg != int(hg) or ag != int(ag) or not (0 <= hg <= 255 and 0 <= ag <= 255):
+            continue
+        m = {
+            "date": r["date"][:10],
+            "league": ESPN_LEAGUE_SLUGS.get(league, "espn_" + league),
+            "home": teams.get(home, home),
+            "away": teams.get(away, away),
+            "home_goals": int(hg),
+            "away_goals": int(ag),
+        }
+        key = (m["league"], m["date"], m["home"], m["away"])
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
     return out
