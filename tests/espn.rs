@@ -432,6 +432,14 @@ fn processed_snake_case_files_read_with_names_from_teams_csv() {
     ParquetWriter::new(file).finish(&mut df).unwrap();
     let (code, s, stderr) = ws.run_json(&["--dry-run"]);
     assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("matches.parquet: no status column"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("matches.csv: no status column"),
+        "{stderr}"
+    );
     assert_eq!(s["data"]["unreadable_files"], json!([]));
     assert_eq!(s["data"]["espn_files"].as_array().unwrap().len(), 2);
     assert_eq!(s["data"]["leagues"]["premier_league"], 380);

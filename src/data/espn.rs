@@ -499,6 +499,13 @@ pub fn read_fixtures(
     let tables = read_tables(data_dir, path)?;
     let table = Table::read(path)?;
     let layout = Layout::new(&table, kind, path)?;
+    if layout.status.is_none() {
+        tracing::warn!(
+            "{}: no status column: every row with a score, dated up to today, is taken as played \
+             (a postponed match's 0-0 row cannot be told apart; keep statusId/status_id)",
+            path.display()
+        );
+    }
     let mut out = EspnMatches {
         matches: BTreeMap::new(),
         rows: table.rows.len(),
