@@ -31,6 +31,11 @@ pub fn lossy_path<S: Serializer, P: AsRef<Path>>(path: P, s: S) -> Result<S::Ok,
     s.serialize_str(&path_text(path.as_ref()))
 }
 
+/// `#[serde(serialize_with = "crate::json::lossy_paths")]` for `Vec<PathBuf>` fields.
+pub fn lossy_paths<S: Serializer>(paths: &[std::path::PathBuf], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(paths.iter().map(|p| path_text(p)))
+}
+
 /// The leading fields of a document: `schema_version` and `tool_version`, then `doc`'s fields;
 /// `paths_lossy` (with a warning on stderr) when a path in it was not UTF-8.
 pub fn finish(doc: serde_json::Value) -> serde_json::Value {
