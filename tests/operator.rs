@@ -409,6 +409,18 @@ fn argument_errors_as_json_logs_and_refused_quiet_options() {
     assert_eq!(out.status.code(), Some(0));
 }
 
+/// Whether a thread of process `pid` sleeps in the kernel's FIFO open (`wait_for_partner`).
+fn waits_on_a_fifo(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks.flatten().any(|t| {
+                std::fs::read_to_string(t.path().join("wchan"))
+                    .is_ok_and(|w| w.contains("wait_for_partner") || w.contains("fifo"))
+            })
+        })
+        .unwrap_or(false)
+}
+
 /// #21.20: SIGTERM during a --json run still gives a JSON document on stdout (exit 143); a file
 /// size limit (SIGXFSZ) gives one too and leaves no temporary registry file.
 #[test]
@@ -436,8 +448,13 @@ fn signals_during_a_json_run() {
             .stderr(Stdio::piped());
         std::fs::create_dir_all(ws.models()).unwrap();
         let mut child = cmd.spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        assert!(child.try_wait().unwrap().is_none(), "waiting on the FIFO");
+        // Until the process waits in open(2) on the FIFO (a loaded machine may take a while).
+        let started = std::time::Instant::now();
+        while !waits_on_a_fifo(child.id()) {
+            assert!(child.try_wait().unwrap().is_none(), "waiting on the FIFO");
+            assert!(started.elapsed() < std::time::Duration::from_secs(60));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         // SAFETY: a plain kill(2) of the child this test started.
         assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
         let mut stdout = String::new();
