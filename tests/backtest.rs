@@ -836,7 +836,8 @@ fn goal_markets_are_scored_against_base_rates_and_over_under_odds() {
     let rates = [over as f64 / n_train as f64, btts as f64 / n_train as f64];
     let (header, rows) = read_predictions(&out);
     let col = |n: &str| header.iter().position(|h| h == n).unwrap();
-    let (mut ll, mut base, mut open_m, mut open_k, mut close_k) = ([0.0; 2], [0.0; 2], 0.0, 0.0, 0.0);
+    let (mut ll, mut base, mut open_m, mut open_k, mut close_k) =
+        ([0.0; 2], [0.0; 2], 0.0, 0.0, 0.0);
     let (mut n_open, mut n_close) = (0, 0);
     for r in &rows {
         let (hg, ag): (u32, u32) = (
@@ -844,7 +845,10 @@ fn goal_markets_are_scored_against_base_rates_and_over_under_odds() {
             r[col("away_goals")].parse().unwrap(),
         );
         let events = [hg + ag > 2, hg > 0 && ag > 0];
-        for (k, c) in ["poisson_v2_over_2_5", "poisson_v2_btts"].iter().enumerate() {
+        for (k, c) in ["poisson_v2_over_2_5", "poisson_v2_btts"]
+            .iter()
+            .enumerate()
+        {
             let p: f64 = r[col(c)].parse().unwrap();
             ll[k] += log_loss(p, events[k]);
             base[k] += log_loss(rates[k], events[k]);
@@ -880,9 +884,18 @@ fn goal_markets_are_scored_against_base_rates_and_over_under_odds() {
         );
         assert_eq!(at(&summary, &format!("{key}.n")), rows.len());
     }
-    close_to("pooled.poisson_v2.over_2_5.market_open.market.log_loss", open_k / n_open as f64);
-    close_to("pooled.poisson_v2.over_2_5.market_open.model.log_loss", open_m / n_open as f64);
-    close_to("pooled.poisson_v2.over_2_5.market_close.market.log_loss", close_k / n_close as f64);
+    close_to(
+        "pooled.poisson_v2.over_2_5.market_open.market.log_loss",
+        open_k / n_open as f64,
+    );
+    close_to(
+        "pooled.poisson_v2.over_2_5.market_open.model.log_loss",
+        open_m / n_open as f64,
+    );
+    close_to(
+        "pooled.poisson_v2.over_2_5.market_close.market.log_loss",
+        close_k / n_close as f64,
+    );
     assert!(summary["pooled"]["poisson_v2"]["btts"]["market_open"].is_null());
 
     // The text table and the report show them.
@@ -913,7 +926,14 @@ fn backtest_trains_with_the_run_model_options() {
     ] {
         let ws = Workspace::new(&["E0"]);
         let out = ws.path().join("bt");
-        let mut args = vec!["--from", "2022-08-01", "--to", "2022-08-31", "--model-type", "poisson_v2"];
+        let mut args = vec![
+            "--from",
+            "2022-08-01",
+            "--to",
+            "2022-08-31",
+            "--model-type",
+            "poisson_v2",
+        ];
         args.extend(&options);
         backtest_ok(&ws, &ws.data(), &out, &args);
         let summary: serde_json::Value =
@@ -925,19 +945,25 @@ fn backtest_trains_with_the_run_model_options() {
         for entry in std::fs::read_dir(ws.data().join("E0")).unwrap() {
             let path = entry.unwrap().path();
             if !path.ends_with("2022-23.csv") {
-                std::fs::copy(&path, run.data().join("E0").join(path.file_name().unwrap())).unwrap();
+                std::fs::copy(&path, run.data().join("E0").join(path.file_name().unwrap()))
+                    .unwrap();
             }
         }
         let mut run_args = vec!["--model-type", "poisson_v2", "-q"];
         run_args.extend(&options);
         run.cmd().args(&run_args).assert().code(0);
         let read = |p: PathBuf| {
-            let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
             v["trained_date"] = serde_json::Value::Null;
             v
         };
-        let from_backtest = read(out.join("models/premier_league/poisson_v2/2022-08-01/metrics.json"));
-        let from_run = read(run.model_dir("premier_league", "poisson_v2").join("metrics.json"));
+        let from_backtest =
+            read(out.join("models/premier_league/poisson_v2/2022-08-01/metrics.json"));
+        let from_run = read(
+            run.model_dir("premier_league", "poisson_v2")
+                .join("metrics.json"),
+        );
         assert_eq!(from_backtest, from_run, "{options:?}");
         if options[0] == "--xi" {
             assert_eq!(summary["xi_per_day"], 0.0025);

@@ -92,7 +92,9 @@ fn too_short_a_history_keeps_the_stated_defaults() {
     assert_eq!(p["xi_selection"]["protocol"], "window");
     let source = p["xi_selection"]["source"].as_str().unwrap();
     assert!(
-        source.starts_with("default 0.0018 (306 matches: fewer than 1 window(s) of a season's worth (306 matches)"),
+        source.starts_with(
+            "default 0.0018 (306 matches: fewer than 1 window(s) of a season's worth (306 matches)"
+        ),
         "{source}"
     );
     assert_eq!(p["xi_selection"]["candidates"].as_array().unwrap().len(), 0);
@@ -101,7 +103,13 @@ fn too_short_a_history_keeps_the_stated_defaults() {
         let m = metrics(&ws, "eredivisie", ty);
         let sel = &m["selection"];
         assert_eq!(sel["protocol"], "window", "{ty}");
-        assert!(sel["window_fallback"].as_str().unwrap().ends_with("60/20/20 by date"), "{ty}");
+        assert!(
+            sel["window_fallback"]
+                .as_str()
+                .unwrap()
+                .ends_with("60/20/20 by date"),
+            "{ty}"
+        );
         let cal = sel["calibration_window"]["matches"].as_u64().unwrap();
         assert!(cal < 100, "{ty}: {cal} calibration rows");
         let defaults = &sel["defaults_used"];
@@ -123,7 +131,11 @@ fn too_short_a_history_keeps_the_stated_defaults() {
 
     // The files still predict: the defaults are a model, not a refusal.
     let fixtures = ws.path().join("fixtures.csv");
-    std::fs::write(&fixtures, "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV Eindhoven\n").unwrap();
+    std::fs::write(
+        &fixtures,
+        "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV Eindhoven\n",
+    )
+    .unwrap();
     let rows = ws.predict_ok("eredivisie", &fixtures);
     assert_eq!(rows.len(), 2);
 }
@@ -175,15 +187,13 @@ fn logistic_windows_are_counted_in_matches() {
         let c = candidates[k].as_array().unwrap();
         assert_eq!(c.len(), 3, "{k}");
         // Strongest penalty first; the choice is the lowest calibration log loss.
-        let best = c
-            .iter()
-            .fold(&c[0], |b, x| {
-                if x["score"].as_f64().unwrap() < b["score"].as_f64().unwrap() {
-                    x
-                } else {
-                    b
-                }
-            });
+        let best = c.iter().fold(&c[0], |b, x| {
+            if x["score"].as_f64().unwrap() < b["score"].as_f64().unwrap() {
+                x
+            } else {
+                b
+            }
+        });
         assert_eq!(m["regularisation"]["model"][k], best["value"], "{k}");
     }
 }

@@ -516,7 +516,10 @@ fn train_point(
 fn goal_rates(matches: &[Match]) -> [f64; 2] {
     let mut counts = [0usize; 2];
     for m in matches {
-        for (c, e) in counts.iter_mut().zip(goal_events(m.home_goals, m.away_goals)) {
+        for (c, e) in counts
+            .iter_mut()
+            .zip(goal_events(m.home_goals, m.away_goals))
+        {
             *c += e as usize;
         }
     }

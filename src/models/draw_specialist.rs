@@ -17,11 +17,11 @@ use crate::models::common::{
     self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
     TrainedFiles,
 };
-use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::models::logistic_protocol::Plan;
+use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{BinaryRun, Linear, Platt, Prepared, Standardiser};
-use crate::stats::selection::Candidate;
 use crate::stats::metrics;
+use crate::stats::selection::Candidate;
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "draw_specialist",
@@ -187,8 +187,15 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
         &main.p_train,
         fallback.as_ref().map(|f| f.p_train.as_slice()),
     );
-    let (metrics_json, summary) =
-        metrics_json(ctx, &rows, &plan, &y, (&main, fallback.as_ref()), &p_val, &p_train);
+    let (metrics_json, summary) = metrics_json(
+        ctx,
+        &rows,
+        &plan,
+        &y,
+        (&main, fallback.as_ref()),
+        &p_val,
+        &p_train,
+    );
     let file = DrawFile {
         header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
         model: main.part(),

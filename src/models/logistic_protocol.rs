@@ -56,30 +56,30 @@ impl Plan {
         if n < 60 {
             bail!("only {n} matches with enough history to train on");
         }
-        let (splits, fallback, size) = match selection::latest_windows(dates, seasons, 2, MIN_FIT_ROWS)
-        {
-            Ok(w) => (
-                Splits {
-                    fit: w.fit.clone(),
-                    cal: w.windows[0].clone(),
-                    val: w.windows[1].clone(),
-                },
-                None,
-                w.season_size,
-            ),
-            Err(why) => {
-                let (a, b) = (n * 3 / 5, n * 4 / 5);
-                (
+        let (splits, fallback, size) =
+            match selection::latest_windows(dates, seasons, 2, MIN_FIT_ROWS) {
+                Ok(w) => (
                     Splits {
-                        fit: 0..a,
-                        cal: a..b,
-                        val: b..n,
+                        fit: w.fit.clone(),
+                        cal: w.windows[0].clone(),
+                        val: w.windows[1].clone(),
                     },
-                    Some(format!("{why}: 60/20/20 by date")),
-                    selection::season_size(seasons),
-                )
-            }
-        };
+                    None,
+                    w.season_size,
+                ),
+                Err(why) => {
+                    let (a, b) = (n * 3 / 5, n * 4 / 5);
+                    (
+                        Splits {
+                            fit: 0..a,
+                            cal: a..b,
+                            val: b..n,
+                        },
+                        Some(format!("{why}: 60/20/20 by date")),
+                        selection::season_size(seasons),
+                    )
+                }
+            };
         Ok(Plan {
             protocol,
             choose: splits.cal.len() >= selection::MIN_CHOICE_MATCHES,
@@ -125,12 +125,8 @@ impl Plan {
             let m = logistic::fit_binary(&p.x_fit, y_fit, DEFAULT_ALPHA, None)?;
             (DEFAULT_ALPHA, m, Vec::new())
         };
-        let m_fitcal = logistic::fit_binary(
-            &p.x_fitcal,
-            &y[s.fit.start..s.cal.end],
-            alpha,
-            Some(&m_fit),
-        )?;
+        let m_fitcal =
+            logistic::fit_binary(&p.x_fitcal, &y[s.fit.start..s.cal.end], alpha, Some(&m_fit))?;
         let final_model = logistic::fit_binary(&p.x_all, y, alpha, Some(&m_fitcal))?;
         let run = BinaryRun {
             alpha,

@@ -2,8 +2,8 @@
 //! line in `model_types()`.
 
 pub mod common;
-pub mod logistic_protocol;
 pub mod draw_specialist;
+pub mod logistic_protocol;
 pub mod model_type;
 pub mod one_x_two_v2;
 pub mod poisson_v2;

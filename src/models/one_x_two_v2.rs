@@ -15,11 +15,11 @@ use crate::models::common::{
     self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel,
     LogisticModelType, TrainedFiles,
 };
-use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::models::logistic_protocol::Plan;
+use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Standardiser};
-use crate::stats::selection::Candidate;
 use crate::stats::metrics;
+use crate::stats::selection::Candidate;
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "1x2_v2",
@@ -411,7 +411,8 @@ fn model_files(
     main: &Variant,
     fallback: Option<&Variant>,
 ) -> Result<Vec<ModelFile>> {
-    let header = |format| ArtifactHeader::new(format, FORMAT_VERSION, SPEC.name, &ctx.league.league);
+    let header =
+        |format| ArtifactHeader::new(format, FORMAT_VERSION, SPEC.name, &ctx.league.league);
     let mut files = Vec::new();
     for k in 0..3 {
         let f = BinaryFile {

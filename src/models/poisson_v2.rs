@@ -637,8 +637,9 @@ fn replay_fits(
 
 /// (content hash of the first n matches, n, candidate decays' bits) -> their fits.
 type ReplayKey = (u64, usize, Vec<u64>);
-static REPLAY_FITS: std::sync::OnceLock<std::sync::Mutex<FxHashMap<ReplayKey, Arc<Vec<LeagueFit>>>>> =
-    std::sync::OnceLock::new();
+static REPLAY_FITS: std::sync::OnceLock<
+    std::sync::Mutex<FxHashMap<ReplayKey, Arc<Vec<LeagueFit>>>>,
+> = std::sync::OnceLock::new();
 /// Bound of the replay cache (about 10 KB an entry); emptied when full.
 const REPLAY_CACHE_ENTRIES: usize = 2048;
 
@@ -748,7 +749,9 @@ impl ModelType for PoissonV2 {
             Some(v) => format!(
                 "xi={}/day, validation {} RPS {:.4} (base rates {:.4})",
                 xi.xi_per_day,
-                v.season.clone().unwrap_or_else(|| format!("{} latest matches", v.n_val)),
+                v.season
+                    .clone()
+                    .unwrap_or_else(|| format!("{} latest matches", v.n_val)),
                 v.rps,
                 v.base_rates.rps
             ),

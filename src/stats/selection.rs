@@ -156,7 +156,10 @@ pub fn best(candidates: &[Candidate], lower_is_better: bool) -> Option<Candidate
 
 /// What metrics.json says about a window: its first and last date and its size.
 pub fn describe(dates: &[Date], r: &Range<usize>) -> serde_json::Value {
-    match (dates.get(r.start), r.end.checked_sub(1).and_then(|e| dates.get(e))) {
+    match (
+        dates.get(r.start),
+        r.end.checked_sub(1).and_then(|e| dates.get(e)),
+    ) {
         (Some(a), Some(b)) if r.start < r.end => serde_json::json!({
             "first_date": a.to_string(),
             "last_date": b.to_string(),

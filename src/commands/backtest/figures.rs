@@ -449,7 +449,10 @@ fn goal_market_row(label: &str, key: &str, ty: &str, market: &str, g: &GoalMarke
     );
     row.push_str(&num(&format!("{k}.model.log_loss"), Some(g.model.log_loss)));
     row.push_str(&num(&format!("{k}.model.brier"), Some(g.model.brier)));
-    row.push_str(&num(&format!("{k}.base_rate.log_loss"), Some(g.base_rate.log_loss)));
+    row.push_str(&num(
+        &format!("{k}.base_rate.log_loss"),
+        Some(g.base_rate.log_loss),
+    ));
     row.push_str(&format!(
         "<td><span data-key=\"{k}.base_rate_difference.log_loss.mean\">{:+.4}</span> (<span data-key=\"{k}.base_rate_difference.log_loss.se\">{:.4}</span>)</td>",
         g.base_rate_difference.log_loss.mean,

@@ -433,9 +433,7 @@ pub fn block(rows: &[&Row], name: &str, goals: GoalColumns) -> Option<Block> {
         base_rates: score(&base, &outcomes),
         market_open: compare(&open_m, &open_k, &open_y),
         market_close: compare(&close_m, &close_k, &close_y),
-        over_2_5: goals
-            .over_2_5
-            .and_then(|c| goal_market(rows, name, c, 0)),
+        over_2_5: goals.over_2_5.and_then(|c| goal_market(rows, name, c, 0)),
         btts: goals.btts.and_then(|c| goal_market(rows, name, c, 1)),
     })
 }
