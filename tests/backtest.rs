@@ -902,8 +902,7 @@ fn goal_markets_are_scored_against_base_rates_and_over_under_odds() {
     assert!(table.contains("goal markets"), "{table}");
     let pooled_line = table
         .lines()
-        .filter(|l| l.starts_with("pooled") && l.contains("poisson_v2"))
-        .last()
+        .rfind(|l| l.starts_with("pooled") && l.contains("poisson_v2"))
         .unwrap();
     assert!(
         pooled_line.contains(&format!("{:.4}", ll[0] / n)),
