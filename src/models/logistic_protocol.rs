@@ -37,7 +37,7 @@ impl Plan {
     /// the latest season's worth of rows and calibration the season's worth before it, counted
     /// across season boundaries; with a shorter history, 60/20/20 by date, and the defaults
     /// when the calibration rows are fewer than [`selection::MIN_CHOICE_MATCHES`]. Season: the
-    /// latest season validates and the one before calibrates (0.1's protocol, unchanged).
+    /// latest season validates and the one before calibrates (the earlier protocol, unchanged).
     pub fn new(
         protocol: Protocol,
         seasons: &[i32],

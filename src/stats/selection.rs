@@ -22,7 +22,7 @@ pub enum Protocol {
     /// the Poisson decay is chosen on a replay of refits across its window.
     #[default]
     Window,
-    /// The latest season validates and the one before calibrates (the protocol of 0.1).
+    /// The latest season validates and the one before calibrates (the earlier protocol, kept for comparison).
     Season,
 }
 
