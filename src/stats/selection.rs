@@ -22,7 +22,8 @@ pub enum Protocol {
     /// the Poisson decay is chosen on a replay of refits across its window.
     #[default]
     Window,
-    /// The latest season validates and the one before calibrates (the earlier protocol, kept for comparison).
+    /// The latest season validates and the one before calibrates (the earlier protocol, kept
+    /// for comparison).
     Season,
 }
 
