@@ -24,6 +24,8 @@ use crate::stats::selection::Candidate;
 pub static SPEC: ModelSpec = ModelSpec {
     name: "1x2_v2",
     version: "v2",
+    dir_name: "1x2_v2",
+    legacy_dir_names: &[],
     required_files: &[
         "home_model.pkl",
         "draw_model.pkl",
