@@ -119,6 +119,7 @@ fn bench_train(c: &mut Criterion) {
                     league: &league,
                     dataset: &dataset,
                     xi_per_day: xi,
+                    selection: Default::default(),
                     trained_date: "2000-01-01 00:00:00",
                     features: &FeatureCache::new(),
                 };
@@ -155,6 +156,7 @@ fn bench_train_feature_models(c: &mut Criterion) {
         league,
         dataset: &dataset,
         xi_per_day: None,
+        selection: Default::default(),
         trained_date: "2000-01-01 00:00:00",
         features: &features,
     };

@@ -42,6 +42,7 @@ fn train(t: &dyn ModelType, ds: &Dataset) -> TrainedModel {
         league,
         dataset: ds,
         xi_per_day: None,
+        selection: Default::default(),
         trained_date: "2024-01-01 00:00:00",
         features: &auto_train::features::FeatureCache::new(),
     };
@@ -201,6 +202,7 @@ fn load_round_trips_and_rejects_foreign_files() {
         league,
         dataset: &ds,
         xi_per_day: None,
+        selection: Default::default(),
         trained_date: "2024-01-01 00:00:00",
         features: &auto_train::features::FeatureCache::new(),
     };
@@ -265,6 +267,7 @@ fn too_little_history_is_an_error_not_a_panic() {
         league: &small,
         dataset: &d,
         xi_per_day: None,
+        selection: Default::default(),
         trained_date: "x",
         features: &auto_train::features::FeatureCache::new(),
     };

@@ -345,7 +345,8 @@ fn context<'a>(
     TrainContext {
         league,
         dataset,
-        xi_per_day: args.xi,
+        xi_per_day: args.model.xi,
+        selection: args.model.selection,
         trained_date,
         features,
     }

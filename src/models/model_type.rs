@@ -11,6 +11,7 @@ use anyhow::Result;
 use crate::data::date::Date;
 use crate::data::matches::{Dataset, Extras, LeagueMatches};
 use crate::features::FeatureCache;
+use crate::stats::selection::Protocol;
 
 /// Static facts about a model type, also known for types whose trainer is not built yet.
 #[derive(Debug)]
@@ -46,6 +47,8 @@ pub struct TrainContext<'a> {
     pub dataset: &'a Dataset,
     /// `--xi`: a fixed Poisson time decay per day instead of choosing it per league.
     pub xi_per_day: Option<f64>,
+    /// `--selection`: how hyperparameters are chosen (the window protocol by default).
+    pub selection: Protocol,
     /// `YYYY-MM-DD HH:MM:SS` (UTC), the same for every model of one run.
     pub trained_date: &'a str,
     /// Feature rows shared by the model types of one run (computed once, on first use).
