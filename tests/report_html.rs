@@ -125,7 +125,8 @@ fn report_is_readable_with_intervals_units_and_metadata() {
 
     // Any width: no fixed size, the viewBox scales; text >= 12 px at the narrowest.
     let charts = svgs(&html);
-    assert_eq!(charts.len(), 4);
+    // Three reliability diagrams, RPS by month, over 2.5 goals of poisson_v2.
+    assert_eq!(charts.len(), 5);
     for svg in &charts {
         let tag = &svg[..svg.find('>').unwrap()];
         assert_eq!(attr(tag, "width"), Some("100%"), "{tag}");
@@ -153,10 +154,19 @@ fn report_is_readable_with_intervals_units_and_metadata() {
     }
 
     // Reliability: every bin with forecasts has its Wilson interval; sparse bins are marked.
-    for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
+    for ty in [
+        "1x2_v2",
+        "poisson_v2",
+        "draw_specialist",
+        "over-2-5-poisson_v2",
+    ] {
         let rows = table(&html, &format!("reliability-data-{ty}"));
-        // Three outcomes of a three-way model, the draw alone for the draw model.
-        let least = if ty == "draw_specialist" { 4 } else { 10 };
+        // Three outcomes of a three-way model, one event for the draw model and over 2.5.
+        let least = if ty.starts_with("poisson") || ty.starts_with("1x2") {
+            10
+        } else {
+            4
+        };
         assert!(rows.len() >= least, "{ty}: {} bins", rows.len());
         for (class, c) in &rows {
             let n: f64 = c[2].parse().unwrap();
