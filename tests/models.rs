@@ -44,6 +44,7 @@ fn train(t: &dyn ModelType, ds: &Dataset) -> TrainedModel {
         xi_per_day: None,
         trained_date: "2024-01-01 00:00:00",
         features: &auto_train::features::FeatureCache::new(),
+        warm_start: None,
     };
     t.train(&ctx).expect("training succeeds")
 }
@@ -203,6 +204,7 @@ fn load_round_trips_and_rejects_foreign_files() {
         xi_per_day: None,
         trained_date: "2024-01-01 00:00:00",
         features: &auto_train::features::FeatureCache::new(),
+        warm_start: None,
     };
     for t in [&OneXTwoV2 as &dyn ModelType, &DrawSpecialist] {
         let m = t.train(&ctx).expect("train");
@@ -267,6 +269,7 @@ fn too_little_history_is_an_error_not_a_panic() {
         xi_per_day: None,
         trained_date: "x",
         features: &auto_train::features::FeatureCache::new(),
+        warm_start: None,
     };
     assert!(OneXTwoV2.train(&ctx).is_err());
     assert!(DrawSpecialist.train(&ctx).is_err());

@@ -15,10 +15,12 @@ use crate::data::matches::Dataset;
 use crate::features::{self, LeagueRows};
 use crate::models::common::{
     self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
-    TrainedFiles,
+    LogisticStart, TrainedFiles, VariantStart,
 };
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
-use crate::stats::logistic::{self, BinaryRun, Linear, Platt, Prepared, Splits, Standardiser};
+use crate::stats::logistic::{
+    self, BinaryRun, BinaryStarts, Linear, Platt, Prepared, Splits, Standardiser,
+};
 use crate::stats::metrics;
 
 pub static SPEC: ModelSpec = ModelSpec {
@@ -96,12 +98,24 @@ struct Variant {
     run: BinaryRun,
     /// Platt scaling on every out-of-sample logit (cal and val), shipped.
     platt: Platt,
+    /// Platt scaling on `cal` logits (for the validation scores).
+    platt_val: Platt,
     /// Validation probabilities (Platt fitted on `cal` logits only).
     p_val: Vec<f64>,
     p_train: Vec<f64>,
 }
 
 impl Variant {
+    /// The variant's fits, for the next refit to start from.
+    fn fits(&self) -> VariantStart {
+        VariantStart {
+            names: self.names.clone(),
+            targets: vec![self.run.fits.clone()],
+            platt: vec![self.platt_val.clone(), self.platt.clone()],
+            temperature: Vec::new(),
+        }
+    }
+
     fn part(&self) -> DrawPart {
         DrawPart {
             features: self.names.clone(),
@@ -116,26 +130,68 @@ impl Variant {
     }
 }
 
-fn fit_variant(rows: &LeagueRows, names: &[&str], splits: &Splits, y: &[bool]) -> Result<Variant> {
+/// Fits one feature set; its fits start from `start`'s fits of the same features when given.
+fn fit_variant(
+    rows: &LeagueRows,
+    names: &[&str],
+    splits: &Splits,
+    y: &[bool],
+    start: Option<&LogisticStart>,
+) -> Result<Variant> {
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let x = features::select(&rows.raw, &names)?;
     let prep = Prepared::new(&x, splits)?;
-    let run = logistic::run_binary(&prep, y, splits).context("fitting the draw model")?;
-    let platt_val =
-        logistic::fit_platt(&run.cal_logits, &y[splits.cal.clone()]).context("Platt scaling")?;
+    let start = start.and_then(|s| s.variant(&names));
+    let run = logistic::run_binary(&prep, y, splits, start.and_then(|s| s.target(0)))
+        .context("fitting the draw model")?;
+    let platt_start = |i: usize| start.and_then(|s| s.platt.get(i));
+    let platt_val = logistic::fit_platt(&run.cal_logits, &y[splits.cal.clone()], platt_start(0))
+        .context("Platt scaling")?;
     let p_val = run.val_logits.iter().map(|&z| platt_val.prob(z)).collect();
     let mut oos = run.cal_logits.clone();
     oos.extend_from_slice(&run.val_logits);
-    let platt =
-        logistic::fit_platt(&oos, &y[splits.cal.start..splits.val.end]).context("Platt scaling")?;
+    let platt = logistic::fit_platt(
+        &oos,
+        &y[splits.cal.start..splits.val.end],
+        platt_start(1),
+    )
+    .context("Platt scaling")?;
     let p_train = run.train_logits.iter().map(|&z| platt.prob(z)).collect();
     Ok(Variant {
         names,
         std_all: prep.std_all,
         run,
         platt,
+        platt_val,
         p_val,
         p_train,
+    })
+}
+
+/// The fits the file of a version holds (each model's final fit and Platt scaling), as a start.
+fn warm_start(dir: &Path) -> Result<LogisticStart> {
+    let f: DrawFile = read_artifact(dir, MODEL_FILE, FORMAT, READABLE_VERSIONS, SPEC.name)?;
+    let variant = |p: &DrawPart| {
+        let platt = Platt {
+            a: p.platt_a,
+            b: p.platt_b,
+        };
+        VariantStart {
+            names: p.features.clone(),
+            targets: vec![BinaryStarts::from_final(Linear {
+                coef: p.coef.clone(),
+                intercept: p.intercept,
+            })],
+            platt: vec![platt.clone(), platt],
+            temperature: Vec::new(),
+        }
+    };
+    Ok(LogisticStart {
+        variants: [Some(&f.model), f.fallback.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(variant)
+            .collect(),
     })
 }
 
@@ -147,12 +203,15 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let use_market = rows.market_share() >= MARKET_MIN_SHARE;
     let splits = Splits::by_season(&rows.seasons)?;
     let y: Vec<bool> = rows.outcomes.iter().map(|&o| o == 1).collect();
-    let base = fit_variant(&rows, BASE_FEATURES, &splits, &y)?;
+    let start = ctx
+        .warm_start
+        .and_then(|w| w.downcast_ref::<LogisticStart>());
+    let base = fit_variant(&rows, BASE_FEATURES, &splits, &y, start)?;
     // On validation seasons (2019-20, 2021-22) the market's draw features alone ranked draws at
     // least as well as with the rating features added, at a lower log loss.
     let (main, fallback) = if use_market {
         (
-            fit_variant(&rows, MARKET_FEATURES, &splits, &y)?,
+            fit_variant(&rows, MARKET_FEATURES, &splits, &y, start)?,
             Some(base),
         )
     } else {
@@ -283,13 +342,21 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
         name: MODEL_FILE.to_string(),
         bytes: crate::store::pickle::to_bytes(&file)?,
     }];
-    Ok((files, metrics_json, summary))
+    let fits = LogisticStart {
+        variants: [Some(&main), fallback.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(Variant::fits)
+            .collect(),
+    };
+    Ok((files, metrics_json, summary, fits))
 }
 
 impl LogisticModelType for DrawSpecialist {
     const SPEC: &'static ModelSpec = &SPEC;
     type Model = Model;
     const TRAIN: fn(&TrainContext) -> Result<TrainedFiles> = train_all;
+    const WARM_START: fn(&Path) -> Result<LogisticStart> = warm_start;
 }
 
 /// A loaded standardised, Platt-scaled linear draw model.
@@ -351,7 +418,11 @@ pub struct Model {
 
 impl Model {
     pub fn probs(&self, fixtures: &[Fixture], dataset: &Dataset, league: &str) -> Result<Vec<f64>> {
-        let raw = common::fixture_features(dataset, league, fixtures)?;
+        self.probs_from(&common::fixture_features(dataset, league, fixtures)?)
+    }
+
+    /// P(draw) of each fixture from its pre-match features.
+    pub fn probs_from(&self, raw: &[features::RawFeatures]) -> Result<Vec<f64>> {
         raw.iter()
             .map(|r| match &self.fallback {
                 Some(fb) if r.market.is_none() => fb.prob(r),
@@ -415,16 +486,16 @@ impl Predictor for Model {
         vec!["draw_specialist_draw".to_string()]
     }
 
-    fn predict(
+    fn uses_features(&self) -> bool {
+        true
+    }
+
+    fn predict_with(
         &self,
         fixtures: &[Fixture],
-        dataset: &Dataset,
-        league: &str,
+        raw: &[features::RawFeatures],
     ) -> Result<Vec<Vec<f64>>> {
-        Ok(self
-            .probs(fixtures, dataset, league)?
-            .into_iter()
-            .map(|p| vec![p])
-            .collect())
+        common::check_feature_rows(fixtures, raw)?;
+        Ok(self.probs_from(raw)?.into_iter().map(|p| vec![p]).collect())
     }
 }

@@ -11,10 +11,11 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::data::date::Date;
-use crate::data::matches::{Dataset, Match};
+use crate::data::matches::Match;
+use crate::features::RawFeatures;
 use crate::models::common::{self, Artifact, ArtifactHeader};
 use crate::models::model_type::{
-    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
+    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel, WarmStart,
 };
 use crate::stats::dixon_coles::{self, DixonColesFit, GoalsData};
 use crate::stats::metrics::{self, round, OutcomeScores};
@@ -82,6 +83,7 @@ pub struct PoissonModelFile {
 }
 
 /// A fitted league: team order, parameters, prior.
+#[derive(Clone)]
 struct LeagueFit {
     teams: Vec<Arc<str>>,
     fit: DixonColesFit,
@@ -100,6 +102,38 @@ impl LeagueFit {
         let (ah, dh) = self.strengths(home);
         let (aa, da) = self.strengths(away);
         ((self.fit.home_advantage + ah + da).exp(), (aa + dh).exp())
+    }
+
+    /// These parameters as a start for a fit of `teams` (sorted): each team's strengths by
+    /// name, the prior's for a team this fit did not have.
+    fn start_for(&self, teams: &[Arc<str>]) -> DixonColesFit {
+        let (attack, defence) = teams.iter().map(|t| self.strengths(t)).unzip();
+        DixonColesFit {
+            attack,
+            defence,
+            home_advantage: self.fit.home_advantage,
+            rho: self.fit.rho,
+            weighted_log_likelihood: f64::NAN,
+            iterations: 0,
+            converged: false,
+        }
+    }
+}
+
+/// Where a refit's Dixon-Coles fits start ([`WarmStart`] of this type): an earlier training's
+/// final fit (what its pickle holds) and, from a training in memory, its validation fits by xi.
+struct PoissonStart {
+    last: LeagueFit,
+    validation: Vec<(f64, LeagueFit)>,
+}
+
+impl PoissonStart {
+    /// The earlier validation fit of decay `xi`, if any.
+    fn validation(&self, xi: f64) -> Option<&LeagueFit> {
+        self.validation
+            .iter()
+            .find(|(x, _)| x.to_bits() == xi.to_bits())
+            .map(|(_, f)| f)
     }
 }
 
@@ -204,15 +238,16 @@ fn decay_weights(dates: impl Iterator<Item = Date>, reference: Date, xi: f64) ->
 }
 
 /// Fits the model on the first `n` matches with decay `xi`.
+/// The fit starts from `warm`'s parameters (by team name) when given, else cold.
 fn fit_league(
     indexed: &IndexedMatches,
     n: usize,
     xi: f64,
-    warm: Option<&DixonColesFit>,
+    warm: Option<&LeagueFit>,
 ) -> Result<LeagueFit> {
     let (teams, data) = indexed.goals_data(n, xi);
-    let warm = warm.filter(|w| w.attack.len() == teams.len());
-    let fit = dixon_coles::fit(&data, warm).context("Dixon-Coles fit")?;
+    let warm = warm.map(|w| w.start_for(&teams));
+    let fit = dixon_coles::fit(&data, warm.as_ref()).context("Dixon-Coles fit")?;
     if !fit.converged {
         tracing::warn!(
             "Dixon-Coles fit stopped after {} iterations before full convergence",
@@ -336,10 +371,14 @@ struct XiChoice {
 /// latest has fewer than [`MIN_VALIDATION_MATCHES`] matches (its matches are then unused here).
 /// `None` (the default decay) when the validation season also has fewer than that many matches
 /// or fewer than [`MIN_VALIDATION_TRAIN`] matches precede it.
+/// Each candidate's fit starts from `start`'s fit of the same decay, else from the previous
+/// candidate's, else (the first) from `start`'s final fit, else cold. Also returns every
+/// candidate's fit (for the next refit to start from).
 fn validate(
     indexed: &IndexedMatches,
     candidates: &[f64],
-) -> Result<Option<(XiChoice, Validation)>> {
+    start: Option<&PoissonStart>,
+) -> Result<Option<Validated>> {
     let matches = indexed.matches;
     let Some(last) = matches.last() else {
         return Ok(None);
@@ -358,10 +397,14 @@ fn validate(
     }
     let outcomes: Vec<usize> = val.iter().map(Match::outcome).collect();
     let mut tried = Vec::new();
-    let mut best: Option<(f64, f64, LeagueFit)> = None;
-    let mut warm: Option<DixonColesFit> = None;
+    let mut best: Option<(f64, f64, usize)> = None;
+    let mut fits: Vec<(f64, LeagueFit)> = Vec::new();
     for &xi in candidates {
-        let fitted = fit_league(indexed, split, xi, warm.as_ref())?;
+        let warm = start
+            .and_then(|s| s.validation(xi))
+            .or(fits.last().map(|(_, f)| f))
+            .or(start.map(|s| &s.last));
+        let fitted = fit_league(indexed, split, xi, warm)?;
         let mean_ll = val
             .iter()
             .map(|m| {
@@ -377,14 +420,15 @@ fn validate(
             .sum::<f64>()
             / val.len() as f64;
         tried.push((xi, round(mean_ll)));
-        warm = Some(fitted.fit.clone());
         if best.as_ref().is_none_or(|b| mean_ll > b.1) {
-            best = Some((xi, mean_ll, fitted));
+            best = Some((xi, mean_ll, fits.len()));
         }
+        fits.push((xi, fitted));
     }
-    let Some((xi, mean_ll, fitted)) = best else {
+    let Some((xi, mean_ll, best_index)) = best else {
         return Ok(None);
     };
+    let fitted = &fits[best_index].1;
     let probs: Vec<[f64; 3]> = val
         .iter()
         .map(|m| {
@@ -413,15 +457,16 @@ fn validate(
     } else {
         "chosen by validation on the latest season"
     };
-    Ok(Some((
-        XiChoice {
-            xi_per_day: xi,
-            source,
-            candidates: tried,
-        },
-        validation,
-    )))
+    let choice = XiChoice {
+        xi_per_day: xi,
+        source,
+        candidates: tried,
+    };
+    Ok(Some((choice, validation, fits)))
 }
+
+/// The decay chosen, its validation scores and every candidate's fit.
+type Validated = (XiChoice, Validation, Vec<(f64, LeagueFit)>);
 
 fn metrics_json(
     model: &PoissonModelFile,
@@ -451,17 +496,18 @@ fn metrics_json(
     common::metrics_bytes(&value)
 }
 
-/// The decay to fit with, and the validation that chose or checked it.
+/// The decay to fit with, the validation that chose or checked it, and its fits.
 fn choose_xi(
     indexed: &IndexedMatches,
     fixed: Option<f64>,
-) -> Result<(XiChoice, Option<Validation>)> {
+    start: Option<&PoissonStart>,
+) -> Result<(XiChoice, Option<Validation>, Vec<(f64, LeagueFit)>)> {
     let candidates: Vec<f64> = match fixed {
         Some(xi) => vec![xi],
         None => XI_CANDIDATES.to_vec(),
     };
-    Ok(match validate(indexed, &candidates)? {
-        Some((choice, v)) => (choice, Some(v)),
+    Ok(match validate(indexed, &candidates, start)? {
+        Some((choice, v, fits)) => (choice, Some(v), fits),
         None => (
             XiChoice {
                 xi_per_day: fixed.unwrap_or(DEFAULT_XI),
@@ -473,6 +519,7 @@ fn choose_xi(
                 candidates: Vec::new(),
             },
             None,
+            Vec::new(),
         ),
     })
 }
@@ -494,9 +541,17 @@ impl ModelType for PoissonV2 {
                 bail!("--xi must be a non-negative number, got {xi}");
             }
         }
+        let start = ctx
+            .warm_start
+            .and_then(|w| w.downcast_ref::<PoissonStart>());
         let indexed = IndexedMatches::new(matches);
-        let (xi, validation) = choose_xi(&indexed, ctx.xi_per_day)?;
-        let fitted = fit_league(&indexed, matches.len(), xi.xi_per_day, None)?;
+        let (xi, validation, validation_fits) = choose_xi(&indexed, ctx.xi_per_day, start)?;
+        let fitted = fit_league(
+            &indexed,
+            matches.len(),
+            xi.xi_per_day,
+            start.map(|s| &s.last),
+        )?;
         let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
         let model = PoissonModelFile {
             header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
@@ -548,11 +603,23 @@ impl ModelType for PoissonV2 {
                 },
             ],
             summary,
+            warm_start: Some(Arc::new(PoissonStart {
+                last: fitted,
+                validation: validation_fits,
+            })),
         })
     }
 
     fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>> {
         Ok(Box::new(load_model(dir)?))
+    }
+
+    fn warm_start(&self, dir: &Path) -> Option<WarmStart> {
+        let model = load_model(dir).ok()?;
+        Some(Arc::new(PoissonStart {
+            last: model.as_league_fit(),
+            validation: Vec::new(),
+        }))
     }
 
     fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
@@ -570,7 +637,8 @@ impl ModelType for PoissonV2 {
             model.home_advantage,
             model.rho,
         );
-        let (xi, validation) = choose_xi(&IndexedMatches::new(matches), Some(model.xi_per_day))?;
+        let (xi, validation, _) =
+            choose_xi(&IndexedMatches::new(matches), Some(model.xi_per_day), None)?;
         let xi = XiChoice {
             source: "read from poisson_model.pkl",
             ..xi
@@ -668,7 +736,7 @@ impl Predictor for PoissonModelFile {
         .collect()
     }
 
-    fn predict(&self, fixtures: &[Fixture], _: &Dataset, _: &str) -> Result<Vec<Vec<f64>>> {
+    fn predict_with(&self, fixtures: &[Fixture], _: &[RawFeatures]) -> Result<Vec<Vec<f64>>> {
         let fitted = self.as_league_fit();
         Ok(fixtures
             .iter()

@@ -185,6 +185,7 @@ pub fn newton_optimum(
     let target = GRADIENT_TOLERANCE * 1e-3;
     let mut current = loss(&beta);
     let mut work = Vec::with_capacity(d * d);
+    let mut polished = false;
     for _ in 0..50 {
         // Lower triangle of the Hessian (what the Cholesky reads).
         let mut grad = vec![0.0; d];
@@ -218,7 +219,12 @@ pub fn newton_optimum(
             intercept: beta[p],
         };
         if norm < target {
-            return Some(as_linear(&beta));
+            // One more Newton step once within the target (quadratic convergence takes the
+            // error to rounding level): where the fit started no longer shows in its result.
+            if polished {
+                return Some(as_linear(&beta));
+            }
+            polished = true;
         }
         let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
         match linalg::line_search(loss, &beta, current, &grad, &direction) {
@@ -255,9 +261,14 @@ impl Platt {
     }
 }
 
-pub fn fit_platt(z: &[f64], y: &[bool]) -> Result<Platt> {
+/// Fits Platt scaling on logits `z`; from `start`'s parameters when given (a warm start).
+pub fn fit_platt(z: &[f64], y: &[bool], start: Option<&Platt>) -> Result<Platt> {
     let x = Array2::from_shape_vec((z.len(), 1), z.to_vec()).context("Platt matrix")?;
-    let l = fit_binary(&x, y, 1e-3, None)?;
+    let start = start.map(|p| Linear {
+        coef: vec![p.a],
+        intercept: p.b,
+    });
+    let l = fit_binary(&x, y, 1e-3, start.as_ref())?;
     let a = l.coef.first().copied().unwrap_or(1.0);
     Ok(Platt { a, b: l.intercept })
 }
@@ -265,26 +276,62 @@ pub fn fit_platt(z: &[f64], y: &[bool]) -> Result<Platt> {
 /// The L2 strengths tried (linfa's `alpha`, on the summed loss of standardised features).
 pub const ALPHAS: &[f64] = &[1.0, 10.0, 100.0];
 
+/// Where the fits of one binary target start: the same target's fits in an earlier training
+/// (a warm start; see [`fit_binary`]). A start changes where Newton begins, not the optimum.
+#[derive(Clone, Debug, Default)]
+pub struct BinaryStarts {
+    /// The model fitted on `fit` rows with each alpha tried.
+    pub fit: Vec<(f64, Linear)>,
+    /// The model fitted on `fit` + `cal` rows.
+    pub fitcal: Option<Linear>,
+    /// The model fitted on every row (what a version's file holds).
+    pub final_model: Option<Linear>,
+}
+
+impl BinaryStarts {
+    /// Every fit starting from one model: what a version's file offers (its final model).
+    pub fn from_final(model: Linear) -> BinaryStarts {
+        BinaryStarts {
+            final_model: Some(model),
+            ..BinaryStarts::default()
+        }
+    }
+
+    fn for_alpha(&self, alpha: f64) -> Option<&Linear> {
+        self.fit
+            .iter()
+            .find(|(a, _)| a.to_bits() == alpha.to_bits())
+            .map(|(_, m)| m)
+            .or(self.final_model.as_ref())
+    }
+}
+
 /// Chooses `alpha` for a binary model: fits on `fit` rows, scores log loss on `val` rows, keeps
-/// the best (ties: the stronger penalty). Returns (alpha, model fitted on `fit`).
+/// the best (ties: the stronger penalty). Returns (alpha, model fitted on `fit`, the model of
+/// every alpha tried). Each fit starts from `start`'s model of the same alpha when given, else
+/// from the previous alpha's model (the first: cold).
 pub fn choose_alpha(
     x_fit: &Array2<f64>,
     y_fit: &[bool],
     x_val: &Array2<f64>,
     y_val: &[bool],
-) -> Result<(f64, Linear)> {
+    start: Option<&BinaryStarts>,
+) -> Result<(f64, Linear, Vec<(f64, Linear)>)> {
     let mut best: Option<(f64, f64, Linear)> = None;
-    let mut previous: Option<Linear> = None;
+    let mut tried: Vec<(f64, Linear)> = Vec::new();
     for &alpha in ALPHAS.iter().rev() {
-        let m = fit_binary(x_fit, y_fit, alpha, previous.as_ref())?;
-        previous = Some(m.clone());
+        let warm = start
+            .and_then(|s| s.for_alpha(alpha))
+            .or(tried.last().map(|(_, m)| m));
+        let m = fit_binary(x_fit, y_fit, alpha, warm)?;
+        tried.push((alpha, m.clone()));
         let p: Vec<f64> = scores(&m, x_val).into_iter().map(sigmoid).collect();
         let ll = mean_binary_log_loss(&p, y_val);
         if best.as_ref().is_none_or(|b| ll < b.1 - 1e-9) {
             best = Some((alpha, ll, m));
         }
     }
-    best.map(|(a, _, m)| (a, m))
+    best.map(|(a, _, m)| (a, m, tried))
         .ok_or_else(|| anyhow!("no regularisation candidate"))
 }
 
@@ -381,17 +428,45 @@ pub struct BinaryRun {
     pub final_model: Linear,
     /// Logits of the final model on every row (in-sample).
     pub train_logits: Vec<f64>,
+    /// Every fit of the run, for the next refit to start from.
+    pub fits: BinaryStarts,
 }
 
-pub fn run_binary(p: &Prepared, y: &[bool], s: &Splits) -> Result<BinaryRun> {
-    let (alpha, m_fit) = choose_alpha(&p.x_fit, &y[s.fit.clone()], &p.x_cal, &y[s.cal.clone()])?;
-    let m_fitcal = fit_binary(&p.x_fitcal, &y[s.fit.start..s.cal.end], alpha, Some(&m_fit))?;
-    let final_model = fit_binary(&p.x_all, y, alpha, Some(&m_fitcal))?;
+/// Runs one binary target through the protocol; its fits start from `start` (an earlier
+/// training's fits of the same target and features) when given, else cold (the fit models
+/// chained through the alphas, then each stage from the one before).
+pub fn run_binary(
+    p: &Prepared,
+    y: &[bool],
+    s: &Splits,
+    start: Option<&BinaryStarts>,
+) -> Result<BinaryRun> {
+    let (alpha, m_fit, tried) = choose_alpha(
+        &p.x_fit,
+        &y[s.fit.clone()],
+        &p.x_cal,
+        &y[s.cal.clone()],
+        start,
+    )?;
+    let warm = start.and_then(|s| s.fitcal.as_ref().or(s.final_model.as_ref()));
+    let m_fitcal = fit_binary(
+        &p.x_fitcal,
+        &y[s.fit.start..s.cal.end],
+        alpha,
+        Some(warm.unwrap_or(&m_fit)),
+    )?;
+    let warm = start.and_then(|s| s.final_model.as_ref());
+    let final_model = fit_binary(&p.x_all, y, alpha, Some(warm.unwrap_or(&m_fitcal)))?;
     Ok(BinaryRun {
         alpha,
         cal_logits: scores(&m_fit, &p.x_cal),
         val_logits: scores(&m_fitcal, &p.x_val),
         train_logits: scores(&final_model, &p.x_all),
+        fits: BinaryStarts {
+            fit: tried,
+            fitcal: Some(m_fitcal),
+            final_model: Some(final_model.clone()),
+        },
         final_model,
     })
 }
@@ -403,18 +478,30 @@ pub fn temperature_probs(z: &[f64; 3], t: f64) -> [f64; 3] {
     softmax3(h)
 }
 
-/// Fits the temperature by golden-section search of the mean log loss on [0.2, 5].
-pub fn fit_temperature(z: &[[f64; 3]], y: &[usize]) -> Result<f64> {
+/// Fits the temperature: the minimum over t in [0.2, 5] of the summed log loss, which is convex
+/// in t (its second derivative is a sum of variances). Newton's method on t finds it: from
+/// `start` (a warm start: an earlier fit's temperature), else from the point a golden-section
+/// search on ln t brackets (cold). Newton stops once its step is below 1e-10 (after taking it);
+/// a warm start that does not get there falls back to the cold search.
+pub fn fit_temperature(z: &[[f64; 3]], y: &[usize], start: Option<f64>) -> Result<f64> {
     if z.is_empty() || z.len() != y.len() || y.iter().any(|&k| k > 2) {
         bail!("no usable calibration rows");
     }
+    // The log-sigmoids once, not per evaluation: `temperature_probs` computes the same numbers.
+    let log_s: Vec<[f64; 3]> = z.iter().map(|zi| zi.map(log_sigmoid)).collect();
+    if let Some(t) = start.filter(|t| t.is_finite() && (T_MIN..=T_MAX).contains(t)) {
+        if let Some(t) = temperature_newton(&log_s, y, t) {
+            return Ok(t);
+        }
+    }
     let loss = |t: f64| {
-        z.iter()
+        log_s
+            .iter()
             .zip(y)
-            .map(|(zi, &k)| neg_log(temperature_probs(zi, t)[k]))
+            .map(|(ls, &k)| neg_log(softmax3(ls.map(|l| t * l))[k]))
             .sum::<f64>()
     };
-    let (mut a, mut b) = (0.2f64.ln(), 5f64.ln());
+    let (mut a, mut b) = (T_MIN.ln(), T_MAX.ln());
     let g = (5f64.sqrt() - 1.0) / 2.0;
     let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
     let (mut fc, mut fd) = (loss(c.exp()), loss(d.exp()));
@@ -437,7 +524,36 @@ pub fn fit_temperature(z: &[[f64; 3]], y: &[usize]) -> Result<f64> {
     if !t.is_finite() {
         bail!("temperature search failed");
     }
-    Ok(t)
+    Ok(temperature_newton(&log_s, y, t).unwrap_or(t))
+}
+
+/// The temperature search interval.
+const T_MIN: f64 = 0.2;
+const T_MAX: f64 = 5.0;
+
+/// Newton's method on t for the temperature loss from `t` (kept in [0.2, 5]), with the exact
+/// first and second derivatives; `None` if it does not reach a step below 1e-10 in 50 steps.
+fn temperature_newton(log_s: &[[f64; 3]], y: &[usize], mut t: f64) -> Option<f64> {
+    for _ in 0..50 {
+        let (mut d1, mut d2) = (0.0, 0.0);
+        for (ls, &k) in log_s.iter().zip(y) {
+            let q = softmax3(ls.map(|l| t * l));
+            let mean = q[0] * ls[0] + q[1] * ls[1] + q[2] * ls[2];
+            let second = q[0] * ls[0] * ls[0] + q[1] * ls[1] * ls[1] + q[2] * ls[2] * ls[2];
+            d1 += mean - ls[k];
+            d2 += second - mean * mean;
+        }
+        if !(d1.is_finite() && d2.is_finite() && d2 > 0.0) {
+            return None;
+        }
+        let next = (t - d1 / d2).clamp(T_MIN, T_MAX);
+        let step = (next - t).abs();
+        t = next;
+        if step < 1e-10 {
+            return Some(t);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
