@@ -125,7 +125,7 @@ fn a_refit_across_a_season_boundary_from_the_earlier_fits_predicts_as_a_cold_fit
 #[test]
 fn a_refit_the_next_day_from_the_same_data_reproduces_the_cold_fit() {
     // Nothing new: each fit starts at its own optimum and stays there.
-    warm_equals_cold("2022-11-14", "2022-11-14");
+    warm_equals_cold("2023-02-04", "2023-02-04");
 }
 
 fn numbers(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -181,7 +181,7 @@ fn backtest_refreshed_daily_from_the_previous_fits_predicts_as_cold_refits() {
         numbers(&warm.join("predictions.csv")),
         numbers(&cold.join("predictions.csv")),
     );
-    assert!(w.1.len() > 80, "{} predictions", w.1.len());
+    assert!(w.1.len() > 60, "{} predictions", w.1.len());
     assert!(w.0.iter().any(|h| h == "draw_specialist_draw"), "{:?}", w.0);
     assert_same_within(&w, &c);
 }
