@@ -234,7 +234,7 @@ pub fn newton_optimum(
         // Within the target, one more Newton step (quadratic convergence takes the error to
         // rounding level, so where the fit started no longer shows in its result); a point
         // already at rounding level (a warm start on unchanged rows) is the optimum as it is.
-        if norm < target * 1e-3 || (norm < target && polished) {
+        if norm < target * 1e-6 || (norm < target && polished) {
             return Some(as_linear(&beta));
         }
         polished |= norm < target;
@@ -666,7 +666,54 @@ mod tests {
         let y: Vec<bool> = x.column(0).iter().map(|&v| v > 0.0).collect();
         let m = fit_binary(&x, &y, 1e-3, None).unwrap();
         assert!(m.coef[0] > 10.0 && m.coef[0].is_finite(), "{m:?}");
-        let p = fit_platt(&x.column(0).to_vec(), &y).unwrap();
+        let p = fit_platt(&x.column(0).to_vec(), &y, None).unwrap();
         assert!(p.a > 10.0 && p.b.is_finite(), "{p:?}");
+    }
+
+    #[test]
+    fn temperature_from_any_start_is_the_cold_optimum() {
+        // Outcomes drawn from the calibrated probabilities of temperature 1.6.
+        let mut state = 99u64;
+        let mut uniform = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let mut z = Vec::new();
+        let mut k = Vec::new();
+        for _ in 0..900 {
+            let zi = [uniform() * 2.0 - 1.0, uniform() - 1.2, uniform() * 2.0 - 1.5];
+            let p = temperature_probs(&zi, 1.6);
+            let u = uniform();
+            k.push(if u < p[0] { 0 } else if u < p[0] + p[1] { 1 } else { 2 });
+            z.push(zi);
+        }
+        let cold = fit_temperature(&z, &k, None).unwrap();
+        assert!(cold > 0.2 && cold < 5.0, "{cold}");
+        for start in [0.2, 0.9, cold * 1.01, 4.9] {
+            let warm = fit_temperature(&z, &k, Some(start)).unwrap();
+            assert!((warm - cold).abs() < 1e-12, "from {start}: {warm} vs {cold}");
+        }
+        // The optimum: the derivative of the loss vanishes there.
+        let loss = |t: f64| -> f64 {
+            z.iter()
+                .zip(&k)
+                .map(|(zi, &c)| neg_log(temperature_probs(zi, t)[c]))
+                .sum()
+        };
+        let h = 1e-5;
+        assert!((loss(cold + h) - loss(cold - h)).abs() / (2.0 * h) < 1e-4);
+    }
+
+    #[test]
+    fn platt_from_a_far_start_is_the_cold_fit() {
+        let (x, y) = problem(1200, 1, 5);
+        let z = x.column(0).to_vec();
+        let cold = fit_platt(&z, &y, None).unwrap();
+        let far = Platt { a: -4.0, b: 3.0 };
+        let warm = fit_platt(&z, &y, Some(&far)).unwrap();
+        let d = (warm.a - cold.a).abs().max((warm.b - cold.b).abs());
+        assert!(d < 1e-12, "{warm:?} vs {cold:?}");
     }
 }
