@@ -188,40 +188,26 @@ pub fn newton_optimum(
         data + 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>()
     };
     let target = GRADIENT_TOLERANCE * 1e-3;
-    // The value at the start is summed in the first pass (the same sum `loss` makes).
+    // The value at the start, summed only when a step is to be taken.
     let mut current = f64::NAN;
     let mut work = Vec::with_capacity(d * d);
+    let mut mus = vec![0.0; n];
     let mut polished = false;
     for iteration in 0..50 {
-        // Lower triangle of the Hessian (what the Cholesky reads).
+        // The gradient first (a start at the optimum needs nothing more), keeping each row's
+        // probability for the Hessian.
         let mut grad = vec![0.0; d];
-        let mut hess = vec![0.0; d * d];
-        let mut data_loss = 0.0;
-        for (row, &yi) in rows.chunks_exact(p).zip(y) {
-            let z = linear_predictor(&beta, row);
-            if iteration == 0 {
-                data_loss += logit_log_loss(z, yi);
-            }
-            let mu = sigmoid(z);
+        for ((row, &yi), mu_i) in rows.chunks_exact(p).zip(y).zip(mus.iter_mut()) {
+            let mu = sigmoid(linear_predictor(&beta, row));
+            *mu_i = mu;
             let r = mu - if yi { 1.0 } else { 0.0 };
-            let w = mu * (1.0 - mu);
             for j in 0..p {
                 grad[j] += r * row[j];
-                let wx = w * row[j];
-                for k in 0..=j {
-                    hess[j * d + k] += wx * row[k];
-                }
-                hess[p * d + j] += wx;
             }
             grad[p] += r;
-            hess[p * d + p] += w;
-        }
-        if iteration == 0 {
-            current = data_loss + 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>();
         }
         for j in 0..p {
             grad[j] += alpha * beta[j];
-            hess[j * d + j] += alpha;
         }
         let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
         if !norm.is_finite() {
@@ -238,6 +224,25 @@ pub fn newton_optimum(
             return Some(as_linear(&beta));
         }
         polished |= norm < target;
+        if iteration == 0 {
+            current = loss(&beta);
+        }
+        // Lower triangle of the Hessian (what the Cholesky reads).
+        let mut hess = vec![0.0; d * d];
+        for (row, &mu) in rows.chunks_exact(p).zip(&mus) {
+            let w = mu * (1.0 - mu);
+            for j in 0..p {
+                let wx = w * row[j];
+                for k in 0..=j {
+                    hess[j * d + k] += wx * row[k];
+                }
+                hess[p * d + j] += wx;
+            }
+            hess[p * d + p] += w;
+        }
+        for j in 0..p {
+            hess[j * d + j] += alpha;
+        }
         let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
         match linalg::line_search(loss, &beta, current, &grad, &direction) {
             Some((next, value)) => {
