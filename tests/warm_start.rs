@@ -91,7 +91,10 @@ fn warm_equals_cold(first: &str, second: &str) {
         let earlier = train(ty, &before_first, None);
         let earlier_dir = work.path().join(name).join("earlier");
         write(&earlier_dir, &earlier);
-        let in_memory = earlier.warm_start.clone().expect("a training returns its fits");
+        let in_memory = earlier
+            .warm_start
+            .clone()
+            .expect("a training returns its fits");
         let from_files = ty.warm_start(&earlier_dir).expect("its files hold a start");
         let cold = train(ty, &before_second, None);
         let cold_dir = work.path().join(name).join("cold");
@@ -164,7 +167,14 @@ fn backtest_refreshed_daily_from_the_previous_fits_predicts_as_cold_refits() {
         let out = ws.path().join(out);
         let o = ws
             .bin()
-            .args(["backtest", "-q", "--from", "2022-09-01", "--to", "2022-10-31"])
+            .args([
+                "backtest",
+                "-q",
+                "--from",
+                "2022-09-01",
+                "--to",
+                "2022-10-31",
+            ])
             .args(["--refresh", "daily", "--data-dir"])
             .arg(ws.data())
             .arg("--out")
@@ -172,7 +182,12 @@ fn backtest_refreshed_daily_from_the_previous_fits_predicts_as_cold_refits() {
             .args(extra)
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         out
     };
     let warm = run("warm", &[]);
@@ -205,13 +220,21 @@ fn refresh_starts_from_the_superseded_version_and_predicts_as_a_cold_training() 
     }
     let run = |ws: &Workspace, args: &[&str]| {
         let o = ws.cmd().arg("-q").args(args).output().unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     run(&refreshed, &[]);
     std::fs::copy(source.join(&last), league_dir.join(&last)).unwrap();
     run(&refreshed, &["--refresh"]);
     for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
-        let dir = refreshed.models().join("leagues/premier_league").join(format!("{ty}@2"));
+        let dir = refreshed
+            .models()
+            .join("leagues/premier_league")
+            .join(format!("{ty}@2"));
         assert!(dir.is_dir(), "{} refreshed", dir.display());
     }
     let cold = Workspace::new(&["E0"]);

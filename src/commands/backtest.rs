@@ -529,15 +529,13 @@ impl<'a> Pending<'a> {
             for m in &lm.matches[start..end] {
                 let fixture = fixture_of(m);
                 if let Some(s) = state.as_deref() {
-                    batch
-                        .features
-                        .push(s.features(&features::Query {
-                            date: fixture.date,
-                            league,
-                            home: &fixture.home,
-                            away: &fixture.away,
-                            extras: &fixture.extras,
-                        })?);
+                    batch.features.push(s.features(&features::Query {
+                        date: fixture.date,
+                        league,
+                        home: &fixture.home,
+                        away: &fixture.away,
+                        extras: &fixture.extras,
+                    })?);
                 }
                 batch.matches.push(m);
                 batch.fixtures.push(fixture);

@@ -1,7 +1,7 @@
 //! `auto-train predict`: one CSV row per fixture, in input order, with the probabilities of every
 //! complete model of the league. Reads models, never writes into the models dir.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -166,7 +166,7 @@ fn check_history(
             args.league
         )));
     }
-    let mut first_seen: HashMap<&str, Date> = HashMap::new();
+    let mut first_seen: FxHashMap<&str, Date> = FxHashMap::default();
     for l in dataset.leagues.values() {
         for m in &l.matches {
             for club in [&m.home, &m.away] {

@@ -117,7 +117,10 @@ impl FeatureState {
     pub fn features(&self, q: &Query) -> Result<RawFeatures> {
         if let Some(m) = self.morning {
             if q.date < m {
-                bail!("a query dated {} is before the feature state's morning {m}", q.date);
+                bail!(
+                    "a query dated {} is before the feature state's morning {m}",
+                    q.date
+                );
             }
         }
         finite(self.engine.features(q))

@@ -325,11 +325,7 @@ pub fn fixture_features(
 /// Fails unless `raw` holds one feature row per fixture.
 pub fn check_feature_rows(fixtures: &[Fixture], raw: &[RawFeatures]) -> Result<()> {
     if raw.len() != fixtures.len() {
-        bail!(
-            "{} feature rows for {} fixtures",
-            raw.len(),
-            fixtures.len()
-        );
+        bail!("{} feature rows for {} fixtures", raw.len(), fixtures.len());
     }
     Ok(())
 }

@@ -150,12 +150,8 @@ fn fit_variant(
     let p_val = run.val_logits.iter().map(|&z| platt_val.prob(z)).collect();
     let mut oos = run.cal_logits.clone();
     oos.extend_from_slice(&run.val_logits);
-    let platt = logistic::fit_platt(
-        &oos,
-        &y[splits.cal.start..splits.val.end],
-        platt_start(1),
-    )
-    .context("Platt scaling")?;
+    let platt = logistic::fit_platt(&oos, &y[splits.cal.start..splits.val.end], platt_start(1))
+        .context("Platt scaling")?;
     let p_train = run.train_logits.iter().map(|&z| platt.prob(z)).collect();
     Ok(Variant {
         names,

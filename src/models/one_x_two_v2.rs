@@ -259,8 +259,8 @@ fn warm_start(dir: &Path) -> Result<LogisticStart> {
             variant(|f| f.fallback.as_ref(), cal.fallback_temperature),
         ]
         .into_iter()
-            .flatten()
-            .collect(),
+        .flatten()
+        .collect(),
     })
 }
 

@@ -712,7 +712,11 @@ pub fn fit(
         let d = newton_direction(&h, &g, p, &mut work);
         match line_search(|z| prob.value(z), &x, f, &g, &d) {
             Some((xn, _)) => {
-                last_step = xn.iter().zip(&x).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+                last_step = xn
+                    .iter()
+                    .zip(&x)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
                 x = xn;
             }
             None => break,

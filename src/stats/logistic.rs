@@ -688,17 +688,30 @@ mod tests {
         let mut z = Vec::new();
         let mut k = Vec::new();
         for _ in 0..900 {
-            let zi = [uniform() * 2.0 - 1.0, uniform() - 1.2, uniform() * 2.0 - 1.5];
+            let zi = [
+                uniform() * 2.0 - 1.0,
+                uniform() - 1.2,
+                uniform() * 2.0 - 1.5,
+            ];
             let p = temperature_probs(&zi, 1.6);
             let u = uniform();
-            k.push(if u < p[0] { 0 } else if u < p[0] + p[1] { 1 } else { 2 });
+            k.push(if u < p[0] {
+                0
+            } else if u < p[0] + p[1] {
+                1
+            } else {
+                2
+            });
             z.push(zi);
         }
         let cold = fit_temperature(&z, &k, None).unwrap();
         assert!(cold > 0.2 && cold < 5.0, "{cold}");
         for start in [0.2, 0.9, cold * 1.01, 4.9] {
             let warm = fit_temperature(&z, &k, Some(start)).unwrap();
-            assert!((warm - cold).abs() < 1e-12, "from {start}: {warm} vs {cold}");
+            assert!(
+                (warm - cold).abs() < 1e-12,
+                "from {start}: {warm} vs {cold}"
+            );
         }
         // The optimum: the derivative of the loss vanishes there.
         let loss = |t: f64| -> f64 {
