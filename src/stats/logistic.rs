@@ -85,6 +85,9 @@ impl Linear {
     }
 }
 
+/// A Newton step predicted to lower the logistic objective by less than this is taken whole.
+const SURE_STEP: f64 = 1e-8;
+
 /// linfa-logistic's stopping rule: the L2 norm of the gradient of the summed, penalised loss.
 const GRADIENT_TOLERANCE: f64 = 1e-3;
 
@@ -188,12 +191,12 @@ pub fn newton_optimum(
         data + 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>()
     };
     let target = GRADIENT_TOLERANCE * 1e-3;
-    // The value at the start, summed only when a step is to be taken.
+    // The value at the current point, summed only when a line search needs it.
     let mut current = f64::NAN;
     let mut work = Vec::with_capacity(d * d);
     let mut mus = vec![0.0; n];
     let mut polished = false;
-    for iteration in 0..50 {
+    for _ in 0..50 {
         // The gradient first (a start at the optimum needs nothing more), keeping each row's
         // probability for the Hessian.
         let mut grad = vec![0.0; d];
@@ -224,9 +227,6 @@ pub fn newton_optimum(
             return Some(as_linear(&beta));
         }
         polished |= norm < target;
-        if iteration == 0 {
-            current = loss(&beta);
-        }
         // Lower triangle of the Hessian (what the Cholesky reads).
         let mut hess = vec![0.0; d * d];
         for (row, &mu) in rows.chunks_exact(p).zip(&mus) {
@@ -244,6 +244,19 @@ pub fn newton_optimum(
             hess[j * d + j] += alpha;
         }
         let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
+        // A step whose predicted decrease is this small is one the line search accepts whole
+        // (it tolerates rounding noise of 1e-12 of the value): taken without evaluating it.
+        let decrease: f64 = -grad.iter().zip(&direction).map(|(g, s)| g * s).sum::<f64>();
+        if (0.0..SURE_STEP).contains(&decrease) {
+            for (b, s) in beta.iter_mut().zip(&direction) {
+                *b += 1.0 * s;
+            }
+            current = f64::NAN;
+            continue;
+        }
+        if current.is_nan() {
+            current = loss(&beta);
+        }
         match linalg::line_search(loss, &beta, current, &grad, &direction) {
             Some((next, value)) => {
                 beta = next;
