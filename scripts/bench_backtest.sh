@@ -11,6 +11,7 @@
 #   scripts/bench_backtest.sh [RUNS] [SHORT_RUNS]     (default 3 backtest runs, 10 of the others)
 #   DATA_DIR=/tmp/x FROM=2021-08-01 scripts/bench_backtest.sh
 #   REFRESHES="weekly" SHORT=no scripts/bench_backtest.sh 1
+#   BIN=/path/to/other/auto-train scripts/bench_backtest.sh     (another build, e.g. main's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-3}"
@@ -20,7 +21,7 @@ FROM="${FROM:-2022-08-01}"
 REFRESHES="${REFRESHES:-daily weekly never}"
 SHORT="${SHORT:-yes}"
 cargo build --release --quiet
-BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/auto-train"
+BIN="${BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/auto-train}"
 WORK="$(mktemp -d /tmp/auto-train-bench-backtest.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 

@@ -465,8 +465,11 @@ fn validate(
     Ok(Some((choice, validation, fits)))
 }
 
+/// Each candidate decay's fit.
+type XiFits = Vec<(f64, LeagueFit)>;
+
 /// The decay chosen, its validation scores and every candidate's fit.
-type Validated = (XiChoice, Validation, Vec<(f64, LeagueFit)>);
+type Validated = (XiChoice, Validation, XiFits);
 
 fn metrics_json(
     model: &PoissonModelFile,
@@ -501,7 +504,7 @@ fn choose_xi(
     indexed: &IndexedMatches,
     fixed: Option<f64>,
     start: Option<&PoissonStart>,
-) -> Result<(XiChoice, Option<Validation>, Vec<(f64, LeagueFit)>)> {
+) -> Result<(XiChoice, Option<Validation>, XiFits)> {
     let candidates: Vec<f64> = match fixed {
         Some(xi) => vec![xi],
         None => XI_CANDIDATES.to_vec(),

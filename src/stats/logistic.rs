@@ -311,7 +311,7 @@ pub const ALPHAS: &[f64] = &[1.0, 10.0, 100.0];
 #[derive(Clone, Debug, Default)]
 pub struct BinaryStarts {
     /// The model fitted on `fit` rows with each alpha tried.
-    pub fit: Vec<(f64, Linear)>,
+    pub fit: AlphaFits,
     /// The model fitted on `fit` + `cal` rows.
     pub fitcal: Option<Linear>,
     /// The model fitted on every row (what a version's file holds).
@@ -336,6 +336,9 @@ impl BinaryStarts {
     }
 }
 
+/// The model fitted with each alpha tried.
+pub type AlphaFits = Vec<(f64, Linear)>;
+
 /// Chooses `alpha` for a binary model: fits on `fit` rows, scores log loss on `val` rows, keeps
 /// the best (ties: the stronger penalty). Returns (alpha, model fitted on `fit`, the model of
 /// every alpha tried). Each fit starts from `start`'s model of the same alpha when given, else
@@ -346,7 +349,7 @@ pub fn choose_alpha(
     x_val: &Array2<f64>,
     y_val: &[bool],
     start: Option<&BinaryStarts>,
-) -> Result<(f64, Linear, Vec<(f64, Linear)>)> {
+) -> Result<(f64, Linear, AlphaFits)> {
     let mut best: Option<(f64, f64, Linear)> = None;
     let mut tried: Vec<(f64, Linear)> = Vec::new();
     for &alpha in ALPHAS.iter().rev() {
