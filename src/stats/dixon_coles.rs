@@ -705,7 +705,9 @@ pub fn fit(
         // determined direction (a club that has not scored yet, held only by the ridge) has a
         // small gradient far from its optimum, so the gradient alone would stop wherever the
         // fit started; the step shows the distance left.
-        if max_abs(&g) < GRAD_TOL && last_step < STEP_TOL {
+        // A gradient at rounding level (a warm start on unchanged data) ends it at once.
+        let gradient = max_abs(&g);
+        if gradient < GRAD_TOL && (last_step < STEP_TOL || gradient < GRAD_TOL * 1e-4) {
             converged = true;
             break;
         }
