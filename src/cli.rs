@@ -85,6 +85,21 @@ fn model_type_values() -> PossibleValuesParser {
 /// The `--model-type` value that selects every type.
 pub const ALL_TYPES: &str = "all";
 
+/// How the models are trained: the options a run and a backtest share, so that a backtest can
+/// measure exactly what a run would ship.
+#[derive(Debug, Clone, Args)]
+pub struct ModelOptions {
+    /// Fix the Poisson time decay (per day, e.g. 0.0018) instead of choosing it per league.
+    #[arg(long, value_name = "PER_DAY", value_parser = parse_xi)]
+    pub xi: Option<f64>,
+
+    /// How hyperparameters (Poisson decay, L2 strength, calibration) are chosen: on the latest
+    /// matches counted across season boundaries with refits replayed (window), or on the
+    /// latest season (season, the earlier protocol).
+    #[arg(long, value_enum, value_name = "PROTOCOL", default_value = "window")]
+    pub selection: crate::stats::selection::Protocol,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Detect and report only: write nothing at all (no lock, no registry, no model files).
@@ -111,9 +126,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", default_value = "registry.json")]
     pub registry: PathBuf,
 
-    /// Fix the Poisson time decay (per day, e.g. 0.0018) instead of choosing it per league.
-    #[arg(long, value_name = "PER_DAY", value_parser = parse_xi)]
-    pub xi: Option<f64>,
+    #[command(flatten)]
+    pub model: ModelOptions,
 
     /// Train a new version of each stale model (new matches since it was trained, or changed
     /// rows) beside the existing ones; nothing existing changes.
@@ -170,6 +184,13 @@ pub struct PredictArgs {
     /// Write the CSV here (a new file; an existing file is never overwritten) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Also write each fixture's pre-match features, as the 1x2_v2 and draw_specialist models
+    /// read them: `feature_market` (1 when the row's odds gave market probabilities, which
+    /// selects the models' market part, else 0) and one `feature_<name>` column per feature
+    /// (what the Python reader's `predict_proba` takes).
+    #[arg(long)]
+    pub features: bool,
 
     /// Today's date (UTC): history dated after it is skipped as not results.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_as_of, default_value_t = crate::data::today_utc())]
@@ -258,6 +279,9 @@ pub struct BacktestArgs {
     /// Print summary.json on stdout instead of the text table.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub model: ModelOptions,
 
     /// Start every refit from scratch instead of from the previous training's fits (slower;
     /// the same probabilities within 1e-9).

@@ -525,7 +525,8 @@ fn writes_predictions_summary_and_a_report_that_agrees_with_it() {
         poisson_v2_home,poisson_v2_draw,poisson_v2_away,poisson_v2_lambda_home,\
         poisson_v2_lambda_away,poisson_v2_over_2_5,poisson_v2_btts,draw_specialist_draw,result,\
         home_goals,away_goals,market_open_home,market_open_draw,market_open_away,\
-        market_close_home,market_close_draw,market_close_away";
+        market_close_home,market_close_draw,market_close_away,market_open_over_2_5,\
+        market_close_over_2_5";
     assert_eq!(header.join(","), expected_header);
     // Every match of both leagues in the period, with its real result.
     let mut expected = BTreeMap::new();
@@ -673,7 +674,10 @@ fn writes_predictions_summary_and_a_report_that_agrees_with_it() {
         svgs += 1;
         rest = &rest[end..];
     }
-    assert_eq!(svgs, 4, "three reliability diagrams and RPS by month");
+    assert_eq!(
+        svgs, 5,
+        "three reliability diagrams, RPS by month and over 2.5 goals"
+    );
     // The month axis names the three months.
     for m in ["2022-08", "2022-09", "2022-10"] {
         assert!(
@@ -766,4 +770,207 @@ fn refresh_retrains_on_schedule_and_only_leagues_with_new_matches() {
         dates(&["07-01"])
     );
     assert_eq!(summary["trainings"], 2 * 3);
+}
+
+/// Margin-free P(over 2.5) of a raw data row from the first usable pair of `pairs`.
+fn over_under(h: &[String], r: &[String], pairs: &[[&str; 2]]) -> Option<f64> {
+    pairs.iter().find_map(|[o, u]| {
+        let o: f64 = get(h, r, o).parse().ok()?;
+        let u: f64 = get(h, r, u).parse().ok()?;
+        Some((1.0 / o) / (1.0 / o + 1.0 / u))
+    })
+}
+
+fn log_loss(p: f64, event: bool) -> f64 {
+    -(if event { p } else { 1.0 - p }).ln()
+}
+
+/// Every market `predict` prints is scored: poisson_v2's over 2.5 goals and both teams to score,
+/// each against the base rate of the training data, and over 2.5 against the opening and closing
+/// over/under odds of the data (Pinnacle); all recomputed here from the raw files and
+/// predictions.csv, and shown in the text table and report.html (with a reliability diagram).
+#[test]
+fn goal_markets_are_scored_against_base_rates_and_over_under_odds() {
+    let ws = Workspace::new(&["E0"]);
+    let out = ws.path().join("bt");
+    let table = backtest_ok(
+        &ws,
+        &ws.data(),
+        &out,
+        &[
+            "--from",
+            "2022-08-01",
+            "--to",
+            "2022-10-31",
+            "--model-type",
+            "poisson_v2",
+            "--xi",
+            "0.0018",
+        ],
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    // The training data: every Premier League match before 2022-08-01.
+    let (mut over, mut btts, mut n_train) = (0usize, 0usize, 0usize);
+    let mut raw = BTreeMap::new();
+    for entry in std::fs::read_dir(ws.data().join("E0")).unwrap() {
+        let (h, rows) = read_csv(&entry.unwrap().path());
+        for r in rows {
+            let (hg, ag): (u32, u32) = (
+                get(&h, &r, "FTHG").parse().unwrap(),
+                get(&h, &r, "FTAG").parse().unwrap(),
+            );
+            let date = date_of(&h, &r);
+            if date < day("2022-08-01") {
+                n_train += 1;
+                over += (hg + ag > 2) as usize;
+                btts += (hg > 0 && ag > 0) as usize;
+            } else if date <= day("2022-10-31") {
+                let key = (date.to_string(), get(&h, &r, "HomeTeam").to_string());
+                let open = over_under(&h, &r, &[["P>2.5", "P<2.5"], ["Avg>2.5", "Avg<2.5"]]);
+                let close = over_under(&h, &r, &[["PC>2.5", "PC<2.5"], ["AvgC>2.5", "AvgC<2.5"]]);
+                raw.insert(key, (open, close));
+            }
+        }
+    }
+    let rates = [over as f64 / n_train as f64, btts as f64 / n_train as f64];
+    let (header, rows) = read_predictions(&out);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let (mut ll, mut base, mut open_m, mut open_k, mut close_k) =
+        ([0.0; 2], [0.0; 2], 0.0, 0.0, 0.0);
+    let (mut n_open, mut n_close) = (0, 0);
+    for r in &rows {
+        let (hg, ag): (u32, u32) = (
+            r[col("home_goals")].parse().unwrap(),
+            r[col("away_goals")].parse().unwrap(),
+        );
+        let events = [hg + ag > 2, hg > 0 && ag > 0];
+        for (k, c) in ["poisson_v2_over_2_5", "poisson_v2_btts"]
+            .iter()
+            .enumerate()
+        {
+            let p: f64 = r[col(c)].parse().unwrap();
+            ll[k] += log_loss(p, events[k]);
+            base[k] += log_loss(rates[k], events[k]);
+        }
+        let (open, close) = raw[&(r[col("date")].clone(), r[col("home_team")].clone())];
+        let p: f64 = r[col("poisson_v2_over_2_5")].parse().unwrap();
+        let shown = |c: &str| r[col(c)].parse::<f64>().ok();
+        assert_eq!(shown("market_open_over_2_5").is_some(), open.is_some());
+        if let Some(q) = open {
+            assert!((shown("market_open_over_2_5").unwrap() - q).abs() < 1e-6);
+            open_m += log_loss(p, events[0]);
+            open_k += log_loss(q, events[0]);
+            n_open += 1;
+        }
+        if let Some(q) = close {
+            close_k += log_loss(q, events[0]);
+            n_close += 1;
+        }
+    }
+    let n = rows.len() as f64;
+    assert!(n > 100.0 && n_open > 100 && n_close > 100);
+    let close_to = |path: &str, want: f64| {
+        let got = at(&summary, path).as_f64().unwrap();
+        assert!((got - want).abs() < 1e-6, "{path}: {got} vs {want}");
+    };
+    for (k, market) in ["over_2_5", "btts"].iter().enumerate() {
+        let key = format!("pooled.poisson_v2.{market}");
+        close_to(&format!("{key}.model.log_loss"), ll[k] / n);
+        close_to(&format!("{key}.base_rate.log_loss"), base[k] / n);
+        close_to(
+            &format!("{key}.base_rate_difference.log_loss.mean"),
+            (ll[k] - base[k]) / n,
+        );
+        assert_eq!(at(&summary, &format!("{key}.n")), rows.len());
+    }
+    close_to(
+        "pooled.poisson_v2.over_2_5.market_open.market.log_loss",
+        open_k / n_open as f64,
+    );
+    close_to(
+        "pooled.poisson_v2.over_2_5.market_open.model.log_loss",
+        open_m / n_open as f64,
+    );
+    close_to(
+        "pooled.poisson_v2.over_2_5.market_close.market.log_loss",
+        close_k / n_close as f64,
+    );
+    assert!(summary["pooled"]["poisson_v2"]["btts"]["market_open"].is_null());
+
+    // The text table and the report show them.
+    assert!(table.contains("goal markets"), "{table}");
+    let pooled_line = table
+        .lines()
+        .rfind(|l| l.starts_with("pooled") && l.contains("poisson_v2"))
+        .unwrap();
+    assert!(
+        pooled_line.contains(&format!("{:.4}", ll[0] / n)),
+        "{pooled_line}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"reliability-over-2-5-poisson_v2\""));
+    assert!(html.contains("id=\"goal-markets\""));
+    assert!(html.contains("data-key=\"pooled.poisson_v2.over_2_5.market_open.market.log_loss\""));
+}
+
+/// `backtest` takes a run's model options: with `--xi` and `--selection`, the model it trains
+/// before `--from` is the one `auto-train` with the same options trains on the same matches
+/// (metrics.json equal but for the training date), and summary.json records the options.
+#[test]
+fn backtest_trains_with_the_run_model_options() {
+    for options in [
+        vec!["--xi", "0.0025", "--selection", "season"],
+        vec!["--selection", "window"],
+    ] {
+        let ws = Workspace::new(&["E0"]);
+        let out = ws.path().join("bt");
+        let mut args = vec![
+            "--from",
+            "2022-08-01",
+            "--to",
+            "2022-08-31",
+            "--model-type",
+            "poisson_v2",
+        ];
+        args.extend(&options);
+        backtest_ok(&ws, &ws.data(), &out, &args);
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["selection"], options[options.len() - 1]);
+        // The same matches for a run: the data before 2022-08-01.
+        let run = Workspace::new(&[]);
+        std::fs::create_dir_all(run.data().join("E0")).unwrap();
+        for entry in std::fs::read_dir(ws.data().join("E0")).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.ends_with("2022-23.csv") {
+                std::fs::copy(&path, run.data().join("E0").join(path.file_name().unwrap()))
+                    .unwrap();
+            }
+        }
+        let mut run_args = vec!["--model-type", "poisson_v2", "-q"];
+        run_args.extend(&options);
+        run.cmd().args(&run_args).assert().code(0);
+        let read = |p: PathBuf| {
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+            v["trained_date"] = serde_json::Value::Null;
+            v
+        };
+        let from_backtest =
+            read(out.join("models/premier_league/poisson_v2/2022-08-01/metrics.json"));
+        let from_run = read(
+            run.model_dir("premier_league", "poisson_v2")
+                .join("metrics.json"),
+        );
+        assert_eq!(from_backtest, from_run, "{options:?}");
+        if options[0] == "--xi" {
+            assert_eq!(summary["xi_per_day"], 0.0025);
+            assert_eq!(from_run["xi_per_day"], 0.0025);
+            assert_eq!(from_run["xi_selection"]["protocol"], "season");
+        } else {
+            assert!(summary["xi_per_day"].is_null());
+            assert_eq!(from_run["xi_selection"]["protocol"], "window");
+        }
+    }
 }

@@ -201,8 +201,9 @@ fn predict_handles_unseen_teams_order_and_refuses_to_overwrite() {
     );
 }
 
-/// Ten matches of a new season are too few to choose xi on: the choice stays the one the
-/// complete seasons make (validation on the season before), instead of flipping.
+/// The season protocol (`--selection season`, 0.1's): ten matches of a new season are too few to
+/// choose xi on, so the choice stays the one the complete seasons make (validation on the season
+/// before), instead of flipping.
 #[test]
 fn a_new_season_of_a_few_matches_does_not_choose_xi() {
     let xi_with_new_matches = |new_matches: usize| {
@@ -219,7 +220,7 @@ fn a_new_season_of_a_few_matches_does_not_choose_xi() {
             write_csv(&ws.data().join("D1/2022-23.csv"), &lines);
         }
         ws.cmd()
-            .args(["--model-type", "poisson_v2"])
+            .args(["--model-type", "poisson_v2", "--selection", "season"])
             .assert()
             .code(0);
         let m: serde_json::Value = serde_json::from_slice(

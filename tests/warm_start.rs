@@ -36,6 +36,7 @@ fn train(ty: &dyn ModelType, ds: &Dataset, warm: Option<&WarmStart>) -> TrainedM
         league: ds.league("premier_league").expect("league"),
         dataset: ds,
         xi_per_day: None,
+        selection: Default::default(),
         trained_date: "2024-01-01 00:00:00",
         features: &FeatureCache::new(),
         warm_start: warm,
@@ -230,11 +231,11 @@ fn refresh_starts_from_the_superseded_version_and_predicts_as_a_cold_training() 
     run(&refreshed, &[]);
     std::fs::copy(source.join(&last), league_dir.join(&last)).unwrap();
     run(&refreshed, &["--refresh"]);
-    for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
+    for ty in auto_train::models::model_types() {
         let dir = refreshed
             .models()
             .join("leagues/premier_league")
-            .join(format!("{ty}@2"));
+            .join(format!("{}@2", ty.spec().dir_name));
         assert!(dir.is_dir(), "{} refreshed", dir.display());
     }
     let cold = Workspace::new(&["E0"]);

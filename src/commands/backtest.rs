@@ -17,7 +17,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
-use crate::cli::{BacktestArgs, BacktestRefresh, BacktestReplay, ALL_TYPES};
+use crate::cli::{BacktestArgs, BacktestRefresh, BacktestReplay, ModelOptions, ALL_TYPES};
 use crate::commands::predict::RESULT_COLUMNS;
 use crate::data;
 use crate::data::date::Date;
@@ -41,6 +41,11 @@ const BOOKMAKERS: &[&str] = &[
     "GB", "IW", "LB", "Max", "P", "PS", "SB", "SJ", "SO", "SY", "VC", "WH",
 ];
 const MARKET_SUFFIXES: &[&str] = &["H", "D", "A", ">2.5", "<2.5", "AHH", "AHA"];
+
+/// Opening over/under 2.5 goals pairs (over, under), best first: Pinnacle, then the average.
+const OPENING_OVER_UNDER: &[[&str; 2]] = &[["P>2.5", "P<2.5"], ["Avg>2.5", "Avg<2.5"]];
+/// Closing over/under 2.5 goals pairs, best first: Pinnacle closing, then the average.
+const CLOSING_OVER_UNDER: &[[&str; 2]] = &[["PC>2.5", "PC<2.5"], ["AvgC>2.5", "AvgC<2.5"]];
 
 /// Closing 1X2 triples, best first: Pinnacle, then the market average, then Bet365.
 const CLOSING_ODDS: &[[&str; 3]] = &[
@@ -87,6 +92,29 @@ pub fn closing_market_probs(extras: &Extras) -> Option<[f64; 3]> {
     features::implied(extras, CLOSING_ODDS)
 }
 
+/// Margin-free probability of over 2.5 goals from the first usable (over, under) pair of `pairs`
+/// (odds above 1 and below 1000, an over-round between 0.9 and 1.5, as for 1X2 odds).
+pub fn over_under_probs(extras: &Extras, pairs: &[[&str; 2]]) -> Option<f64> {
+    pairs.iter().find_map(|[over, under]| {
+        let o = extras.get(over)?;
+        let u = extras.get(under)?;
+        let sane = |x: f64| x.is_finite() && x > 1.0 && x < 1000.0;
+        if !(sane(o) && sane(u)) {
+            return None;
+        }
+        let s = 1.0 / o + 1.0 / u;
+        (0.9..=1.5).contains(&s).then(|| (1.0 / o) / s)
+    })
+}
+
+/// Over 2.5 goals and both teams scoring of a match.
+pub fn goal_events(home_goals: u8, away_goals: u8) -> [bool; 2] {
+    [
+        u32::from(home_goals) + u32::from(away_goals) > 2,
+        home_goals > 0 && away_goals > 0,
+    ]
+}
+
 /// One predicted match with what happened and what the market said.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -104,6 +132,11 @@ pub struct Row {
     pub market_close: Option<[f64; 3]>,
     /// The league's outcome frequencies on the data its models in force were trained on.
     pub base_rates: [f64; 3],
+    /// Margin-free P(over 2.5 goals), opening (Pinnacle, else average) and closing.
+    pub over_open: Option<f64>,
+    pub over_close: Option<f64>,
+    /// The league's over 2.5 and both-teams-to-score frequencies on the same training data.
+    pub goal_base_rates: [f64; 2],
 }
 
 /// A model trained at a point: league, type, the loaded model, its fits.
@@ -113,6 +146,7 @@ type Trained = (String, &'static str, Arc<dyn Predictor>, Option<WarmStart>);
 struct InForce {
     trained_on: Date,
     base_rates: [f64; 3],
+    goal_base_rates: [f64; 2],
     predictors: BTreeMap<&'static str, Arc<dyn Predictor>>,
 }
 
@@ -225,6 +259,7 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
                 None => FeatureCache::new(),
             };
             trainings += train_point(
+                &args.model,
                 &replay.morning,
                 &cache,
                 &leagues,
@@ -257,9 +292,11 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
         started.elapsed().as_secs_f64()
     );
     let columns = output_columns(&in_force, &types);
+    let goals = scores::goal_columns(&columns);
     let summary = scores::summarise(
         &rows,
         &types,
+        &goals,
         scores::Setup {
             from,
             to,
@@ -268,6 +305,8 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
                 BacktestReplay::Day => "day",
                 BacktestReplay::Segment => "segment",
             },
+            selection: args.model.selection.name(),
+            xi_per_day: args.model.xi,
             data_dir: args.data_dir.display().to_string(),
             leagues: leagues.clone(),
             match_days: days.len(),
@@ -281,7 +320,7 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
     let mut summary_json = serde_json::to_vec_pretty(&summary).context("summary.json")?;
     summary_json.push(b'\n');
     write_new(&args.out.join("summary.json"), &summary_json)?;
-    let html = figures::report_html(&summary, &rows, &types)?;
+    let html = figures::report_html(&summary, &rows, &types, &goals)?;
     write_new(&args.out.join("report.html"), html.as_bytes())?;
 
     if args.json {
@@ -392,6 +431,7 @@ type Starts = BTreeMap<(String, &'static str), WarmStart>;
 /// (and leaves its own there for the next); without, every fit starts cold.
 #[allow(clippy::too_many_arguments)]
 fn train_point(
+    options: &ModelOptions,
     morning: &Dataset,
     features: &FeatureCache,
     leagues: &[String],
@@ -433,7 +473,8 @@ fn train_point(
             let ctx = TrainContext {
                 league,
                 dataset: morning,
-                xi_per_day: None,
+                xi_per_day: options.xi,
+                selection: options.selection,
                 trained_date: &trained_date,
                 features,
                 warm_start: previous.and_then(|p| p.get(&(league.league.clone(), name))),
@@ -468,6 +509,7 @@ fn train_point(
             InForce {
                 trained_on: point,
                 base_rates: metrics::base_rates(&outcomes),
+                goal_base_rates: goal_rates(&l.matches),
                 predictors: BTreeMap::new(),
             },
         );
@@ -482,6 +524,21 @@ fn train_point(
         }
     }
     Ok(count)
+}
+
+/// The over 2.5 and both-teams-to-score frequencies of `matches` (one half each with none).
+fn goal_rates(matches: &[Match]) -> [f64; 2] {
+    let mut counts = [0usize; 2];
+    for m in matches {
+        for (c, e) in counts
+            .iter_mut()
+            .zip(goal_events(m.home_goals, m.away_goals))
+        {
+            *c += e as usize;
+        }
+    }
+    let n = matches.len();
+    counts.map(|c| if n == 0 { 0.5 } else { c as f64 / n as f64 })
 }
 
 /// Match days waiting to be predicted, per league: each day's matches as `predict` would have
@@ -575,6 +632,9 @@ impl<'a> Pending<'a> {
                     market_open: features::benchmark_market_probs(&m.extras),
                     market_close: closing_market_probs(&m.extras),
                     base_rates: force.map_or([1.0 / 3.0; 3], |f| f.base_rates),
+                    over_open: over_under_probs(&m.extras, OPENING_OVER_UNDER),
+                    over_close: over_under_probs(&m.extras, CLOSING_OVER_UNDER),
+                    goal_base_rates: force.map_or([0.5; 2], |f| f.goal_base_rates),
                 });
             }
             for (name, predictor) in force.iter().flat_map(|f| &f.predictors) {
@@ -644,6 +704,8 @@ fn predictions_csv(rows: &[Row], columns: &[(&'static str, Vec<String>)]) -> Res
                 "market_close_home",
                 "market_close_draw",
                 "market_close_away",
+                "market_open_over_2_5",
+                "market_close_over_2_5",
             ]
             .map(String::from),
         );
@@ -669,6 +731,9 @@ fn predictions_csv(rows: &[Row], columns: &[(&'static str, Vec<String>)]) -> Res
                     Some(p) => rec.extend(p.iter().map(|x| x.to_string())),
                     None => rec.extend(["", "", ""].map(String::from)),
                 }
+            }
+            for p in [r.over_open, r.over_close] {
+                rec.push(p.map(|x| x.to_string()).unwrap_or_default());
             }
             w.write_record(&rec)?;
         }

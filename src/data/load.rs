@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::data::date::Date;
+use crate::data::espn;
 use crate::data::leagues;
 use crate::data::matches::{Dataset, Extras, LeagueMatches, Match};
 
@@ -48,6 +49,9 @@ pub struct FileReport {
     pub future: usize,
     /// The first few skipped rows.
     pub skipped_examples: Vec<SkippedRow>,
+    /// An ESPN fixtures file's skipped rows by reason, leagues and skipped competitions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub espn: Option<espn::EspnReport>,
 }
 
 /// A file that could not be read at all.
@@ -70,6 +74,11 @@ pub struct LoadedData {
     /// Slugs that two different league names or codes map to (each slug once, with the first
     /// two names seen, in path order).
     pub merged_league_names: Vec<MergedLeagueNames>,
+    /// ESPN tables (`teams.csv`, `leagues.csv` and `status.csv`, read with their fixtures, and the
+    /// dataset's other tables, which hold no matches): not match files, not unreadable.
+    pub espn_tables: Vec<PathBuf>,
+    /// Leagues read from both formats whose team names differ: their ESPN rows were left out.
+    pub format_conflicts: Vec<espn::FormatConflict>,
 }
 
 /// Two different league names (or codes) of the data that map to one slug, so their matches form
@@ -158,10 +167,12 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
     }
     // The first raw name (or code) seen for each slug.
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    // Each file's rows of a league, in path order (joined below, one league a thread).
-    let mut by_league: BTreeMap<String, Vec<Vec<Match>>> = BTreeMap::new();
+    // Each file's rows of a league, in path order (joined below, one league a thread), and
+    // whether they come from an ESPN file.
+    let mut by_league: BTreeMap<String, Vec<(Vec<Match>, bool)>> = BTreeMap::new();
     for (path, result) in parsed {
         match result {
+            Ok(file) if file.espn_table => loaded.espn_tables.push(path),
             Ok(file) => {
                 for (slug, raw) in file.league_names {
                     match names.get(&slug) {
@@ -186,9 +197,13 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
                     }
                 }
                 loaded.unknown_divisions.extend(file.unknown_divisions);
+                let from_espn = file.report.espn.is_some();
                 loaded.files.push(file.report);
                 for (league, matches) in file.matches {
-                    by_league.entry(league).or_default().push(matches);
+                    by_league
+                        .entry(league)
+                        .or_default()
+                        .push((matches, from_espn));
                 }
             }
             Err(e) => loaded.unreadable.push(UnreadableFile {
@@ -204,11 +219,16 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
         }
     }
     loaded.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+    for (league, parts) in by_league.iter_mut() {
+        if let Some(conflict) = reconcile_formats(league, parts) {
+            loaded.format_conflicts.push(conflict);
+        }
+    }
     let leagues: Vec<(String, Vec<Match>, usize)> = by_league
         .into_par_iter()
         .map(|(league, parts)| {
-            let mut matches = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-            parts.into_iter().for_each(|part| matches.extend(part));
+            let mut matches = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+            parts.into_iter().for_each(|part| matches.extend(part.0));
             // Stable sort: among duplicates the row from the first file (in path order) is kept.
             matches.sort_by(|a, b| (a.date, &a.home, &a.away).cmp(&(b.date, &b.home, &b.away)));
             let before = matches.len();
@@ -229,6 +249,36 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
             .insert(league.clone(), LeagueMatches { league, matches });
     }
     Ok(loaded)
+}
+
+/// A league with parts from both formats: kept whole when their team names agree, else its ESPN
+/// parts are dropped (with a warning) and the conflict returned.
+fn reconcile_formats(
+    league: &str,
+    parts: &mut Vec<(Vec<Match>, bool)>,
+) -> Option<espn::FormatConflict> {
+    let (espn_parts, football_data): (Vec<_>, Vec<_>) = parts.iter().partition(|p| p.1);
+    if espn_parts.is_empty() || football_data.is_empty() {
+        return None;
+    }
+    let fd: Vec<Match> = football_data
+        .iter()
+        .flat_map(|p| p.0.iter().cloned())
+        .collect();
+    let es: Vec<Match> = espn_parts
+        .iter()
+        .flat_map(|p| p.0.iter().cloned())
+        .collect();
+    let conflict = espn::reconcile(league, &fd, &es).err()?;
+    tracing::warn!(
+        "league {league} is in an ESPN file and a football-data file whose team names differ \
+         ({}): its {} ESPN matches are left out, the football-data rows are used; name the \
+         teams alike (or keep one format) to use both",
+        conflict.example,
+        conflict.espn_matches_dropped
+    );
+    parts.retain(|p| !p.1);
+    Some(conflict)
 }
 
 /// Whether two raw league names are the same name (codes are kept upper-case, so `e0` and `E0`
@@ -362,6 +412,8 @@ struct ParsedFile {
     unknown_divisions: BTreeSet<String>,
     /// (slug, raw league name or code) of every distinct raw name of used rows, in file order.
     league_names: Vec<(String, String)>,
+    /// An ESPN side table (`teams.csv` ...): no matches of its own.
+    espn_table: bool,
 }
 
 /// Reads a CSV or Parquet file into a polars frame whose columns are all text (for fixtures
@@ -617,6 +669,7 @@ impl RowParser {
                 skipped: 0,
                 future: 0,
                 skipped_examples: Vec::new(),
+                espn: None,
             },
             unknown_divisions: BTreeSet::new(),
             matches: Vec::new(),
@@ -898,6 +951,7 @@ impl RowParser {
             matches,
             unknown_divisions: self.unknown_divisions,
             league_names: self.league_names,
+            espn_table: false,
         }
     }
 }
@@ -921,7 +975,11 @@ fn parse_file(
             .iter()
             .map(|c| c.str())
             .collect::<PolarsResult<_>>()?;
-        let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path, today);
+        let layout = match FileLayout::new(&names, wanted) {
+            Ok(layout) => layout,
+            Err(e) => return parse_espn(data_dir, path, &names, today, e),
+        };
+        let mut parser = RowParser::new(layout, folder, path, today);
         for row in 0..df.height() {
             parser.push(&Row::Frame(&columns, row));
         }
@@ -929,7 +987,7 @@ fn parse_file(
     }
     let source = Source::open(path)?;
     if !source.holds(b'"')? {
-        return parse_plain_csv(&source, path, folder, wanted, split, today);
+        return parse_plain_csv(&source, data_dir, path, folder, wanted, split, today);
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -944,7 +1002,11 @@ fn parse_file(
         .iter()
         .map(|n| clean_name(&String::from_utf8_lossy(n)))
         .collect();
-    let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path, today);
+    let layout = match FileLayout::new(&names, wanted) {
+        Ok(layout) => layout,
+        Err(e) => return parse_espn(data_dir, path, &names, today, e),
+    };
+    let mut parser = RowParser::new(layout, folder, path, today);
     let mut last_start = record.position().map_or(0, |p| p.byte());
     while reader.read_byte_record(&mut record)? {
         last_start = record.position().map_or(last_start, |p| p.byte());
@@ -959,6 +1021,53 @@ fn parse_file(
         );
     }
     Ok(parser.finish())
+}
+
+/// A file without football-data.co.uk's columns: an ESPN fixtures file or side table when its
+/// header says so (read by `espn`), else refused with `not_football_data`.
+fn parse_espn(
+    data_dir: &Path,
+    path: &Path,
+    names: &[String],
+    today: Date,
+    not_football_data: anyhow::Error,
+) -> Result<ParsedFile> {
+    let Some(kind) = espn::detect(names) else {
+        return Err(not_football_data);
+    };
+    let mut parsed = ParsedFile {
+        report: FileReport {
+            path: path.to_path_buf(),
+            rows: 0,
+            used: 0,
+            skipped: 0,
+            future: 0,
+            skipped_examples: Vec::new(),
+            espn: None,
+        },
+        matches: BTreeMap::new(),
+        unknown_divisions: BTreeSet::new(),
+        league_names: Vec::new(),
+        espn_table: kind == espn::EspnFile::Table,
+    };
+    if parsed.espn_table {
+        return Ok(parsed);
+    }
+    let read = espn::read_fixtures(data_dir, path, kind, today)?;
+    let report = &mut parsed.report;
+    report.rows = read.rows;
+    report.used = read.matches.values().map(Vec::len).sum();
+    report.skipped = report.rows - report.used;
+    report.future = read.future;
+    report.skipped_examples = read
+        .bad_rows
+        .into_iter()
+        .take(SHOWN_SKIPPED_ROWS)
+        .map(|(row, reason)| SkippedRow { row, reason })
+        .collect();
+    report.espn = Some(read.report);
+    parsed.matches = read.matches;
+    Ok(parsed)
 }
 
 /// Files up to this size are read into memory in one go; larger ones are streamed in blocks.
@@ -1143,8 +1252,10 @@ const SPLIT_MIN_BYTES: u64 = 4 << 20;
 /// record, empty lines are skipped, short rows lack cells, long rows carry cells past the
 /// header's). Only the cells up to the last one the layout reads are located, and a large file
 /// is cut at line ends into `split` parts parsed side by side.
+#[allow(clippy::too_many_arguments)]
 fn parse_plain_csv(
     source: &Source,
+    data_dir: &Path,
     path: &Path,
     folder: String,
     wanted: Columns,
@@ -1165,7 +1276,10 @@ fn parse_plain_csv(
         .split(|&b| b == b',')
         .map(|n| clean_name(&String::from_utf8_lossy(n)))
         .collect();
-    let layout = FileLayout::new(&names, wanted)?;
+    let layout = match FileLayout::new(&names, wanted) {
+        Ok(layout) => layout,
+        Err(e) => return parse_espn(data_dir, path, &names, today, e),
+    };
     // Part boundaries: just after a line end at or past each even cut.
     let body = len - body_start;
     let parts = if body >= SPLIT_MIN_BYTES {

@@ -17,15 +17,17 @@ use crate::models::common::{
     self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
     LogisticStart, TrainedFiles, VariantStart,
 };
+use crate::models::logistic_protocol::Plan;
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
-use crate::stats::logistic::{
-    self, BinaryRun, BinaryStarts, Linear, Platt, Prepared, Splits, Standardiser,
-};
+use crate::stats::logistic::{BinaryRun, BinaryStarts, Linear, Platt, Prepared, Standardiser};
 use crate::stats::metrics;
+use crate::stats::selection::Candidate;
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "draw_specialist",
     version: "v1",
+    dir_name: "draw_specialist_v1",
+    legacy_dir_names: &["draw_specialist"],
     required_files: &["draw_model.pkl", "metrics.json"],
     min_matches: 300,
 };
@@ -96,6 +98,8 @@ struct Variant {
     names: Vec<String>,
     std_all: Standardiser,
     run: BinaryRun,
+    /// Each L2 candidate's calibration log loss (window protocol).
+    alpha_scores: Vec<Candidate>,
     /// Platt scaling on every out-of-sample logit (cal and val), shipped.
     platt: Platt,
     /// Platt scaling on `cal` logits (for the validation scores).
@@ -134,29 +138,34 @@ impl Variant {
 fn fit_variant(
     rows: &LeagueRows,
     names: &[&str],
-    splits: &Splits,
+    plan: &Plan,
     y: &[bool],
     start: Option<&LogisticStart>,
 ) -> Result<Variant> {
+    let splits = &plan.splits;
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let x = features::select(&rows.raw, &names)?;
     let prep = Prepared::new(&x, splits)?;
     let start = start.and_then(|s| s.variant(&names));
-    let run = logistic::run_binary(&prep, y, splits, start.and_then(|s| s.target(0)))
+    let (run, alpha_scores) = plan
+        .run_binary(&prep, y, start.and_then(|s| s.target(0)))
         .context("fitting the draw model")?;
     let platt_start = |i: usize| start.and_then(|s| s.platt.get(i));
-    let platt_val = logistic::fit_platt(&run.cal_logits, &y[splits.cal.clone()], platt_start(0))
+    let platt_val = plan
+        .platt(&run.cal_logits, &y[splits.cal.clone()], platt_start(0))
         .context("Platt scaling")?;
     let p_val = run.val_logits.iter().map(|&z| platt_val.prob(z)).collect();
     let mut oos = run.cal_logits.clone();
     oos.extend_from_slice(&run.val_logits);
-    let platt = logistic::fit_platt(&oos, &y[splits.cal.start..splits.val.end], platt_start(1))
+    let platt = plan
+        .platt(&oos, &y[splits.cal.start..splits.val.end], platt_start(1))
         .context("Platt scaling")?;
     let p_train = run.train_logits.iter().map(|&z| platt.prob(z)).collect();
     Ok(Variant {
         names,
         std_all: prep.std_all,
         run,
+        alpha_scores,
         platt,
         platt_val,
         p_val,
@@ -191,40 +200,40 @@ fn warm_start(dir: &Path) -> Result<LogisticStart> {
     })
 }
 
+/// Rows without odds go to the fallback's probabilities, as at prediction time.
+fn pick(raw: &[features::RawFeatures], main_p: &[f64], fallback_p: Option<&[f64]>) -> Vec<f64> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, r)| match fallback_p {
+            Some(fb) if r.market.is_none() => fb[i],
+            _ => main_p[i],
+        })
+        .collect()
+}
+
 fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let rows = ctx
         .features
         .league_rows(ctx.dataset, ctx.league)
         .with_context(|| format!("computing draw features for {}", ctx.league.league))?;
     let use_market = rows.market_share() >= MARKET_MIN_SHARE;
-    let splits = Splits::by_season(&rows.seasons)?;
+    let plan = Plan::new(ctx.selection, &rows.seasons, &rows.dates)?;
     let y: Vec<bool> = rows.outcomes.iter().map(|&o| o == 1).collect();
     let start = ctx
         .warm_start
         .and_then(|w| w.downcast_ref::<LogisticStart>());
-    let base = fit_variant(&rows, BASE_FEATURES, &splits, &y, start)?;
+    let base = fit_variant(&rows, BASE_FEATURES, &plan, &y, start)?;
     // On validation seasons (2019-20, 2021-22) the market's draw features alone ranked draws at
     // least as well as with the rating features added, at a lower log loss.
     let (main, fallback) = if use_market {
         (
-            fit_variant(&rows, MARKET_FEATURES, &splits, &y, start)?,
+            fit_variant(&rows, MARKET_FEATURES, &plan, &y, start)?,
             Some(base),
         )
     } else {
         (base, None)
     };
-    let y_val = &y[splits.val.clone()];
-    // As at prediction time: rows without odds go to the fallback.
-    let pick = |raw: &[features::RawFeatures], main_p: &[f64], fallback_p: Option<&[f64]>| {
-        raw.iter()
-            .enumerate()
-            .map(|(i, r)| match fallback_p {
-                Some(fb) if r.market.is_none() => fb[i],
-                _ => main_p[i],
-            })
-            .collect::<Vec<f64>>()
-    };
-    let val_raw = &rows.raw[splits.val.clone()];
+    let val_raw = &rows.raw[plan.splits.val.clone()];
     let p_val = pick(
         val_raw,
         &main.p_val,
@@ -235,11 +244,44 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
         &main.p_train,
         fallback.as_ref().map(|f| f.p_train.as_slice()),
     );
+    let (metrics_json, summary) = metrics_json(
+        ctx,
+        &rows,
+        &plan,
+        &y,
+        (&main, fallback.as_ref()),
+        &p_val,
+        &p_train,
+    );
+    let file = DrawFile {
+        header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
+        model: main.part(),
+        calibration: "platt".to_string(),
+        fallback: fallback.as_ref().map(Variant::part),
+    };
+    let files = vec![ModelFile {
+        name: MODEL_FILE.to_string(),
+        bytes: crate::store::pickle::to_bytes(&file)?,
+    }];
+    let fits = LogisticStart {
+        variants: [Some(&main), fallback.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(Variant::fits)
+            .collect(),
+    };
+    Ok((files, metrics_json, summary, fits))
+}
 
-    let prior_rate = y[..splits.val.start].iter().filter(|&&b| b).count() as f64
-        / splits.val.start.max(1) as f64;
-    let p_const = vec![prior_rate; y_val.len()];
-    let (mk, mk_model, mk_y) = common::on_market_rows(val_raw, &p_val, y_val, |b| b[1]);
+/// The market's draw probability and the odds-free fallback, each on its validation rows.
+fn comparisons_json(
+    val_raw: &[features::RawFeatures],
+    p_val: &[f64],
+    y_val: &[bool],
+    fallback: Option<&Variant>,
+    prior_rate: f64,
+) -> (serde_json::Value, serde_json::Value) {
+    let (mk, mk_model, mk_y) = common::on_market_rows(val_raw, p_val, y_val, |b| b[1]);
     let market = if mk.is_empty() {
         serde_json::Value::Null
     } else {
@@ -254,7 +296,7 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let no_odds: Vec<usize> = (0..val_raw.len())
         .filter(|&i| val_raw[i].market.is_none())
         .collect();
-    let fallback_on_rows_without_odds = match &fallback {
+    let without_odds = match fallback {
         Some(fb) if !no_odds.is_empty() => {
             let yy: Vec<bool> = no_odds.iter().map(|&i| y_val[i]).collect();
             let pp: Vec<f64> = no_odds.iter().map(|&i| fb.p_val[i]).collect();
@@ -266,9 +308,29 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
         }
         _ => serde_json::Value::Null,
     };
-    let val = common::scores_binary(&p_val, y_val);
-    let constant = common::scores_binary(&p_const, y_val);
-    let train = common::scores_binary(&p_train, &y);
+    (market, without_odds)
+}
+
+/// metrics.json and the report's one-line summary.
+fn metrics_json(
+    ctx: &TrainContext,
+    rows: &LeagueRows,
+    plan: &Plan,
+    y: &[bool],
+    (main, fallback): (&Variant, Option<&Variant>),
+    p_val: &[f64],
+    p_train: &[f64],
+) -> (serde_json::Value, String) {
+    let splits = &plan.splits;
+    let y_val = &y[splits.val.clone()];
+    let prior_rate = y[..splits.val.start].iter().filter(|&&b| b).count() as f64
+        / splits.val.start.max(1) as f64;
+    let val_raw = &rows.raw[splits.val.clone()];
+    let (market, without_odds) = comparisons_json(val_raw, p_val, y_val, fallback, prior_rate);
+    let val = common::scores_binary(p_val, y_val);
+    let constant = common::scores_binary(&vec![prior_rate; y_val.len()], y_val);
+    let train = common::scores_binary(p_train, y);
+    let use_market = fallback.is_some();
     let summary = format!(
         "{} features{}, validation AUC {} log loss {:.4} (constant {:.4})",
         main.names.len(),
@@ -304,48 +366,34 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
             "ece": constant.ece,
         },
         "market": market,
-        "validation_rows_without_odds": fallback_on_rows_without_odds,
+        "validation_rows_without_odds": without_odds,
         "regularisation": {
             "penalty": "L2, linfa-logistic alpha (alpha/2 |w|^2 on the summed log loss of standardised features)",
             "alpha": main.run.alpha,
-            "fallback_alpha": fallback.as_ref().map(|f| f.run.alpha),
+            "fallback_alpha": fallback.map(|f| f.run.alpha),
+            "candidate_calibration_log_loss": (!main.alpha_scores.is_empty()).then_some(&main.alpha_scores),
+            "fallback_candidate_calibration_log_loss": fallback.filter(|f| !f.alpha_scores.is_empty()).map(|f| &f.alpha_scores),
         },
         "calibration": {
             "method": "platt",
             "a": metrics::round(main.platt.a),
             "b": metrics::round(main.platt.b),
-            "fallback": fallback.as_ref().map(|f| serde_json::json!({
+            "fallback": fallback.map(|f| serde_json::json!({
                 "a": metrics::round(f.platt.a),
                 "b": metrics::round(f.platt.b),
             })),
         },
         "uses_market_features": use_market,
         "features": main.names,
-        "fallback_features": fallback.as_ref().map(|f| f.names.clone()),
+        "fallback_features": fallback.map(|f| f.names.clone()),
         "split": {
             "fit": common::span(&rows.dates, &splits.fit),
             "calibration": common::span(&rows.dates, &splits.cal),
             "validation": common::span(&rows.dates, &splits.val),
         },
+        "selection": plan.describe(&rows.dates),
     });
-    let file = DrawFile {
-        header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
-        model: main.part(),
-        calibration: "platt".to_string(),
-        fallback: fallback.as_ref().map(Variant::part),
-    };
-    let files = vec![ModelFile {
-        name: MODEL_FILE.to_string(),
-        bytes: crate::store::pickle::to_bytes(&file)?,
-    }];
-    let fits = LogisticStart {
-        variants: [Some(&main), fallback.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(Variant::fits)
-            .collect(),
-    };
-    Ok((files, metrics_json, summary, fits))
+    (metrics_json, summary)
 }
 
 impl LogisticModelType for DrawSpecialist {

@@ -3,6 +3,7 @@
 
 pub mod common;
 pub mod draw_specialist;
+pub mod logistic_protocol;
 pub mod model_type;
 pub mod one_x_two_v2;
 pub mod poisson_v2;

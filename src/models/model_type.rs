@@ -11,6 +11,7 @@ use anyhow::Result;
 use crate::data::date::Date;
 use crate::data::matches::{Dataset, Extras, LeagueMatches};
 use crate::features::{FeatureCache, RawFeatures};
+use crate::stats::selection::Protocol;
 
 /// Static facts about a model type, also known for types whose trainer is not built yet.
 #[derive(Debug)]
@@ -19,10 +20,23 @@ pub struct ModelSpec {
     pub name: &'static str,
     /// Registry version suffix, e.g. `v2`.
     pub version: &'static str,
+    /// The directory of its first version, `leagues/<league>/<dir_name>/` (later versions add
+    /// `@<n>`): the name the old Python pipeline used (`draw_specialist_v1`).
+    pub dir_name: &'static str,
+    /// Directory names earlier releases wrote (`draw_specialist`): still recognised, reported
+    /// and served, never moved; new versions are written under `dir_name`.
+    pub legacy_dir_names: &'static [&'static str],
     /// Files whose presence makes a model directory complete.
     pub required_files: &'static [&'static str],
     /// Fewer matches than this: the league is skipped as insufficient data.
     pub min_matches: usize,
+}
+
+impl ModelSpec {
+    /// `dir_name` and then the legacy names: every directory name of this type's versions.
+    pub fn dir_names(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.dir_name).chain(self.legacy_dir_names.iter().copied())
+    }
 }
 
 /// Everything a trainer may read. Trainers are pure: they return files as bytes.
@@ -33,6 +47,8 @@ pub struct TrainContext<'a> {
     pub dataset: &'a Dataset,
     /// `--xi`: a fixed Poisson time decay per day instead of choosing it per league.
     pub xi_per_day: Option<f64>,
+    /// `--selection`: how hyperparameters are chosen (the window protocol by default).
+    pub selection: Protocol,
     /// `YYYY-MM-DD HH:MM:SS` (UTC), the same for every model of one run.
     pub trained_date: &'a str,
     /// Feature rows shared by the model types of one run (computed once, on first use).

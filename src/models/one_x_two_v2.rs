@@ -15,15 +15,17 @@ use crate::models::common::{
     self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel,
     LogisticModelType, LogisticStart, TrainedFiles, VariantStart,
 };
+use crate::models::logistic_protocol::Plan;
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
-use crate::stats::logistic::{
-    self, BinaryRun, BinaryStarts, Linear, Prepared, Splits, Standardiser,
-};
+use crate::stats::logistic::{self, BinaryRun, BinaryStarts, Linear, Prepared, Standardiser};
 use crate::stats::metrics;
+use crate::stats::selection::Candidate;
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "1x2_v2",
     version: "v2",
+    dir_name: "1x2_v2",
+    legacy_dir_names: &[],
     required_files: &[
         "home_model.pkl",
         "draw_model.pkl",
@@ -146,6 +148,8 @@ struct Variant {
     names: Vec<String>,
     std_all: Standardiser,
     runs: Vec<BinaryRun>,
+    /// Per target: each L2 candidate's calibration log loss (window protocol).
+    alpha_scores: Vec<Vec<Candidate>>,
     /// Temperature fitted on `cal` logits of the `fit` models (used for validation).
     t_val: f64,
     /// Temperature fitted on every out-of-sample logit (cal and val), shipped.
@@ -165,29 +169,31 @@ fn logits(runs: &[BinaryRun], f: impl Fn(&BinaryRun) -> &Vec<f64>) -> Vec<[f64; 
 fn fit_variant(
     rows: &LeagueRows,
     names: Vec<String>,
-    splits: &Splits,
+    plan: &Plan,
     start: Option<&LogisticStart>,
 ) -> Result<Variant> {
+    let splits = &plan.splits;
     let x = features::select(&rows.raw, &names)?;
     let prep = Prepared::new(&x, splits)?;
     let y = &rows.outcomes;
     let start = start.and_then(|s| s.variant(&names));
     let mut runs = Vec::with_capacity(3);
+    let mut alpha_scores = Vec::with_capacity(3);
     for (k, target) in TARGETS.iter().enumerate() {
         let yk: Vec<bool> = y.iter().map(|&o| o == k).collect();
-        runs.push(
-            logistic::run_binary(&prep, &yk, splits, start.and_then(|s| s.target(k)))
-                .with_context(|| format!("fitting the {target} model"))?,
-        );
+        let (run, tried) = plan
+            .run_binary(&prep, &yk, start.and_then(|s| s.target(k)))
+            .with_context(|| format!("fitting the {target} model"))?;
+        runs.push(run);
+        alpha_scores.push(tried);
     }
     let z_cal = logits(&runs, |r| &r.cal_logits);
     let z_val = logits(&runs, |r| &r.val_logits);
     let t_start = |i: usize| start.and_then(|s| s.temperature.get(i).copied());
-    let t_val = logistic::fit_temperature(&z_cal, &y[splits.cal.clone()], t_start(0))?;
+    let t_val = plan.temperature(&z_cal, &y[splits.cal.clone()], t_start(0))?;
     let mut z_oos = z_cal;
     z_oos.extend_from_slice(&z_val);
-    let t_final =
-        logistic::fit_temperature(&z_oos, &y[splits.cal.start..splits.val.end], t_start(1))?;
+    let t_final = plan.temperature(&z_oos, &y[splits.cal.start..splits.val.end], t_start(1))?;
     let p_val = z_val
         .iter()
         .map(|z| logistic::temperature_probs(z, t_val))
@@ -200,6 +206,7 @@ fn fit_variant(
         names,
         std_all: prep.std_all,
         runs,
+        alpha_scores,
         t_val,
         t_final,
         p_val,
@@ -291,6 +298,27 @@ fn to_strings(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
+/// Rows without odds go to the fallback's probabilities, as at prediction time.
+fn pick(
+    raw: &[features::RawFeatures],
+    main_p: &[[f64; 3]],
+    fallback_p: Option<&[[f64; 3]]>,
+) -> Vec<[f64; 3]> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, r)| match fallback_p {
+            Some(fb) if r.market.is_none() => fb[i],
+            _ => main_p[i],
+        })
+        .collect()
+}
+
+/// The validation and training probabilities of the main model and its fallback together.
+struct Predicted {
+    p_val: Vec<[f64; 3]>,
+    p_train: Vec<[f64; 3]>,
+}
+
 /// Trains and returns (model files without metrics.json, metrics, summary).
 fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let rows = ctx
@@ -298,48 +326,60 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
         .league_rows(ctx.dataset, ctx.league)
         .with_context(|| format!("computing 1x2_v2 features for {}", ctx.league.league))?;
     let use_market = rows.market_share() >= MARKET_MIN_SHARE;
-    let splits = Splits::by_season(&rows.seasons)?;
+    let plan = Plan::new(ctx.selection, &rows.seasons, &rows.dates)?;
     let start = ctx
         .warm_start
         .and_then(|w| w.downcast_ref::<LogisticStart>());
-    let base = fit_variant(&rows, to_strings(BASE_FEATURES), &splits, start)?;
+    let base = fit_variant(&rows, to_strings(BASE_FEATURES), &plan, start)?;
     let (main, fallback) = if use_market {
         (
-            fit_variant(&rows, to_strings(MARKET_FEATURES), &splits, start)?,
+            fit_variant(&rows, to_strings(MARKET_FEATURES), &plan, start)?,
             Some(base),
         )
     } else {
         (base, None)
     };
-    let y = &rows.outcomes;
-    let y_val = &y[splits.val.clone()];
-    let val_raw = &rows.raw[splits.val.clone()];
-    // As at prediction time: rows without odds go to the fallback.
-    let pick = |raw: &[features::RawFeatures],
-                main_p: &[[f64; 3]],
-                fallback_p: Option<&[[f64; 3]]>|
-     -> Vec<[f64; 3]> {
-        raw.iter()
-            .enumerate()
-            .map(|(i, r)| match fallback_p {
-                Some(fb) if r.market.is_none() => fb[i],
-                _ => main_p[i],
-            })
-            .collect()
+    let val_raw = &rows.raw[plan.splits.val.clone()];
+    let predicted = Predicted {
+        p_val: pick(
+            val_raw,
+            &main.p_val,
+            fallback.as_ref().map(|f| f.p_val.as_slice()),
+        ),
+        p_train: pick(
+            &rows.raw,
+            &main.p_train,
+            fallback.as_ref().map(|f| f.p_train.as_slice()),
+        ),
     };
-    let p_val = pick(
-        val_raw,
-        &main.p_val,
-        fallback.as_ref().map(|f| f.p_val.as_slice()),
+    let metrics_json = metrics_json(ctx, &rows, &plan, &main, fallback.as_ref(), &predicted);
+    let files = model_files(ctx, &main, fallback.as_ref())?;
+    let y_val = &rows.outcomes[plan.splits.val.clone()];
+    let rates = metrics::base_rates(&rows.outcomes[..plan.splits.val.start]);
+    let summary = format!(
+        "{}, validation RPS {:.4} (base rates {:.4}), temperature {:.3}",
+        if use_market {
+            "market features (+ odds-free fallback)"
+        } else {
+            "rating features"
+        },
+        metrics::score_1x2(&predicted.p_val, y_val).rps,
+        metrics::score_1x2(&vec![rates; y_val.len()], y_val).rps,
+        main.t_final,
     );
-    let p_train = pick(
-        &rows.raw,
-        &main.p_train,
-        fallback.as_ref().map(|f| f.p_train.as_slice()),
-    );
+    let fits = LogisticStart {
+        variants: [Some(&main), fallback.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(fits)
+            .collect(),
+    };
+    Ok((files, metrics_json, summary, fits))
+}
 
-    let val_scores = metrics::score_1x2(&p_val, y_val);
-    let train_scores = metrics::score_1x2(&p_train, y);
+/// The validation block of metrics.json: scores, ECE per outcome and AUC per binary model.
+fn validation_json(main: &Variant, p_val: &[[f64; 3]], y_val: &[usize]) -> serde_json::Value {
+    let val_scores = metrics::score_1x2(p_val, y_val);
     let per_outcome = |f: &dyn Fn(usize, &[bool]) -> serde_json::Value| {
         (0..3)
             .map(|k| {
@@ -355,9 +395,44 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let auc = per_outcome(&|k, e| {
         serde_json::json!(metrics::auc(&main.runs[k].val_logits, e).map(metrics::round))
     });
+    serde_json::json!({
+        "accuracy": metrics::round(val_scores.accuracy),
+        "log_loss": metrics::round(val_scores.log_loss),
+        "rps": metrics::round(val_scores.rps),
+        "brier": metrics::round(val_scores.brier),
+        "ece": ece,
+        "auc": auc,
+    })
+}
+
+/// The L2 strengths chosen per target, and (window protocol) every candidate's score.
+fn alphas_json(v: &Variant) -> serde_json::Value {
+    let mut out = serde_json::json!({"home": v.runs[0].alpha, "draw": v.runs[1].alpha, "away": v.runs[2].alpha});
+    if v.alpha_scores.iter().any(|t| !t.is_empty()) {
+        out["candidate_calibration_log_loss"] = serde_json::json!({
+            "home": v.alpha_scores[0], "draw": v.alpha_scores[1], "away": v.alpha_scores[2],
+        });
+    }
+    out
+}
+
+fn metrics_json(
+    ctx: &TrainContext,
+    rows: &LeagueRows,
+    plan: &Plan,
+    main: &Variant,
+    fallback: Option<&Variant>,
+    predicted: &Predicted,
+) -> serde_json::Value {
+    let splits = &plan.splits;
+    let y = &rows.outcomes;
+    let y_val = &y[splits.val.clone()];
+    let p_val = &predicted.p_val;
+    let train_scores = metrics::score_1x2(&predicted.p_train, y);
     let rates = metrics::base_rates(&y[..splits.val.start]);
     let p_base = vec![rates; y_val.len()];
-    let (mk_p, mk_model, mk_y) = common::on_market_rows(val_raw, &p_val, y_val, |b| *b);
+    let val_raw = &rows.raw[splits.val.clone()];
+    let (mk_p, mk_model, mk_y) = common::on_market_rows(val_raw, p_val, y_val, |b| *b);
     let market = if mk_p.is_empty() {
         serde_json::Value::Null
     } else {
@@ -369,8 +444,7 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
             "base_rates_on_same_matches": common::scores_1x2(&vec![rates; mk_y.len()], &mk_y),
         })
     };
-    let alphas = |v: &Variant| serde_json::json!({"home": v.runs[0].alpha, "draw": v.runs[1].alpha, "away": v.runs[2].alpha});
-    let metrics_json = serde_json::json!({
+    serde_json::json!({
         "league": ctx.league.league,
         "model_type": "1x2_v2_binary",
         "trained_date": ctx.trained_date,
@@ -378,53 +452,51 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
             "accuracy": metrics::round(train_scores.accuracy),
             "log_loss": metrics::round(train_scores.log_loss),
         },
-        "val": {
-            "accuracy": metrics::round(val_scores.accuracy),
-            "log_loss": metrics::round(val_scores.log_loss),
-            "rps": metrics::round(val_scores.rps),
-            "brier": metrics::round(val_scores.brier),
-            "ece": ece,
-            "auc": auc,
-        },
+        "val": validation_json(main, p_val, y_val),
         "n_train": splits.val.start,
         "n_val": y_val.len(),
         "regularisation": {
-            "penalty": "L2: linfa-logistic alpha, alpha/2 |w|^2 added to the summed log loss of standardised features; chosen per model on the calibration season",
+            "penalty": "L2: linfa-logistic alpha, alpha/2 |w|^2 added to the summed log loss of standardised features; chosen per model on the calibration rows",
             "candidates": logistic::ALPHAS,
-            "model": alphas(&main),
-            "fallback": fallback.as_ref().map(alphas),
+            "model": alphas_json(main),
+            "fallback": fallback.map(alphas_json),
         },
         "calibration": {
             "method": "temperature on one-vs-rest probabilities: p_k = sigmoid(z_k)^t / sum_j sigmoid(z_j)^t",
             "temperature": metrics::round(main.t_final),
             "temperature_for_validation": metrics::round(main.t_val),
-            "fallback_temperature": fallback.as_ref().map(|f| metrics::round(f.t_final)),
+            "fallback_temperature": fallback.map(|f| metrics::round(f.t_final)),
         },
         "base_rates": common::scores_1x2(&p_base, y_val),
         "market": market,
-        "uses_market_features": use_market,
+        "uses_market_features": main.names.iter().any(|n| n.starts_with("mkt_")),
         "features": main.names,
-        "fallback_features": fallback.as_ref().map(|f| f.names.clone()),
+        "fallback_features": fallback.map(|f| f.names.clone()),
         "split": {
             "fit": common::span(&rows.dates, &splits.fit),
             "calibration": common::span(&rows.dates, &splits.cal),
             "validation": common::span(&rows.dates, &splits.val),
             "protocol": "alpha chosen on calibration rows with models fitted on fit rows; validation scores from models refitted on fit+calibration rows with the temperature fitted on calibration rows; shipped files refitted on every row, temperature on all out-of-sample logits",
         },
-    });
+        "selection": plan.describe(&rows.dates),
+    })
+}
 
+/// The model's files but metrics.json: the three binary models, the calibrator, the feature list.
+fn model_files(
+    ctx: &TrainContext,
+    main: &Variant,
+    fallback: Option<&Variant>,
+) -> Result<Vec<ModelFile>> {
+    let header =
+        |format| ArtifactHeader::new(format, FORMAT_VERSION, SPEC.name, &ctx.league.league);
     let mut files = Vec::new();
     for k in 0..3 {
         let f = BinaryFile {
-            header: ArtifactHeader::new(
-                BINARY_FORMAT,
-                FORMAT_VERSION,
-                SPEC.name,
-                &ctx.league.league,
-            ),
+            header: header(BINARY_FORMAT),
             target: TARGETS[k].to_string(),
-            model: part(&main, k),
-            fallback: fallback.as_ref().map(|f| part(f, k)),
+            model: part(main, k),
+            fallback: fallback.map(|f| part(f, k)),
         };
         files.push(ModelFile {
             name: FILES[k].to_string(),
@@ -432,17 +504,12 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
         });
     }
     let cal_file = CalibratorFile {
-        header: ArtifactHeader::new(
-            CALIBRATOR_FORMAT,
-            FORMAT_VERSION,
-            SPEC.name,
-            &ctx.league.league,
-        ),
+        header: header(CALIBRATOR_FORMAT),
         method: "temperature".to_string(),
         inputs: to_strings(&["home_logit", "draw_logit", "away_logit"]),
         classes: to_strings(&TARGETS),
         temperature: main.t_final,
-        fallback_temperature: fallback.as_ref().map(|f| f.t_final),
+        fallback_temperature: fallback.map(|f| f.t_final),
     };
     files.push(ModelFile {
         name: "calibrator.pkl".to_string(),
@@ -451,32 +518,14 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let fl = FeatureList {
         model_type: SPEC.name.to_string(),
         league: Some(ctx.league.league.clone()),
-        features: entries(&main),
-        fallback_features: fallback.as_ref().map(entries).unwrap_or_default(),
+        features: entries(main),
+        fallback_features: fallback.map(entries).unwrap_or_default(),
     };
     files.push(ModelFile {
         name: "feature_list.json".to_string(),
         bytes: serde_json::to_vec_pretty(&fl)?,
     });
-    let summary = format!(
-        "{}, validation RPS {:.4} (base rates {:.4}), temperature {:.3}",
-        if use_market {
-            "market features (+ odds-free fallback)"
-        } else {
-            "rating features"
-        },
-        val_scores.rps,
-        metrics::score_1x2(&p_base, y_val).rps,
-        main.t_final,
-    );
-    let fits = LogisticStart {
-        variants: [Some(&main), fallback.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(fits)
-            .collect(),
-    };
-    Ok((files, metrics_json, summary, fits))
+    Ok(files)
 }
 
 impl LogisticModelType for OneXTwoV2 {

@@ -20,11 +20,14 @@ use crate::models::model_type::{
 use crate::stats::dixon_coles::{self, DixonColesFit, GoalsData};
 use crate::stats::metrics::{self, round, OutcomeScores};
 use crate::stats::scoreline::{ScorelineGrid, MAX_GOALS};
+use crate::stats::selection::{self, Protocol};
 use crate::store::pickle;
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "poisson_v2",
     version: "v2",
+    dir_name: "poisson_v2",
+    legacy_dir_names: &[],
     required_files: &["poisson_model.pkl", "metrics.json"],
     min_matches: 100,
 };
@@ -192,6 +195,20 @@ impl<'a> IndexedMatches<'a> {
         }
     }
 
+    /// A content hash of the first n matches for every n (date, teams, goals: what a fit reads).
+    fn prefix_hashes(&self) -> Vec<u64> {
+        use std::hash::{Hash, Hasher};
+        let mut out = Vec::with_capacity(self.matches.len() + 1);
+        let mut h = rustc_hash::FxHasher::default();
+        out.push(h.finish());
+        for m in self.matches {
+            (m.date.0, m.home.as_ref(), m.away.as_ref()).hash(&mut h);
+            (m.home_goals, m.away_goals).hash(&mut h);
+            out.push(h.finish());
+        }
+        out
+    }
+
     /// The likelihood's inputs for the first `n` matches: the names of the teams they hold
     /// (sorted) and the data, weighted relative to the latest of them.
     fn goals_data(&self, n: usize, xi: f64) -> (Vec<Arc<str>>, GoalsData) {
@@ -344,7 +361,12 @@ fn promoted_prior(
 /// Scores of one validation run.
 #[derive(Debug, Clone, Serialize)]
 struct Validation {
-    season: String,
+    /// The validation season (season protocol).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    season: Option<String>,
+    /// The validation window and its refits (window protocol).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<serde_json::Value>,
     n_train: usize,
     n_val: usize,
     rps: f64,
@@ -353,6 +375,9 @@ struct Validation {
     accuracy: f64,
     /// Mean ln P(observed scoreline) per match.
     mean_scoreline_log_likelihood: f64,
+    /// Over 2.5 goals: the model's log loss and the constant rate's of the matches before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    over_2_5: Option<serde_json::Value>,
     base_rates: OutcomeScores,
 }
 
@@ -360,7 +385,11 @@ struct Validation {
 #[derive(Debug, Clone, Serialize)]
 struct XiChoice {
     xi_per_day: f64,
-    source: &'static str,
+    /// `--selection`: `window` or `season`.
+    protocol: &'static str,
+    source: String,
+    /// True when no choice could be made and the default decay is used.
+    fallback: bool,
     /// (xi, mean validation scoreline log-likelihood) for each candidate tried.
     candidates: Vec<(f64, f64)>,
 }
@@ -440,7 +469,8 @@ fn validate(
     let rates = metrics::base_rates(&train.iter().map(Match::outcome).collect::<Vec<_>>());
     let base = metrics::score_1x2(&vec![rates; val.len()], &outcomes);
     let validation = Validation {
-        season: Date::season_label(season),
+        season: Some(Date::season_label(season)),
+        window: None,
         n_train: train.len(),
         n_val: val.len(),
         rps: round(model.rps),
@@ -448,6 +478,7 @@ fn validate(
         brier: round(model.brier),
         accuracy: round(model.accuracy),
         mean_scoreline_log_likelihood: round(mean_ll),
+        over_2_5: None,
         base_rates: base.rounded(),
     };
     let source = if candidates.len() == 1 {
@@ -457,12 +488,17 @@ fn validate(
     } else {
         "chosen by validation on the latest season"
     };
-    let choice = XiChoice {
-        xi_per_day: xi,
-        source,
-        candidates: tried,
-    };
-    Ok(Some((choice, validation, fits)))
+    Ok(Some((
+        XiChoice {
+            xi_per_day: xi,
+            protocol: Protocol::Season.name(),
+            source: source.to_string(),
+            fallback: false,
+            candidates: tried,
+        },
+        validation,
+        fits,
+    )))
 }
 
 /// Each candidate decay's fit.
@@ -493,38 +529,224 @@ fn metrics_json(
         "rho": round(model.rho),
         "validation": match validation {
             Some(v) => serde_json::to_value(v)?,
-            None => serde_json::json!({"note": "no earlier season to validate on"}),
+            None => serde_json::json!({"note": "too short a history to validate on"}),
         },
     });
     common::metrics_bytes(&value)
 }
 
-/// The decay to fit with, the validation that chose or checked it, and its fits.
+/// The decay to fit with, the validation that chose or checked it (by `protocol`), and the
+/// season protocol's candidate fits (each starting from `start`'s fit of its decay, if any).
 fn choose_xi(
     indexed: &IndexedMatches,
     fixed: Option<f64>,
+    protocol: Protocol,
     start: Option<&PoissonStart>,
 ) -> Result<(XiChoice, Option<Validation>, XiFits)> {
     let candidates: Vec<f64> = match fixed {
         Some(xi) => vec![xi],
         None => XI_CANDIDATES.to_vec(),
     };
-    Ok(match validate(indexed, &candidates, start)? {
+    let (found, why_not) = match protocol {
+        Protocol::Season => (
+            validate(indexed, &candidates, start)?,
+            "no season of at least 100 matches with 100 before it to validate on".to_string(),
+        ),
+        Protocol::Window => match validate_window(indexed, &candidates)? {
+            Ok((choice, v)) => (Some((choice, v, Vec::new())), String::new()),
+            Err(reason) => (None, reason),
+        },
+    };
+    Ok(match found {
         Some((choice, v, fits)) => (choice, Some(v), fits),
         None => (
             XiChoice {
                 xi_per_day: fixed.unwrap_or(DEFAULT_XI),
+                protocol: protocol.name(),
                 source: if fixed.is_some() {
-                    "fixed by --xi"
+                    "fixed by --xi".to_string()
                 } else {
-                    "default (no season of at least 100 matches with 100 before it to validate on)"
+                    format!("default {DEFAULT_XI} ({why_not})")
                 },
+                fallback: fixed.is_none(),
                 candidates: Vec::new(),
             },
             None,
             Vec::new(),
         ),
     })
+}
+
+/// The replayed predictions of one candidate decay across the validation window: the rates and
+/// rho of each window match, from the fit of the block it fell in.
+type Replayed = Vec<(f64, f64, f64)>;
+
+/// The window protocol's validation: the latest season's worth of matches (across season
+/// boundaries; see `stats::selection`) predicted as a refreshed model would have predicted them,
+/// each block of [`selection::REFIT_DAYS`] days from a fit on every match before it, with each
+/// candidate decay; the decay with the highest mean scoreline log-likelihood wins. `Ok(Err(why))`
+/// when the history is too short to choose on (the default decay is used).
+fn validate_window(
+    indexed: &IndexedMatches,
+    candidates: &[f64],
+) -> Result<std::result::Result<(XiChoice, Validation), String>> {
+    let matches = indexed.matches;
+    let dates: Vec<Date> = matches.iter().map(|m| m.date).collect();
+    let windows = match selection::latest_windows(&dates, &indexed.season, 1, MIN_VALIDATION_TRAIN)
+    {
+        Ok(w) => w,
+        Err(why) => return Ok(Err(why)),
+    };
+    let window = windows.windows[0].clone();
+    let blocks = selection::refit_blocks(&dates, window.clone(), selection::REFIT_DAYS);
+    let hashes = indexed.prefix_hashes();
+    let mut replayed: Vec<Replayed> = vec![Vec::with_capacity(window.len()); candidates.len()];
+    for (refit, block) in &blocks {
+        // Every match before the refit date; never fewer than the window's own start allows.
+        let mut end = dates.partition_point(|d| d < refit);
+        if end < MIN_VALIDATION_TRAIN {
+            end = block.start;
+        }
+        let fits = replay_fits(indexed, end, hashes[end], candidates)?;
+        for (c, fitted) in fits.iter().enumerate() {
+            for m in &matches[block.clone()] {
+                let (l, mu) = fitted.rates(&m.home, &m.away);
+                replayed[c].push((l, mu, fitted.fit.rho));
+            }
+        }
+    }
+    let val = &matches[window.clone()];
+    let tried: Vec<selection::Candidate> = candidates
+        .iter()
+        .zip(&replayed)
+        .map(|(&xi, r)| selection::Candidate {
+            value: xi,
+            score: mean_scoreline_log_likelihood(val, r),
+        })
+        .collect();
+    let Some(chosen) = selection::best(&tried, false) else {
+        return Ok(Err("no candidate decay scored".to_string()));
+    };
+    let c = tried.iter().position(|t| *t == chosen).unwrap_or(0);
+    let mut described = selection::describe(&dates, &window);
+    if let Some(obj) = described.as_object_mut() {
+        obj.insert("refits".into(), blocks.len().into());
+        obj.insert("refit_every_days".into(), selection::REFIT_DAYS.into());
+        obj.insert("season_size".into(), windows.season_size.into());
+    }
+    let validation = window_scores(&matches[..window.start], val, &replayed[c], described);
+    let source = if candidates.len() == 1 {
+        "fixed by --xi (scored on the validation window)".to_string()
+    } else {
+        format!(
+            "chosen on the latest {} matches ({} refits every {} days)",
+            val.len(),
+            blocks.len(),
+            selection::REFIT_DAYS
+        )
+    };
+    Ok(Ok((
+        XiChoice {
+            xi_per_day: chosen.value,
+            protocol: Protocol::Window.name(),
+            source,
+            fallback: false,
+            candidates: tried.iter().map(|t| (t.value, round(t.score))).collect(),
+        },
+        validation,
+    )))
+}
+
+/// Each candidate's fit on the first `n` matches (whose content hash is `hash`), the candidates
+/// in order, each starting from the previous one's optimum. Computed once per process for the
+/// same matches and candidates: consecutive trainings of a nightly refresh or a daily backtest
+/// share their refit dates, and a fit depends on nothing but the matches before its date.
+fn replay_fits(
+    indexed: &IndexedMatches,
+    n: usize,
+    hash: u64,
+    candidates: &[f64],
+) -> Result<Arc<Vec<LeagueFit>>> {
+    let key = (
+        hash,
+        n,
+        candidates.iter().map(|c| c.to_bits()).collect::<Vec<u64>>(),
+    );
+    let cache = REPLAY_FITS.get_or_init(Default::default);
+    if let Some(fits) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(fits);
+    }
+    let mut fits: Vec<LeagueFit> = Vec::with_capacity(candidates.len());
+    for &xi in candidates {
+        let fitted = fit_league(indexed, n, xi, fits.last())?;
+        fits.push(fitted);
+    }
+    let fits = Arc::new(fits);
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= REPLAY_CACHE_ENTRIES {
+            c.clear();
+        }
+        c.insert(key, fits.clone());
+    }
+    Ok(fits)
+}
+
+/// (content hash of the first n matches, n, candidate decays' bits) -> their fits.
+type ReplayKey = (u64, usize, Vec<u64>);
+static REPLAY_FITS: std::sync::OnceLock<
+    std::sync::Mutex<FxHashMap<ReplayKey, Arc<Vec<LeagueFit>>>>,
+> = std::sync::OnceLock::new();
+/// Bound of the replay cache (about 10 KB an entry); emptied when full.
+const REPLAY_CACHE_ENTRIES: usize = 2048;
+
+fn mean_scoreline_log_likelihood(val: &[Match], replayed: &Replayed) -> f64 {
+    val.iter()
+        .zip(replayed)
+        .map(|(m, &(l, mu, rho))| {
+            dixon_coles::log_prob(l, mu, rho, m.home_goals as u16, m.away_goals as u16)
+        })
+        .sum::<f64>()
+        / val.len().max(1) as f64
+}
+
+/// The scores of the chosen decay's replayed predictions on the window, beside the base rates
+/// (1X2 and over 2.5) of the matches before it.
+fn window_scores(
+    before: &[Match],
+    val: &[Match],
+    replayed: &Replayed,
+    window: serde_json::Value,
+) -> Validation {
+    let outcomes: Vec<usize> = val.iter().map(Match::outcome).collect();
+    let grids: Vec<ScorelineGrid> = replayed
+        .iter()
+        .map(|&(l, mu, rho)| ScorelineGrid::dixon_coles(l, mu, rho))
+        .collect();
+    let probs: Vec<[f64; 3]> = grids.iter().map(ScorelineGrid::one_x_two).collect();
+    let model = metrics::score_1x2(&probs, &outcomes);
+    let rates = metrics::base_rates(&before.iter().map(Match::outcome).collect::<Vec<_>>());
+    let base = metrics::score_1x2(&vec![rates; val.len()], &outcomes);
+    let over = |m: &Match| u32::from(m.home_goals) + u32::from(m.away_goals) > 2;
+    let y_over: Vec<bool> = val.iter().map(over).collect();
+    let p_over: Vec<f64> = grids.iter().map(|g| g.over(2.5)).collect();
+    let rate = before.iter().filter(|m| over(m)).count() as f64 / before.len().max(1) as f64;
+    Validation {
+        season: None,
+        window: Some(window),
+        n_train: before.len(),
+        n_val: val.len(),
+        rps: round(model.rps),
+        log_loss: round(model.log_loss),
+        brier: round(model.brier),
+        accuracy: round(model.accuracy),
+        mean_scoreline_log_likelihood: round(mean_scoreline_log_likelihood(val, replayed)),
+        over_2_5: Some(serde_json::json!({
+            "log_loss": round(crate::stats::link::mean_binary_log_loss(&p_over, &y_over)),
+            "base_rate": round(rate),
+            "base_rate_log_loss": round(crate::stats::link::mean_binary_log_loss(&vec![rate; val.len()], &y_over)),
+        })),
+        base_rates: base.rounded(),
+    }
 }
 
 pub struct PoissonV2;
@@ -548,7 +770,8 @@ impl ModelType for PoissonV2 {
             .warm_start
             .and_then(|w| w.downcast_ref::<PoissonStart>());
         let indexed = IndexedMatches::new(matches);
-        let (xi, validation, validation_fits) = choose_xi(&indexed, ctx.xi_per_day, start)?;
+        let (xi, validation, validation_fits) =
+            choose_xi(&indexed, ctx.xi_per_day, ctx.selection, start)?;
         let fitted = fit_league(
             &indexed,
             matches.len(),
@@ -590,7 +813,12 @@ impl ModelType for PoissonV2 {
         let summary = match &validation {
             Some(v) => format!(
                 "xi={}/day, validation {} RPS {:.4} (base rates {:.4})",
-                xi.xi_per_day, v.season, v.rps, v.base_rates.rps
+                xi.xi_per_day,
+                v.season
+                    .clone()
+                    .unwrap_or_else(|| format!("{} latest matches", v.n_val)),
+                v.rps,
+                v.base_rates.rps
             ),
             None => format!("xi={}/day, no validation season", xi.xi_per_day),
         };
@@ -640,10 +868,14 @@ impl ModelType for PoissonV2 {
             model.home_advantage,
             model.rho,
         );
-        let (xi, validation, _) =
-            choose_xi(&IndexedMatches::new(matches), Some(model.xi_per_day), None)?;
+        let (xi, validation, _) = choose_xi(
+            &IndexedMatches::new(matches),
+            Some(model.xi_per_day),
+            ctx.selection,
+            None,
+        )?;
         let xi = XiChoice {
-            source: "read from poisson_model.pkl",
+            source: "read from poisson_model.pkl".to_string(),
             ..xi
         };
         metrics_json(&model, wll, &xi, validation.as_ref())

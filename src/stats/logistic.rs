@@ -327,7 +327,8 @@ impl BinaryStarts {
         }
     }
 
-    fn for_alpha(&self, alpha: f64) -> Option<&Linear> {
+    /// The start of the fit with `alpha`: the earlier fit of that alpha, else the final model.
+    pub fn for_alpha(&self, alpha: f64) -> Option<&Linear> {
         self.fit
             .iter()
             .find(|(a, _)| a.to_bits() == alpha.to_bits())

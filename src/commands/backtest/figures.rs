@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
-use super::scores::{Block, Comparison, Forecast, Summary};
+use super::scores::{Block, Comparison, Forecast, GoalColumns, GoalMarket, Summary};
 use super::Row;
 use crate::models::model_type::ModelType;
 
@@ -410,11 +410,155 @@ fn table_row(label: &str, key: &str, ty: &str, b: &Block) -> String {
     row
 }
 
+/// Reliability bins of model type `name`'s over 2.5 goals probability (column `column` of its
+/// predictions), pooled over the leagues.
+pub fn over_reliability(rows: &[Row], name: &str, column: usize) -> Vec<Bin> {
+    let mut sums = vec![(0.0, 0.0, 0usize); BINS];
+    for r in rows {
+        let Some(&q) = r.predictions.get(name).and_then(|v| v.get(column)) else {
+            continue;
+        };
+        let b = ((q.clamp(0.0, 1.0) * BINS as f64) as usize).min(BINS - 1);
+        sums[b].0 += q;
+        sums[b].1 += super::goal_events(r.home_goals, r.away_goals)[0] as u8 as f64;
+        sums[b].2 += 1;
+    }
+    sums.into_iter()
+        .map(|(sp, sy, c)| Bin {
+            mean_forecast: if c > 0 { sp / c as f64 } else { 0.0 },
+            observed: if c > 0 { sy / c as f64 } else { 0.0 },
+            count: c,
+        })
+        .collect()
+}
+
+/// One row of the goal markets' table, every number tagged with its summary.json path.
+fn goal_market_row(label: &str, key: &str, ty: &str, market: &str, g: &GoalMarket) -> String {
+    let k = format!("{key}.{market}");
+    let mut row = format!(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td data-key=\"{}.n\">{}</td>",
+        escape(label),
+        escape(ty),
+        if market == "over_2_5" {
+            "over 2.5"
+        } else {
+            "both teams score"
+        },
+        escape(&k),
+        g.n
+    );
+    row.push_str(&num(&format!("{k}.model.log_loss"), Some(g.model.log_loss)));
+    row.push_str(&num(&format!("{k}.model.brier"), Some(g.model.brier)));
+    row.push_str(&num(
+        &format!("{k}.base_rate.log_loss"),
+        Some(g.base_rate.log_loss),
+    ));
+    row.push_str(&format!(
+        "<td><span data-key=\"{k}.base_rate_difference.log_loss.mean\">{:+.4}</span> (<span data-key=\"{k}.base_rate_difference.log_loss.se\">{:.4}</span>)</td>",
+        g.base_rate_difference.log_loss.mean,
+        g.base_rate_difference.log_loss.se,
+        k = escape(&k),
+    ));
+    for (side, c) in [
+        ("market_open", g.market_open.as_ref()),
+        ("market_close", g.market_close.as_ref()),
+    ] {
+        row.push_str(&num(
+            &format!("{k}.{side}.market.log_loss"),
+            c.map(|c| c.market.log_loss),
+        ));
+        row.push_str(&match c {
+            Some(c) => format!(
+                "<td><span data-key=\"{k}.{side}.difference.log_loss.mean\">{:+.4}</span> (<span data-key=\"{k}.{side}.difference.log_loss.se\">{:.4}</span>)</td>",
+                c.difference.log_loss.mean,
+                c.difference.log_loss.se,
+                k = escape(&k),
+            ),
+            None => "<td>-</td>".to_string(),
+        });
+    }
+    row.push_str("</tr>\n");
+    row
+}
+
+/// The goal markets' section: a reliability diagram of over 2.5 goals per model type that
+/// predicts it, and the table of both goal markets per league and pooled.
+fn goal_markets_section(
+    summary: &Summary,
+    rows: &[Row],
+    names: &[&str],
+    goals: &BTreeMap<String, GoalColumns>,
+) -> Result<String> {
+    let mut html = String::new();
+    let with_goals: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| goals.get(*n).is_some_and(|g| g.over_2_5.is_some()))
+        .collect();
+    if with_goals.is_empty() {
+        return Ok(html);
+    }
+    html.push_str("<h2>Goal markets</h2>\n");
+    for name in &with_goals {
+        let Some(column) = goals.get(*name).and_then(|g| g.over_2_5) else {
+            continue;
+        };
+        let bins = over_reliability(rows, name, column);
+        let total: usize = bins.iter().map(|b| b.count).sum();
+        html.push_str(&format!(
+            "<figure id=\"reliability-over-2-5-{}\">\n{}\n<figcaption>{}: observed frequency of over 2.5 goals against its forecast probability, \
+             pooled over every league ({} forecasts), bins of 0.1; below, how many forecasts fell in each bin.</figcaption>\n</figure>\n",
+            escape(name),
+            reliability_svg(&format!("{name} over 2.5 goals"), &[("over 2.5", bins)])?,
+            escape(name),
+            total
+        ));
+    }
+    html.push_str(
+        "<table id=\"goal-markets\">\n<thead><tr><th>league</th><th>model</th><th>market</th><th>n</th>\
+         <th>log loss</th><th>Brier</th><th>base rate</th><th>model &minus; base rate (SE)</th>\
+         <th>opening odds</th><th>model &minus; opening (SE)</th><th>closing odds</th>\
+         <th>model &minus; closing (SE)</th></tr></thead>\n<tbody>\n",
+    );
+    let blocks = summary
+        .by_league
+        .iter()
+        .flat_map(|(l, m)| {
+            m.iter()
+                .map(move |(ty, b)| (l.clone(), format!("by_league.{l}.{ty}"), ty, b))
+        })
+        .chain(
+            summary
+                .pooled
+                .iter()
+                .map(|(ty, b)| ("pooled".to_string(), format!("pooled.{ty}"), ty, b)),
+        );
+    for (label, key, ty, b) in blocks {
+        for (market, g) in [("over_2_5", &b.over_2_5), ("btts", &b.btts)] {
+            if let Some(g) = g {
+                let row = goal_market_row(&label, &key, ty, market, g);
+                html.push_str(&if label == "pooled" {
+                    row.replacen("<tr>", "<tr class=\"pooled\">", 1)
+                } else {
+                    row
+                });
+            }
+        }
+    }
+    html.push_str(
+        "</tbody>\n</table>\n<p>Log loss of the binary event. Base rate: the league's frequency of the event on the \
+         training data in force. Over/under odds: Pinnacle (<code>P&gt;2.5</code>/<code>P&lt;2.5</code>, closing \
+         <code>PC&gt;2.5</code>/<code>PC&lt;2.5</code>), else the market average, margin removed proportionally.</p>\n",
+    );
+    Ok(html)
+}
+
 /// The whole report page.
 pub fn report_html(
     summary: &Summary,
     rows: &[Row],
     types: &[&'static dyn ModelType],
+    goals: &BTreeMap<String, GoalColumns>,
 ) -> Result<String> {
     let names: Vec<&str> = types
         .iter()
@@ -475,6 +619,8 @@ pub fn report_html(
          and closing market and base rates, pooled over the leagues, on the matches with opening odds (each month's count beside it).</figcaption>\n</figure>\n",
         rps_by_month_svg(&months, &series)?
     ));
+
+    html.push_str(&goal_markets_section(summary, rows, &names, goals)?);
 
     html.push_str(
         "<h2>Per league</h2>\n<table id=\"per-league\">\n<thead><tr><th>league</th><th>model</th><th>n</th>\

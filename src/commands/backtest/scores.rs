@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::Row;
 use crate::data::date::Date;
 use crate::models::model_type::ModelType;
+use crate::stats::link::binary_log_loss;
 use crate::stats::metrics::{self, round};
 
 const EPS: f64 = 1e-15;
@@ -72,6 +73,72 @@ pub struct Block {
     pub market_open: Option<Comparison>,
     /// On the rows with closing odds: Pinnacle closing, else the average, else Bet365 (the limit).
     pub market_close: Option<Comparison>,
+    /// Over 2.5 goals, for a model type that predicts it (`<type>_over_2_5`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub over_2_5: Option<GoalMarket>,
+    /// Both teams to score, for a model type that predicts it (`<type>_btts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub btts: Option<GoalMarket>,
+}
+
+/// Model minus comparison on the same rows, for a binary event (negative: the model did better).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BinaryDifferences {
+    pub log_loss: Paired,
+    pub brier: Paired,
+}
+
+/// The model and a market's probability of the same event on the rows where that market had odds.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BinaryComparison {
+    pub n: usize,
+    pub model: metrics::BinaryScores,
+    pub market: metrics::BinaryScores,
+    /// Model minus market.
+    pub difference: BinaryDifferences,
+}
+
+/// A binary goal market (over 2.5 goals, both teams to score) scored on the rows the model
+/// predicted: the model, the constant base rate of the training data in force (the league's
+/// frequency of the event), and for over 2.5 the opening and closing over/under odds.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GoalMarket {
+    pub n: usize,
+    pub model: metrics::BinaryScores,
+    pub base_rate: metrics::BinaryScores,
+    /// Model minus base rate.
+    pub base_rate_difference: BinaryDifferences,
+    /// Opening over/under 2.5 odds: Pinnacle (`P>2.5`/`P<2.5`), else the average, margin removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub market_open: Option<BinaryComparison>,
+    /// Closing over/under 2.5 odds: Pinnacle (`PC>2.5`/`PC<2.5`), else the average.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub market_close: Option<BinaryComparison>,
+}
+
+/// Which `predict` columns of a model type hold its goal-market probabilities.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GoalColumns {
+    pub over_2_5: Option<usize>,
+    pub btts: Option<usize>,
+}
+
+/// The goal-market columns of each model type's `predict` columns (`<type>_over_2_5`,
+/// `<type>_btts`).
+pub fn goal_columns(columns: &[(&'static str, Vec<String>)]) -> BTreeMap<String, GoalColumns> {
+    columns
+        .iter()
+        .map(|(name, cols)| {
+            let find = |suffix: &str| cols.iter().position(|c| *c == format!("{name}_{suffix}"));
+            (
+                name.to_string(),
+                GoalColumns {
+                    over_2_5: find("over_2_5"),
+                    btts: find("btts"),
+                },
+            )
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,6 +148,10 @@ pub struct Summary {
     pub refresh: String,
     /// `day` or `segment` (how history reached the models; the same numbers either way).
     pub replay: String,
+    /// `--selection`: how the models chose their hyperparameters (`window` or `season`).
+    pub selection: String,
+    /// `--xi`: the fixed Poisson decay, `null` when chosen per league.
+    pub xi_per_day: Option<f64>,
     pub data_dir: String,
     pub leagues: Vec<String>,
     pub model_types: Vec<String>,
@@ -100,6 +171,8 @@ pub struct Setup {
     pub to: Date,
     pub refresh: &'static str,
     pub replay: &'static str,
+    pub selection: &'static str,
+    pub xi_per_day: Option<f64>,
     pub data_dir: String,
     pub leagues: Vec<String>,
     pub match_days: usize,
@@ -260,8 +333,74 @@ fn compare(model: &[Forecast], market: &[Forecast], outcomes: &[usize]) -> Optio
     })
 }
 
+/// Per-row log loss and Brier score of binary forecasts.
+fn binary_losses(p: &[f64], y: &[bool]) -> (Vec<f64>, Vec<f64>) {
+    p.iter()
+        .zip(y)
+        .map(|(&q, &e)| {
+            let t = if e { 1.0 } else { 0.0 };
+            (binary_log_loss(q, e), (q - t) * (q - t))
+        })
+        .unzip()
+}
+
+fn binary_differences(a: &[f64], b: &[f64], y: &[bool]) -> BinaryDifferences {
+    let (la, ba) = binary_losses(a, y);
+    let (lb, bb) = binary_losses(b, y);
+    BinaryDifferences {
+        log_loss: paired(&la, &lb),
+        brier: paired(&ba, &bb),
+    }
+}
+
+fn binary_compare(model: &[f64], market: &[f64], y: &[bool]) -> Option<BinaryComparison> {
+    (!y.is_empty()).then(|| BinaryComparison {
+        n: y.len(),
+        model: metrics::score_binary(model, y).rounded(),
+        market: metrics::score_binary(market, y).rounded(),
+        difference: binary_differences(model, market, y),
+    })
+}
+
+/// Scores of the goal market in column `column` of model type `name` (event `event` of
+/// [`super::goal_events`]: 0 over 2.5 goals, 1 both teams score) on the rows it predicted.
+fn goal_market(rows: &[&Row], name: &str, column: usize, event: usize) -> Option<GoalMarket> {
+    let (mut p, mut base, mut y) = (Vec::new(), Vec::new(), Vec::new());
+    let mut open = (Vec::new(), Vec::new(), Vec::new());
+    let mut close = (Vec::new(), Vec::new(), Vec::new());
+    for r in rows {
+        let Some(&q) = r.predictions.get(name).and_then(|v| v.get(column)) else {
+            continue;
+        };
+        let e = super::goal_events(r.home_goals, r.away_goals)[event];
+        p.push(q);
+        base.push(r.goal_base_rates[event]);
+        y.push(e);
+        if event == 0 {
+            for (market, side) in [(r.over_open, &mut open), (r.over_close, &mut close)] {
+                if let Some(m) = market {
+                    side.0.push(q);
+                    side.1.push(m);
+                    side.2.push(e);
+                }
+            }
+        }
+    }
+    if p.is_empty() {
+        return None;
+    }
+    Some(GoalMarket {
+        n: p.len(),
+        model: metrics::score_binary(&p, &y).rounded(),
+        base_rate: metrics::score_binary(&base, &y).rounded(),
+        base_rate_difference: binary_differences(&p, &base, &y),
+        market_open: binary_compare(&open.0, &open.1, &open.2),
+        market_close: binary_compare(&close.0, &close.1, &close.2),
+    })
+}
+
 /// Scores of model type `name` on `rows` (those it predicted).
-pub fn block(rows: &[&Row], name: &str) -> Option<Block> {
+pub fn block(rows: &[&Row], name: &str, goals: GoalColumns) -> Option<Block> {
     let mut model = Vec::new();
     let mut outcomes = Vec::new();
     let mut base = Vec::new();
@@ -294,17 +433,25 @@ pub fn block(rows: &[&Row], name: &str) -> Option<Block> {
         base_rates: score(&base, &outcomes),
         market_open: compare(&open_m, &open_k, &open_y),
         market_close: compare(&close_m, &close_k, &close_y),
+        over_2_5: goals.over_2_5.and_then(|c| goal_market(rows, name, c, 0)),
+        btts: goals.btts.and_then(|c| goal_market(rows, name, c, 1)),
     })
 }
 
-pub fn summarise(rows: &[Row], types: &[&'static dyn ModelType], setup: Setup) -> Summary {
+pub fn summarise(
+    rows: &[Row],
+    types: &[&'static dyn ModelType],
+    goals: &BTreeMap<String, GoalColumns>,
+    setup: Setup,
+) -> Summary {
     let names: Vec<&str> = types.iter().map(|t| t.spec().name).collect();
+    let goals_of = |n: &str| goals.get(n).copied().unwrap_or_default();
     let mut by_league: BTreeMap<String, BTreeMap<String, Block>> = BTreeMap::new();
     for league in &setup.leagues {
         let league_rows: Vec<&Row> = rows.iter().filter(|r| &r.league == league).collect();
         let blocks: BTreeMap<String, Block> = names
             .iter()
-            .filter_map(|n| block(&league_rows, n).map(|b| (n.to_string(), b)))
+            .filter_map(|n| block(&league_rows, n, goals_of(n)).map(|b| (n.to_string(), b)))
             .collect();
         if !blocks.is_empty() {
             by_league.insert(league.clone(), blocks);
@@ -313,13 +460,15 @@ pub fn summarise(rows: &[Row], types: &[&'static dyn ModelType], setup: Setup) -
     let all: Vec<&Row> = rows.iter().collect();
     let pooled = names
         .iter()
-        .filter_map(|n| block(&all, n).map(|b| (n.to_string(), b)))
+        .filter_map(|n| block(&all, n, goals_of(n)).map(|b| (n.to_string(), b)))
         .collect();
     Summary {
         from: setup.from.to_string(),
         to: setup.to.to_string(),
         refresh: setup.refresh.to_string(),
         replay: setup.replay.to_string(),
+        selection: setup.selection.to_string(),
+        xi_per_day: setup.xi_per_day,
         data_dir: setup.data_dir,
         leagues: setup.leagues,
         model_types: names.iter().map(|n| n.to_string()).collect(),
@@ -345,8 +494,15 @@ fn diff_cell(p: Option<&Paired>) -> String {
 /// The per-league table printed after a run (the full numbers are in summary.json).
 pub fn text_table(s: &Summary, out: &Path) -> String {
     let mut t = format!(
-        "backtest {} .. {} (refresh {}): {} matches on {} match days, {} models trained\n\n",
-        s.from, s.to, s.refresh, s.matches, s.match_days, s.trainings
+        "backtest {} .. {} (refresh {}, selection {}{}): {} matches on {} match days, {} models trained\n\n",
+        s.from,
+        s.to,
+        s.refresh,
+        s.selection,
+        s.xi_per_day.map_or_else(String::new, |xi| format!(", xi {xi}")),
+        s.matches,
+        s.match_days,
+        s.trainings
     );
     t.push_str(&format!(
         "{:<22} {:<16} {:>5} {:>7} {:>7} {:>6} {:>7} {:>8} {:>18} {:>8} {:>7}\n",
@@ -392,11 +548,62 @@ pub fn text_table(s: &Summary, out: &Path) -> String {
             cell(b.base_rates.rps),
         ));
     }
+    t.push_str(&goal_market_table(s));
     t.push_str(&format!(
         "\n(draw_specialist: model-open is the log loss difference.) Files: {}\n",
         out.display()
     ));
     t
+}
+
+/// The goal markets' table (log loss of over 2.5 goals against its base rate and the opening and
+/// closing over/under odds, and of both teams to score against its base rate); empty when no
+/// model type predicts a goal market.
+fn goal_market_table(s: &Summary) -> String {
+    let pooled = s.pooled.iter().map(|(ty, b)| ("pooled".to_string(), ty, b));
+    let leagues = s
+        .by_league
+        .iter()
+        .flat_map(|(l, m)| m.iter().map(move |(ty, b)| (l.clone(), ty, b)));
+    let mut lines = String::new();
+    for (league, ty, b) in leagues.chain(pooled) {
+        let (Some(o), btts) = (b.over_2_5.as_ref(), b.btts.as_ref()) else {
+            continue;
+        };
+        let open = o.market_open.as_ref();
+        lines.push_str(&format!(
+            "{:<22} {:<12} {:>5} {:>7} {:>7} {:>18} {:>7} {:>18} {:>7} {:>7} {:>7}\n",
+            league,
+            ty,
+            o.n,
+            cell(Some(o.model.log_loss)),
+            cell(Some(o.base_rate.log_loss)),
+            diff_cell(Some(&o.base_rate_difference.log_loss)),
+            cell(open.map(|c| c.market.log_loss)),
+            diff_cell(open.map(|c| &c.difference.log_loss)),
+            cell(o.market_close.as_ref().map(|c| c.market.log_loss)),
+            cell(btts.map(|g| g.model.log_loss)),
+            cell(btts.map(|g| g.base_rate.log_loss)),
+        ));
+    }
+    if lines.is_empty() {
+        return lines;
+    }
+    format!(
+        "\ngoal markets (log loss; over 2.5 goals against its base rate and the opening/closing over/under odds):\n\
+         {:<22} {:<12} {:>5} {:>7} {:>7} {:>18} {:>7} {:>18} {:>7} {:>7} {:>7}\n{lines}",
+        "league",
+        "model",
+        "n",
+        "O2.5",
+        "base",
+        "model-base (se)",
+        "open",
+        "model-open (se)",
+        "close",
+        "BTTS",
+        "base"
+    )
 }
 
 #[cfg(test)]

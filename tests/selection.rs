@@ -1,0 +1,205 @@
+//! The selection protocol (`--selection window`, the default) through the binary: windows counted
+//! in matches across season boundaries, the candidates and the choice in metrics.json, and the
+//! stated defaults when the history is too short to choose on.
+
+mod common;
+
+use common::*;
+
+fn metrics(ws: &Workspace, league: &str, ty: &str) -> serde_json::Value {
+    // The draw specialist's directory is named after its version.
+    let dir = if ty == "draw_specialist" {
+        "draw_specialist_v1"
+    } else {
+        ty
+    };
+    serde_json::from_slice(&std::fs::read(ws.model_dir(league, dir).join("metrics.json")).unwrap())
+        .unwrap()
+}
+
+fn season_of(date: &str) -> i32 {
+    let y: i32 = date[..4].parse().unwrap();
+    let m: u32 = date[5..7].parse().unwrap();
+    if m >= 7 {
+        y
+    } else {
+        y - 1
+    }
+}
+
+/// Bundesliga 2020-21 and 2021-22 plus the first `new` matches of 2022-23.
+fn bundesliga_with(new: usize) -> Workspace {
+    let ws = Workspace::new(&[]);
+    let d1 = fixtures().join("D1");
+    std::fs::create_dir_all(ws.data().join("D1")).unwrap();
+    for season in ["2020-21", "2021-22"] {
+        let name = format!("{season}.csv");
+        std::fs::copy(d1.join(&name), ws.data().join("D1").join(&name)).unwrap();
+    }
+    let text = std::fs::read_to_string(d1.join("2022-23.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().take(1 + new).collect();
+    write_csv(&ws.data().join("D1/2022-23.csv"), &lines);
+    ws
+}
+
+/// Ten matches into a season, the Poisson decay is chosen on the latest season's worth of matches
+/// (306 in the Bundesliga) across the season boundary, each predicted from a fit that ends before
+/// it; metrics.json records the window, every candidate's score and the choice (the best score).
+#[test]
+fn poisson_decay_is_chosen_on_the_latest_matches_across_the_season_boundary() {
+    let ws = bundesliga_with(10);
+    ws.cmd()
+        .args(["--model-type", "poisson_v2", "-q"])
+        .assert()
+        .code(0);
+    let m = metrics(&ws, "bundesliga", "poisson_v2");
+    let sel = &m["xi_selection"];
+    assert_eq!(sel["protocol"], "window");
+    assert_eq!(sel["fallback"], false);
+    let candidates = sel["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 9);
+    let scores: Vec<(f64, f64)> = candidates
+        .iter()
+        .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+        .collect();
+    let best = scores
+        .iter()
+        .fold(scores[0], |b, c| if c.1 > b.1 { *c } else { b });
+    assert_eq!(m["xi_per_day"].as_f64().unwrap(), best.0, "{scores:?}");
+    let v = &m["validation"];
+    let window = &v["window"];
+    let n = window["matches"].as_u64().unwrap();
+    // A season's worth, extended back to the first match of its first day.
+    assert!((306..306 + 9).contains(&n), "window of {n} matches");
+    assert_eq!(v["n_val"].as_u64().unwrap(), n);
+    assert_eq!(v["n_train"].as_u64().unwrap() + n, 612 + 10);
+    assert_eq!(season_of(window["first_date"].as_str().unwrap()), 2021);
+    assert_eq!(season_of(window["last_date"].as_str().unwrap()), 2022);
+    assert_eq!(window["season_size"], 306);
+    assert_eq!(window["refit_every_days"], 28);
+    // 2021-22 ran from August to May: about ten refits of four weeks.
+    let refits = window["refits"].as_u64().unwrap();
+    assert!((9..=14).contains(&refits), "{refits} refits");
+    assert!(v["season"].is_null());
+    for key in ["log_loss", "base_rate_log_loss"] {
+        assert!(v["over_2_5"][key].as_f64().unwrap() > 0.5, "{key}");
+    }
+}
+
+/// With one season of data (Eredivisie 2022-23, 306 matches) no window of a season's worth has
+/// matches before it to fit on: every model type keeps its stated default and says so.
+#[test]
+fn too_short_a_history_keeps_the_stated_defaults() {
+    let ws = Workspace::new(&["N1"]);
+    ws.cmd().args(["-q"]).assert().code(0);
+    let p = metrics(&ws, "eredivisie", "poisson_v2");
+    assert_eq!(p["xi_per_day"], 0.0018);
+    assert_eq!(p["xi_selection"]["fallback"], true);
+    assert_eq!(p["xi_selection"]["protocol"], "window");
+    let source = p["xi_selection"]["source"].as_str().unwrap();
+    assert!(
+        source.starts_with(
+            "default 0.0018 (306 matches: fewer than 1 window(s) of a season's worth (306 matches)"
+        ),
+        "{source}"
+    );
+    assert_eq!(p["xi_selection"]["candidates"].as_array().unwrap().len(), 0);
+
+    for ty in ["1x2_v2", "draw_specialist"] {
+        let m = metrics(&ws, "eredivisie", ty);
+        let sel = &m["selection"];
+        assert_eq!(sel["protocol"], "window", "{ty}");
+        assert!(
+            sel["window_fallback"]
+                .as_str()
+                .unwrap()
+                .ends_with("60/20/20 by date"),
+            "{ty}"
+        );
+        let cal = sel["calibration_window"]["matches"].as_u64().unwrap();
+        assert!(cal < 100, "{ty}: {cal} calibration rows");
+        let defaults = &sel["defaults_used"];
+        assert_eq!(defaults["alpha"], 10.0, "{ty}");
+        assert_eq!(defaults["temperature"], 1.0, "{ty}");
+        assert_eq!(defaults["platt"]["a"], 1.0, "{ty}");
+        assert_eq!(defaults["platt"]["b"], 0.0, "{ty}");
+    }
+    let one = metrics(&ws, "eredivisie", "1x2_v2");
+    for k in ["home", "draw", "away"] {
+        assert_eq!(one["regularisation"]["model"][k], 10.0, "{k}");
+    }
+    assert_eq!(one["calibration"]["temperature"], 1.0);
+    assert!(one["regularisation"]["model"]["candidate_calibration_log_loss"].is_null());
+    let draw = metrics(&ws, "eredivisie", "draw_specialist");
+    assert_eq!(draw["regularisation"]["alpha"], 10.0);
+    assert_eq!(draw["calibration"]["a"], 1.0);
+    assert_eq!(draw["calibration"]["b"], 0.0);
+
+    // The files still predict: the defaults are a model, not a refusal.
+    let fixtures = ws.path().join("fixtures.csv");
+    std::fs::write(
+        &fixtures,
+        "Date,HomeTeam,AwayTeam\n2023-08-12,Ajax,PSV Eindhoven\n",
+    )
+    .unwrap();
+    let rows = ws.predict_ok("eredivisie", &fixtures);
+    assert_eq!(rows.len(), 2);
+}
+
+/// The logistic types' calibration and validation windows are the latest two seasons' worth of
+/// rows counted back from the latest match, whatever the date: fifty matches into a season the
+/// validation window still holds a season's worth (not the fifty), and the L2 candidates' scores
+/// are recorded with the choice.
+#[test]
+fn logistic_windows_are_counted_in_matches() {
+    let ws = Workspace::new(&[]);
+    let e0 = fixtures().join("E0");
+    std::fs::create_dir_all(ws.data().join("E0")).unwrap();
+    for entry in std::fs::read_dir(&e0).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name != "2022-23.csv" {
+            std::fs::copy(&path, ws.data().join("E0").join(&name)).unwrap();
+        }
+    }
+    write_csv(
+        &ws.data().join("E0/2022-23.csv"),
+        &head_of("E0/2022-23.csv", 50).lines().collect::<Vec<_>>(),
+    );
+    ws.cmd()
+        .args(["--model-type", "1x2_v2", "-q"])
+        .assert()
+        .code(0);
+    let m = metrics(&ws, "premier_league", "1x2_v2");
+    let sel = &m["selection"];
+    assert_eq!(sel["protocol"], "window");
+    assert!(sel["window_fallback"].is_null());
+    assert!(sel["defaults_used"].is_null());
+    // Rows with enough history to train on: a few of each season's first matches have none.
+    let size = sel["season_size"].as_u64().unwrap();
+    assert!((350..=380).contains(&size), "{size}");
+    let val = &sel["validation_window"];
+    let cal = &sel["calibration_window"];
+    for w in [val, cal] {
+        let n = w["matches"].as_u64().unwrap();
+        assert!((size..size + 10).contains(&n), "{w}");
+    }
+    assert_eq!(val["last_date"], "2022-09-01");
+    assert_eq!(season_of(val["first_date"].as_str().unwrap()), 2021);
+    assert_eq!(season_of(cal["first_date"].as_str().unwrap()), 2020);
+    assert_eq!(m["n_val"], val["matches"]);
+    let candidates = &m["regularisation"]["model"]["candidate_calibration_log_loss"];
+    for k in ["home", "draw", "away"] {
+        let c = candidates[k].as_array().unwrap();
+        assert_eq!(c.len(), 3, "{k}");
+        // Strongest penalty first; the choice is the lowest calibration log loss.
+        let best = c.iter().fold(&c[0], |b, x| {
+            if x["score"].as_f64().unwrap() < b["score"].as_f64().unwrap() {
+                x
+            } else {
+                b
+            }
+        });
+        assert_eq!(m["regularisation"]["model"][k], best["value"], "{k}");
+    }
+}
