@@ -122,6 +122,7 @@ fn bench_train(c: &mut Criterion) {
                     selection: Default::default(),
                     trained_date: "2000-01-01 00:00:00",
                     features: &FeatureCache::new(),
+                    warm_start: None,
                 };
                 PoissonV2.train(&ctx).expect("trains")
             })
@@ -159,6 +160,7 @@ fn bench_train_feature_models(c: &mut Criterion) {
         selection: Default::default(),
         trained_date: "2000-01-01 00:00:00",
         features: &features,
+        warm_start: None,
     };
     let mut g = c.benchmark_group("train");
     g.sample_size(10).measurement_time(Duration::from_secs(5));

@@ -1,7 +1,8 @@
 //! Criterion bench of `auto-train predict` for one fixture on the shipped data, in-process: the
 //! whole command without its output (fixtures file, every complete model of premier_league, the
-//! data dir with the columns the feature models read, the predictions), and its pieces. The
-//! models are trained once, before timing, by the binary into a temporary models dir.
+//! data dir with the columns the feature pass learns from, one feature pass, the predictions),
+//! and its pieces. The models are trained once, before timing, by the binary into a temporary
+//! models dir.
 //!
 //! ```sh
 //! cargo bench --bench predict
@@ -14,7 +15,7 @@ use std::time::Duration;
 use auto_train::commands::predict::read_fixtures;
 use auto_train::data::matches::Dataset;
 use auto_train::data::{load_data_dir_with, Columns};
-use auto_train::features::COLUMNS_READ;
+use auto_train::features::HISTORY_COLUMNS;
 use auto_train::models::model_type::{Fixture, Predictor};
 use auto_train::store::registry::Registry;
 use auto_train::store::versions;
@@ -45,15 +46,18 @@ fn load_models(models_dir: &Path, registry: &Path) -> Vec<Box<dyn Predictor>> {
 }
 
 fn load_data() -> Dataset {
-    load_data_dir_with(Path::new(DATA_DIR), Columns::Wanted(COLUMNS_READ))
+    load_data_dir_with(Path::new(DATA_DIR), Columns::Wanted(HISTORY_COLUMNS))
         .expect("data/processed loads")
         .dataset
 }
 
+/// As `run_predict`: one feature pass for every model that reads features.
 fn predict_all(models: &[Box<dyn Predictor>], fixtures: &[Fixture], data: &Dataset) -> usize {
+    let features =
+        auto_train::models::common::fixture_features(data, LEAGUE, fixtures).expect("features");
     models
         .iter()
-        .map(|m| m.predict(fixtures, data, LEAGUE).expect("predicts").len())
+        .map(|m| m.predict_with(fixtures, &features).expect("predicts").len())
         .sum()
 }
 
@@ -91,7 +95,9 @@ fn bench_predict(c: &mut Criterion) {
             predict_all(&models, &fixtures, &data)
         })
     });
-    g.bench_function("data load (required + COLUMNS_READ)", |b| b.iter(load_data));
+    g.bench_function("data load (required + HISTORY_COLUMNS)", |b| {
+        b.iter(load_data)
+    });
     g.bench_function("models load (3 types)", |b| {
         b.iter(|| load_models(&models_dir, &registry))
     });

@@ -72,6 +72,7 @@ fn run(full: &Dataset, odds_full: &Dataset, div: &str, tmp: &Path) -> Result<Row
         selection: Default::default(),
         trained_date: "2023-07-01 00:00:00",
         features: &auto_train::features::FeatureCache::new(),
+        warm_start: None,
     };
     let t = Instant::now();
     let m = OneXTwoV2.train(&ctx)?;

@@ -235,11 +235,11 @@ pub enum BacktestRefresh {
 /// How a backtest feeds the match history to `predict`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BacktestReplay {
-    /// Each match day from the data as it stood that morning (only matches dated before it).
+    /// Each match day predicted on its own, from the data as it stood that morning (only
+    /// matches dated before it).
     Day,
-    /// The days between two trainings in one call per league and model, from the data up to the
-    /// last of them; each model reads only matches dated before each fixture (faster, same
-    /// numbers).
+    /// The days between two trainings in one call per league and model, each fixture from the
+    /// data as it stood on its morning (fewer calls, same numbers).
     Segment,
 }
 
@@ -283,6 +283,11 @@ pub struct BacktestArgs {
 
     #[command(flatten)]
     pub model: ModelOptions,
+
+    /// Start every refit from scratch instead of from the previous training's fits (slower;
+    /// the same probabilities within 1e-9).
+    #[arg(long)]
+    pub cold: bool,
 }
 
 /// Log output format.

@@ -45,6 +45,7 @@ fn train(t: &dyn ModelType, ds: &Dataset) -> TrainedModel {
         selection: Default::default(),
         trained_date: "2024-01-01 00:00:00",
         features: &auto_train::features::FeatureCache::new(),
+        warm_start: None,
     };
     t.train(&ctx).expect("training succeeds")
 }
@@ -205,6 +206,7 @@ fn load_round_trips_and_rejects_foreign_files() {
         selection: Default::default(),
         trained_date: "2024-01-01 00:00:00",
         features: &auto_train::features::FeatureCache::new(),
+        warm_start: None,
     };
     for t in [&OneXTwoV2 as &dyn ModelType, &DrawSpecialist] {
         let m = t.train(&ctx).expect("train");
@@ -270,6 +272,7 @@ fn too_little_history_is_an_error_not_a_panic() {
         selection: Default::default(),
         trained_date: "x",
         features: &auto_train::features::FeatureCache::new(),
+        warm_start: None,
     };
     assert!(OneXTwoV2.train(&ctx).is_err());
     assert!(DrawSpecialist.train(&ctx).is_err());

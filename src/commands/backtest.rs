@@ -23,9 +23,9 @@ use crate::data;
 use crate::data::date::Date;
 use crate::data::matches::{Dataset, Extras, LeagueMatches, Match};
 use crate::exit::{CommandError, CommandResult, ExitCode};
-use crate::features::{self, FeatureCache};
+use crate::features::{self, FeatureCache, FeatureState, RawFeatures};
 use crate::models;
-use crate::models::model_type::{Fixture, ModelType, Predictor, TrainContext};
+use crate::models::model_type::{Fixture, ModelType, Predictor, TrainContext, WarmStart};
 use crate::stats::metrics;
 
 pub use scores::Summary;
@@ -139,6 +139,9 @@ pub struct Row {
     pub goal_base_rates: [f64; 2],
 }
 
+/// A model trained at a point: league, type, the loaded model, its fits.
+type Trained = (String, &'static str, Arc<dyn Predictor>, Option<WarmStart>);
+
 /// The models of one league in force on a day.
 struct InForce {
     trained_on: Date,
@@ -220,12 +223,20 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
     let started = std::time::Instant::now();
     let progress = progress_bar(days.len(), quiet || args.json);
     let mut replay = Replay::new(&dataset, from);
+    // One feature pass for the whole period, advanced morning by morning: it gives the feature
+    // models their training rows and every fixture its features.
+    let mut state = types
+        .iter()
+        .any(|t| t.uses_features())
+        .then(FeatureState::keeping_rows);
     let mut in_force: BTreeMap<String, InForce> = BTreeMap::new();
+    // Each league and type's latest training: where its next refit starts.
+    let mut starts: Starts = BTreeMap::new();
     let mut trainings = 0usize;
     let mut rows: Vec<Row> = Vec::new();
     let mut last_week = None;
     // `--replay segment`: the days since the last training, predicted together.
-    let mut pending: Vec<Date> = Vec::new();
+    let mut pending = Pending::default();
     for (i, &day) in days.iter().enumerate() {
         let training_point = if i == 0 {
             Some(from)
@@ -238,47 +249,34 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
         };
         last_week = Some(iso_week(day));
         if let Some(point) = training_point {
-            rows.extend(predict_segment(
-                &mut replay,
-                &leagues,
-                &mut pending,
-                &in_force,
-                &progress,
-            )?);
+            rows.extend(pending.predict(&leagues, &in_force, &progress)?);
             replay.advance_to(point);
+            let cache = match state.as_mut() {
+                Some(s) => {
+                    s.advance_to(&replay.morning, point)?;
+                    s.cache().unwrap_or_default()
+                }
+                None => FeatureCache::new(),
+            };
             trainings += train_point(
                 &args.model,
                 &replay.morning,
+                &cache,
                 &leagues,
                 &types,
                 point,
                 &args.out,
                 &mut in_force,
+                (!args.cold).then_some(&mut starts),
             )?;
         }
-        match args.replay {
-            BacktestReplay::Day => {
-                replay.advance_to(day);
-                rows.extend(predict_days(
-                    &replay.morning,
-                    &dataset,
-                    &leagues,
-                    day,
-                    day,
-                    &in_force,
-                )?);
-                progress.inc(1);
-            }
-            BacktestReplay::Segment => pending.push(day),
+        replay.advance_to(day);
+        pending.add_day(&replay, state.as_mut(), &leagues, day)?;
+        if args.replay == BacktestReplay::Day {
+            rows.extend(pending.predict(&leagues, &in_force, &progress)?);
         }
     }
-    rows.extend(predict_segment(
-        &mut replay,
-        &leagues,
-        &mut pending,
-        &in_force,
-        &progress,
-    )?);
+    rows.extend(pending.predict(&leagues, &in_force, &progress)?);
     // Day order, then league order (as `--replay day` produces them).
     let league_order: BTreeMap<&str, usize> = leagues
         .iter()
@@ -456,17 +454,24 @@ impl<'a> Replay<'a> {
     }
 }
 
+/// The fits of each league and model type's latest training, by (league, type).
+type Starts = BTreeMap<(String, &'static str), WarmStart>;
+
 /// Trains the selected types of every selected league with matches new since its last training,
 /// writes each model under `out/models/<league>/<type>/<point>/` and loads it back. Returns how
-/// many models were trained.
+/// many models were trained. With `starts`, each refit starts from the previous training's fits
+/// (and leaves its own there for the next); without, every fit starts cold.
+#[allow(clippy::too_many_arguments)]
 fn train_point(
     options: &ModelOptions,
     morning: &Dataset,
+    features: &FeatureCache,
     leagues: &[String],
     types: &[&'static dyn ModelType],
     point: Date,
     out: &Path,
     in_force: &mut BTreeMap<String, InForce>,
+    mut starts: Option<&mut Starts>,
 ) -> Result<usize> {
     let due: Vec<&LeagueMatches> = leagues
         .iter()
@@ -491,9 +496,9 @@ fn train_point(
             );
         }
     }
-    let features = FeatureCache::new();
     let trained_date = format!("{point} 00:00:00");
-    let trained: Vec<(String, &'static str, Arc<dyn Predictor>)> = jobs
+    let previous = starts.as_deref();
+    let trained: Vec<Trained> = jobs
         .par_iter()
         .map(|&(league, ty)| {
             let name = ty.spec().name;
@@ -503,7 +508,8 @@ fn train_point(
                 xi_per_day: options.xi,
                 selection: options.selection,
                 trained_date: &trained_date,
-                features: &features,
+                features,
+                warm_start: previous.and_then(|p| p.get(&(league.league.clone(), name))),
             };
             let model = ty
                 .train(&ctx)
@@ -520,7 +526,12 @@ fn train_point(
             let predictor = ty
                 .load(&dir)
                 .with_context(|| format!("loading {}", dir.display()))?;
-            Ok((league.league.clone(), name, Arc::from(predictor)))
+            Ok((
+                league.league.clone(),
+                name,
+                Arc::from(predictor),
+                model.warm_start,
+            ))
         })
         .collect::<Result<_>>()?;
     for l in &due {
@@ -536,7 +547,10 @@ fn train_point(
         );
     }
     let count = trained.len();
-    for (league, name, predictor) in trained {
+    for (league, name, predictor, fits) in trained {
+        if let (Some(starts), Some(fits)) = (starts.as_deref_mut(), fits) {
+            starts.insert((league.clone(), name), fits);
+        }
         if let Some(f) = in_force.get_mut(&league) {
             f.predictors.insert(name, predictor);
         }
@@ -559,104 +573,129 @@ fn goal_rates(matches: &[Match]) -> [f64; 2] {
     counts.map(|c| if n == 0 { 0.5 } else { c as f64 / n as f64 })
 }
 
-/// Predicts the matches dated `first..=last` of every selected league with `data`: with `--replay
-/// day` one day at a time from that morning's data; with `--replay segment` the days between two
-/// trainings together, from the data up to the last of them (each model reads only the matches
-/// dated before each fixture, which the tests check against `--replay day` and `predict`).
-/// `--replay segment`: predicts the pending days (those since the last training) together, from
-/// the data up to the last of them, and empties `pending`.
-fn predict_segment(
-    replay: &mut Replay,
-    leagues: &[String],
-    pending: &mut Vec<Date>,
-    in_force: &BTreeMap<String, InForce>,
-    progress: &indicatif::ProgressBar,
-) -> Result<Vec<Row>> {
-    let (Some(&first), Some(&last)) = (pending.first(), pending.last()) else {
-        return Ok(Vec::new());
-    };
-    replay.advance_to(Date(last.0 + 1));
-    let rows = predict_days(&replay.morning, replay.all, leagues, first, last, in_force)?;
-    progress.inc(pending.len() as u64);
-    pending.clear();
-    Ok(rows)
+/// Match days waiting to be predicted, per league: each day's matches as `predict` would have
+/// received them that morning (results, statistics and closing odds stripped), with their
+/// features from the feature state as it stood that morning (only matches dated before it).
+/// `--replay day` predicts each day on its own; `--replay segment` the days between two
+/// trainings together (the models in force are the same for all of them).
+#[derive(Default)]
+struct Pending<'a> {
+    leagues: BTreeMap<&'a str, Batch<'a>>,
+    days: u64,
 }
 
-fn predict_days(
-    data: &Dataset,
-    all: &Dataset,
-    leagues: &[String],
-    first: Date,
-    last: Date,
-    in_force: &BTreeMap<String, InForce>,
-) -> Result<Vec<Row>> {
-    let mut rows = Vec::new();
-    let mut jobs = Vec::new();
-    for league in leagues {
-        let Some(lm) = all.league(league) else {
-            continue;
-        };
-        let start = lm.matches.partition_point(|m| m.date < first);
-        let end = lm.matches.partition_point(|m| m.date <= last);
-        if start == end {
-            continue;
+#[derive(Default)]
+struct Batch<'a> {
+    matches: Vec<&'a Match>,
+    fixtures: Vec<Fixture>,
+    /// Empty when no selected model type reads features.
+    features: Vec<RawFeatures>,
+}
+
+impl<'a> Pending<'a> {
+    /// Adds the matches of `day` of every selected league; advances `state` (when the models
+    /// read features) to that morning's data first.
+    fn add_day(
+        &mut self,
+        replay: &Replay<'a>,
+        mut state: Option<&mut FeatureState>,
+        leagues: &'a [String],
+        day: Date,
+    ) -> Result<()> {
+        if let Some(s) = state.as_deref_mut() {
+            s.advance_to(&replay.morning, day)?;
         }
-        let matches = &lm.matches[start..end];
-        let fixtures: Arc<Vec<Fixture>> = Arc::new(matches.iter().map(fixture_of).collect());
-        let first_row = rows.len();
-        let force = in_force.get(league);
-        for m in matches {
-            rows.push(Row {
-                league: league.clone(),
-                date: m.date,
-                home: m.home.clone(),
-                away: m.away.clone(),
-                home_goals: m.home_goals,
-                away_goals: m.away_goals,
-                outcome: m.outcome(),
-                predictions: BTreeMap::new(),
-                market_open: features::benchmark_market_probs(&m.extras),
-                market_close: closing_market_probs(&m.extras),
-                base_rates: force.map_or([1.0 / 3.0; 3], |f| f.base_rates),
-                over_open: over_under_probs(&m.extras, OPENING_OVER_UNDER),
-                over_close: over_under_probs(&m.extras, CLOSING_OVER_UNDER),
-                goal_base_rates: force.map_or([0.5; 2], |f| f.goal_base_rates),
-            });
-        }
-        if let Some(force) = force {
-            for (name, predictor) in &force.predictors {
-                jobs.push((
-                    league,
-                    first_row,
-                    fixtures.clone(),
-                    *name,
-                    predictor.clone(),
-                ));
+        for league in leagues {
+            let Some(lm) = replay.all.league(league) else {
+                continue;
+            };
+            let start = lm.matches.partition_point(|m| m.date < day);
+            let end = lm.matches.partition_point(|m| m.date <= day);
+            if start == end {
+                continue;
+            }
+            let batch = self.leagues.entry(league.as_str()).or_default();
+            for m in &lm.matches[start..end] {
+                let fixture = fixture_of(m);
+                if let Some(s) = state.as_deref() {
+                    batch.features.push(s.features(&features::Query {
+                        date: fixture.date,
+                        league,
+                        home: &fixture.home,
+                        away: &fixture.away,
+                        extras: &fixture.extras,
+                    })?);
+                }
+                batch.matches.push(m);
+                batch.fixtures.push(fixture);
             }
         }
+        self.days += 1;
+        Ok(())
     }
-    let results: Vec<(usize, &'static str, Vec<Vec<f64>>)> = jobs
-        .par_iter()
-        .map(|(league, first_row, fixtures, name, predictor)| {
-            let values = predictor
-                .predict(fixtures, data, league)
-                .with_context(|| format!("{name} predicting {league} {first}..{last}"))?;
-            if values.len() != fixtures.len() {
-                bail!(
-                    "{name} returned {} rows for {} fixtures",
-                    values.len(),
-                    fixtures.len()
-                );
+
+    /// Predicts everything pending with the models in force, and empties it.
+    fn predict(
+        &mut self,
+        leagues: &[String],
+        in_force: &BTreeMap<String, InForce>,
+        progress: &indicatif::ProgressBar,
+    ) -> Result<Vec<Row>> {
+        let batches = std::mem::take(&mut self.leagues);
+        progress.inc(std::mem::take(&mut self.days));
+        let mut rows = Vec::new();
+        let mut jobs = Vec::new();
+        for league in leagues {
+            let Some(batch) = batches.get(league.as_str()) else {
+                continue;
+            };
+            let first_row = rows.len();
+            let force = in_force.get(league);
+            for m in &batch.matches {
+                rows.push(Row {
+                    league: league.clone(),
+                    date: m.date,
+                    home: m.home.clone(),
+                    away: m.away.clone(),
+                    home_goals: m.home_goals,
+                    away_goals: m.away_goals,
+                    outcome: m.outcome(),
+                    predictions: BTreeMap::new(),
+                    market_open: features::benchmark_market_probs(&m.extras),
+                    market_close: closing_market_probs(&m.extras),
+                    base_rates: force.map_or([1.0 / 3.0; 3], |f| f.base_rates),
+                    over_open: over_under_probs(&m.extras, OPENING_OVER_UNDER),
+                    over_close: over_under_probs(&m.extras, CLOSING_OVER_UNDER),
+                    goal_base_rates: force.map_or([0.5; 2], |f| f.goal_base_rates),
+                });
             }
-            Ok((*first_row, *name, values))
-        })
-        .collect::<Result<_>>()?;
-    for (first_row, name, values) in results {
-        for (k, v) in values.into_iter().enumerate() {
-            rows[first_row + k].predictions.insert(name, v);
+            for (name, predictor) in force.iter().flat_map(|f| &f.predictors) {
+                jobs.push((league, first_row, batch, *name, predictor));
+            }
         }
+        let results: Vec<(usize, &'static str, Vec<Vec<f64>>)> = jobs
+            .par_iter()
+            .map(|(league, first_row, batch, name, predictor)| {
+                let values = predictor
+                    .predict_with(&batch.fixtures, &batch.features)
+                    .with_context(|| format!("{name} predicting {league}"))?;
+                if values.len() != batch.fixtures.len() {
+                    bail!(
+                        "{name} returned {} rows for {} fixtures",
+                        values.len(),
+                        batch.fixtures.len()
+                    );
+                }
+                Ok((*first_row, *name, values))
+            })
+            .collect::<Result<_>>()?;
+        for (first_row, name, values) in results {
+            for (k, v) in values.into_iter().enumerate() {
+                rows[first_row + k].predictions.insert(name, v);
+            }
+        }
+        Ok(rows)
     }
-    Ok(rows)
 }
 
 /// The predictions.csv columns of each model type that had a model, in model type order.

@@ -13,7 +13,9 @@ use crate::data::date::Date;
 use crate::data::leagues;
 use crate::data::matches::{Dataset, Extras};
 use crate::exit::{CommandError, CommandResult, ExitCode};
+use crate::features;
 use crate::models;
+use crate::models::common;
 use crate::models::model_type::{Fixture, Predictor};
 use crate::store::registry::Registry;
 use crate::store::safe_writer;
@@ -101,8 +103,12 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
             args.models_dir.display()
         )));
     }
-    let dataset = if args.data_dir.is_dir() {
-        let columns = data::Columns::Wanted(crate::features::COLUMNS_READ);
+    // Only the models that read features need history, and of it only what the feature pass
+    // learns from (goals and shots on target): each fixture brings its own odds.
+    let dataset = if !needs_history {
+        Dataset::default()
+    } else if args.data_dir.is_dir() {
+        let columns = data::Columns::Wanted(features::HISTORY_COLUMNS);
         let loaded = data::load_data_dir_as_of(&args.data_dir, columns, args.as_of)?;
         for f in &loaded.unreadable {
             tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
@@ -118,11 +124,17 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
     check_history(args, &fixtures, &dataset, needs_history)?;
     checks::warn_past_fixtures(&args.league, &fixtures, &trained_to);
 
+    // One feature pass for every model that reads features.
+    let raw = if predictors.iter().any(|p| p.uses_features()) {
+        common::fixture_features(&dataset, &args.league, &fixtures)?
+    } else {
+        Vec::new()
+    };
     let mut header = vec!["date".to_string(), "home_team".into(), "away_team".into()];
     let mut columns: Vec<Vec<Vec<f64>>> = Vec::new();
     for p in &predictors {
         header.extend(p.columns());
-        columns.push(p.predict(&fixtures, &dataset, &args.league)?);
+        columns.push(p.predict_with(&fixtures, &raw)?);
     }
     if args.features {
         header.push("feature_market".into());

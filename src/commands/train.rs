@@ -16,7 +16,7 @@ use crate::data::matches::{Dataset, LeagueMatches};
 use crate::data::{self, LoadedData};
 use crate::exit::{CommandError, CommandResult};
 use crate::features::FeatureCache;
-use crate::models::model_type::{ModelFile, TrainContext};
+use crate::models::model_type::{ModelFile, TrainContext, WarmStart};
 use crate::store::manifest::{self, Manifest, MANIFEST_FILE};
 use crate::store::registry::{Registry, RegistryEntry};
 use crate::store::run_lock;
@@ -249,7 +249,9 @@ fn execute(
                     let Some(league) = dataset.league(&job.league) else {
                         return (i, Publishing::Done(job.planned_outcome(false)));
                     };
-                    let ctx = context(league, dataset, &features, args, trained_date);
+                    let warm = refresh_start(job, &args.models_dir);
+                    let mut ctx = context(league, dataset, &features, args, trained_date);
+                    ctx.warm_start = warm.as_ref();
                     let started = std::time::Instant::now();
                     let trained = train_for_publishing(job, &ctx);
                     let (models_dir, progress) = (&args.models_dir, &progress);
@@ -334,7 +336,16 @@ enum Publishing<'scope> {
     Writing(std::thread::ScopedJoinHandle<'scope, Outcome>),
 }
 
-/// What a trainer reads for one league of this run.
+/// A refresh starts its fits from the version it supersedes (the current one, `job.path`), as
+/// that version's files hold them; a first version, or files that cannot be read, start cold.
+fn refresh_start(job: &Job, models_dir: &Path) -> Option<WarmStart> {
+    match &job.action {
+        Action::Publish { refresh: true, .. } => job.ty.warm_start(&models_dir.join(&job.path)),
+        _ => None,
+    }
+}
+
+/// What a trainer reads for one league of this run (cold: no warm start).
 fn context<'a>(
     league: &'a LeagueMatches,
     dataset: &'a Dataset,
@@ -349,6 +360,7 @@ fn context<'a>(
         selection: args.model.selection,
         trained_date,
         features,
+        warm_start: None,
     }
 }
 

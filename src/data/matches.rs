@@ -146,9 +146,10 @@ impl Dataset {
             .iter()
             .flat_map(|(slug, l)| l.matches.iter().map(move |m| (slug.as_str(), m)))
             .collect();
-        all.sort_by(|a, b| {
-            (a.1.date, a.0, &a.1.home, &a.1.away).cmp(&(b.1.date, b.0, &b.1.home, &b.1.away))
-        });
+        // Leagues come in slug order and each league's matches by (date, home, away), so a
+        // stable sort by date alone gives the (date, league, home, away) order, without
+        // comparing names.
+        all.sort_by_key(|(_, m)| m.date);
         all
     }
 }

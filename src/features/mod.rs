@@ -6,10 +6,15 @@
 //! strictly before the query. Training rows and predictions go through the same code, so a
 //! feature can never see its own match or anything later.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+mod state;
+
+pub use state::FeatureState;
+
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Result};
+use rustc_hash::FxHashMap;
 
 use crate::data::date::Date;
 use crate::data::matches::{Dataset, Extras, LeagueMatches, Match};
@@ -120,6 +125,10 @@ const PRE_MATCH_ODDS: &[[&str; 3]] = &[
     ["SJH", "SJD", "SJA"],
     ["BSH", "BSD", "BSA"],
 ];
+
+/// The extra columns the pass reads from the matches it learns from (shots on target): all a
+/// load for `predict` needs, whose fixtures bring their own odds.
+pub const HISTORY_COLUMNS: &[&str] = &["HST", "AST"];
 
 /// Every extra column the feature pass reads (the pre-match odds above and shots on target):
 /// what a load for the feature models keeps (`data::Columns::Wanted`).
@@ -308,10 +317,13 @@ impl League {
     }
 }
 
-struct Engine<'a> {
-    league_ids: HashMap<&'a str, usize>,
+/// The pass's state: every league's and club's ratings after the matches applied so far. Owns
+/// its keys, so it can outlive the data it learnt from and be advanced by later matches.
+#[derive(Default)]
+struct Engine {
+    league_ids: FxHashMap<Arc<str>, usize>,
     leagues: Vec<League>,
-    team_ids: HashMap<&'a str, usize>,
+    team_ids: FxHashMap<Arc<str>, usize>,
     teams: Vec<Team>,
 }
 
@@ -322,22 +334,24 @@ struct View {
     new: bool,
 }
 
-impl<'a> Engine<'a> {
-    fn league_id(&mut self, slug: &'a str) -> usize {
-        let n = self.leagues.len();
-        let id = *self.league_ids.entry(slug).or_insert(n);
-        if id == n {
-            self.leagues.push(League::new());
+impl Engine {
+    fn league_id(&mut self, slug: &str) -> usize {
+        if let Some(&id) = self.league_ids.get(slug) {
+            return id;
         }
+        let id = self.leagues.len();
+        self.league_ids.insert(Arc::from(slug), id);
+        self.leagues.push(League::new());
         id
     }
 
-    fn team_id(&mut self, name: &'a str) -> usize {
-        let n = self.teams.len();
-        let id = *self.team_ids.entry(name).or_insert(n);
-        if id == n {
-            self.teams.push(Team::default());
+    fn team_id(&mut self, name: &Arc<str>) -> usize {
+        if let Some(&id) = self.team_ids.get(name.as_ref()) {
+            return id;
         }
+        let id = self.teams.len();
+        self.team_ids.insert(name.clone(), id);
+        self.teams.push(Team::default());
         id
     }
 
@@ -493,7 +507,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn apply(&mut self, slug: &'a str, m: &'a Match) {
+    fn apply(&mut self, slug: &str, m: &Match) {
         let l = self.league_id(slug);
         let h = self.team_id(&m.home);
         let a = self.team_id(&m.away);
@@ -641,12 +655,7 @@ pub fn compute(
     }
     let mut order: Vec<usize> = (0..queries.len()).collect();
     order.sort_by_key(|&i| queries[i].date);
-    let mut engine = Engine {
-        league_ids: HashMap::new(),
-        leagues: Vec::new(),
-        team_ids: HashMap::new(),
-        teams: Vec::new(),
-    };
+    let mut engine = Engine::default();
     let mut out: Vec<Option<RawFeatures>> = vec![None; queries.len()];
     let mut next = 0;
     for (slug, m) in all {
@@ -659,18 +668,25 @@ pub fn compute(
     for &i in &order[next..] {
         out[i] = Some(engine.features(&queries[i]));
     }
-    let mut result = Vec::with_capacity(out.len());
-    for f in out {
-        match f {
-            Some(f) if f.values.iter().all(|v| v.is_finite()) => result.push(f),
-            Some(_) => bail!("a feature came out non-finite"),
+    out.into_iter()
+        .map(|f| match f {
+            Some(f) => finite(f),
             None => bail!("a query was not answered"),
-        }
+        })
+        .collect()
+}
+
+/// `f`, or an error when a feature came out non-finite.
+fn finite(f: RawFeatures) -> Result<RawFeatures> {
+    if f.values.iter().all(|v| v.is_finite()) {
+        Ok(f)
+    } else {
+        bail!("a feature came out non-finite")
     }
-    Ok(result)
 }
 
 /// The warm rows of one league, in date order, ready for training.
+#[derive(Clone, Debug, PartialEq)]
 pub struct LeagueRows {
     pub raw: Vec<RawFeatures>,
     /// 0 home win, 1 draw, 2 away win.
@@ -716,6 +732,14 @@ pub struct FeatureCache {
 impl FeatureCache {
     pub fn new() -> FeatureCache {
         FeatureCache::default()
+    }
+
+    /// A cache holding rows already computed for every league of the dataset it will be asked
+    /// about (e.g. by a [`FeatureState`] advanced to that dataset's last morning).
+    pub fn from_rows(rows: BTreeMap<String, Arc<LeagueRows>>) -> FeatureCache {
+        FeatureCache {
+            all: OnceLock::from(Ok(rows)),
+        }
     }
 
     /// Runs the shared pass now (no-op if it already ran), so that later callers only read it.
@@ -770,7 +794,7 @@ impl LeagueRows {
         Ok(out)
     }
 
-    fn empty() -> LeagueRows {
+    pub(crate) fn empty() -> LeagueRows {
         LeagueRows {
             raw: Vec::new(),
             outcomes: Vec::new(),
@@ -782,7 +806,7 @@ impl LeagueRows {
     }
 
     /// Keeps a match's row when it has enough history.
-    fn push(&mut self, m: &Match, f: RawFeatures) {
+    pub(crate) fn push(&mut self, m: &Match, f: RawFeatures) {
         if f.warm {
             self.outcomes.push(m.outcome());
             self.home_goals.push(m.home_goals);

@@ -5,6 +5,7 @@
 //! predict and the small score blocks of their metrics.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use serde::de::DeserializeOwned;
@@ -13,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::matches::Dataset;
 use crate::features::{self, Query, RawFeatures};
 use crate::models::model_type::{
-    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
+    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel, WarmStart,
 };
+use crate::stats::logistic::{BinaryStarts, Platt};
 use crate::stats::metrics::{self, BinaryScores, OutcomeScores};
 
 /// Who wrote a file: recorded in every artifact and manifest this tool writes.
@@ -204,8 +206,43 @@ pub fn check_against_baseline(metrics: &mut serde_json::Value) -> Vec<String> {
     warnings
 }
 
-/// What a logistic trainer returns: (model files without metrics.json, metrics, summary).
-pub type TrainedFiles = (Vec<ModelFile>, serde_json::Value, String);
+/// What a logistic trainer returns: (model files without metrics.json, metrics, summary, its
+/// fits for the next refit to start from).
+pub type TrainedFiles = (Vec<ModelFile>, serde_json::Value, String, LogisticStart);
+
+/// Where a logistic model's fits start (the [`WarmStart`] of the logistic types): per feature
+/// set, each binary target's fits and the Platt calibrations' parameters of an earlier training.
+#[derive(Clone, Debug, Default)]
+pub struct LogisticStart {
+    pub variants: Vec<VariantStart>,
+}
+
+/// The fits of one feature set.
+#[derive(Clone, Debug, Default)]
+pub struct VariantStart {
+    /// The feature names, in order: a start applies only to the same features.
+    pub names: Vec<String>,
+    /// Per binary target, in the model's target order.
+    pub targets: Vec<BinaryStarts>,
+    /// Platt scaling (draw_specialist): fitted for validation, then shipped.
+    pub platt: Vec<Platt>,
+    /// Temperatures (1x2_v2): fitted for validation, then shipped.
+    pub temperature: Vec<f64>,
+}
+
+impl LogisticStart {
+    /// The start of the feature set `names`, if the earlier training had it.
+    pub fn variant(&self, names: &[String]) -> Option<&VariantStart> {
+        self.variants.iter().find(|v| v.names == names)
+    }
+}
+
+impl VariantStart {
+    /// Target `k`'s start.
+    pub fn target(&self, k: usize) -> Option<&BinaryStarts> {
+        self.targets.get(k)
+    }
+}
 
 /// A logistic model type (`1x2_v2`, `draw_specialist`): what differs between them. Their
 /// `ModelType` implementation is this module's one blanket implementation.
@@ -215,6 +252,8 @@ pub trait LogisticModelType: Send + Sync {
     type Model: LoadedLogisticModel;
     /// Trains and returns the files and metrics.
     const TRAIN: fn(&TrainContext) -> Result<TrainedFiles>;
+    /// The fits a version's files hold, as a start for a refit.
+    const WARM_START: fn(&Path) -> Result<LogisticStart>;
 }
 
 /// A loaded logistic model.
@@ -246,13 +285,14 @@ impl<T: LogisticModelType> ModelType for T {
     }
 
     fn train(&self, ctx: &TrainContext) -> Result<TrainedModel> {
-        let (mut files, mut metrics, summary) = (T::TRAIN)(ctx)?;
+        let (mut files, mut metrics, summary, fits) = (T::TRAIN)(ctx)?;
         let warnings = check_against_baseline(&mut metrics);
         files.push(metrics_file(&metrics)?);
         Ok(TrainedModel {
             files,
             summary,
             warnings,
+            warm_start: Some(Arc::new(fits)),
         })
     }
 
@@ -260,12 +300,17 @@ impl<T: LogisticModelType> ModelType for T {
         Ok(Box::new(T::Model::load(dir)?))
     }
 
+    fn warm_start(&self, dir: &Path) -> Option<WarmStart> {
+        let start = (T::WARM_START)(dir).ok()?;
+        Some(Arc::new(start))
+    }
+
     /// Checks the files load, then recomputes metrics.json with the training protocol (the
     /// validation needs models that did not see the latest season, which the shipped files
     /// did), adding how the files themselves score on the latest season.
     fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
         let model = T::Model::load(dir)?;
-        let (_, mut metrics, _) = (T::TRAIN)(ctx)?;
+        let (_, mut metrics, _, _) = (T::TRAIN)(ctx)?;
         let (season, fixtures, y) = latest_season(ctx.league)?;
         let scores = model.scores(&fixtures, ctx.dataset, &ctx.league.league, &y)?;
         merge_json(&mut metrics, model.describe());
@@ -327,6 +372,14 @@ pub fn fixture_features(
         })
         .collect();
     features::compute(dataset, None, &queries)
+}
+
+/// Fails unless `raw` holds one feature row per fixture.
+pub fn check_feature_rows(fixtures: &[Fixture], raw: &[RawFeatures]) -> Result<()> {
+    if raw.len() != fixtures.len() {
+        bail!("{} feature rows for {} fixtures", raw.len(), fixtures.len());
+    }
+    Ok(())
 }
 
 /// The rows of `raw` that carry a benchmark market price, as (market forecast via `market`,

@@ -15,11 +15,11 @@ use crate::data::matches::Dataset;
 use crate::features::{self, LeagueRows};
 use crate::models::common::{
     self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
-    TrainedFiles,
+    LogisticStart, TrainedFiles, VariantStart,
 };
 use crate::models::logistic_protocol::Plan;
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
-use crate::stats::logistic::{BinaryRun, Linear, Platt, Prepared, Standardiser};
+use crate::stats::logistic::{BinaryRun, BinaryStarts, Linear, Platt, Prepared, Standardiser};
 use crate::stats::metrics;
 use crate::stats::selection::Candidate;
 
@@ -102,12 +102,24 @@ struct Variant {
     alpha_scores: Vec<Candidate>,
     /// Platt scaling on every out-of-sample logit (cal and val), shipped.
     platt: Platt,
+    /// Platt scaling on `cal` logits (for the validation scores).
+    platt_val: Platt,
     /// Validation probabilities (Platt fitted on `cal` logits only).
     p_val: Vec<f64>,
     p_train: Vec<f64>,
 }
 
 impl Variant {
+    /// The variant's fits, for the next refit to start from.
+    fn fits(&self) -> VariantStart {
+        VariantStart {
+            names: self.names.clone(),
+            targets: vec![self.run.fits.clone()],
+            platt: vec![self.platt_val.clone(), self.platt.clone()],
+            temperature: Vec::new(),
+        }
+    }
+
     fn part(&self) -> DrawPart {
         DrawPart {
             features: self.names.clone(),
@@ -122,22 +134,31 @@ impl Variant {
     }
 }
 
-fn fit_variant(rows: &LeagueRows, names: &[&str], plan: &Plan, y: &[bool]) -> Result<Variant> {
+/// Fits one feature set; its fits start from `start`'s fits of the same features when given.
+fn fit_variant(
+    rows: &LeagueRows,
+    names: &[&str],
+    plan: &Plan,
+    y: &[bool],
+    start: Option<&LogisticStart>,
+) -> Result<Variant> {
     let splits = &plan.splits;
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let x = features::select(&rows.raw, &names)?;
     let prep = Prepared::new(&x, splits)?;
+    let start = start.and_then(|s| s.variant(&names));
     let (run, alpha_scores) = plan
-        .run_binary(&prep, y)
+        .run_binary(&prep, y, start.and_then(|s| s.target(0)))
         .context("fitting the draw model")?;
+    let platt_start = |i: usize| start.and_then(|s| s.platt.get(i));
     let platt_val = plan
-        .platt(&run.cal_logits, &y[splits.cal.clone()])
+        .platt(&run.cal_logits, &y[splits.cal.clone()], platt_start(0))
         .context("Platt scaling")?;
     let p_val = run.val_logits.iter().map(|&z| platt_val.prob(z)).collect();
     let mut oos = run.cal_logits.clone();
     oos.extend_from_slice(&run.val_logits);
     let platt = plan
-        .platt(&oos, &y[splits.cal.start..splits.val.end])
+        .platt(&oos, &y[splits.cal.start..splits.val.end], platt_start(1))
         .context("Platt scaling")?;
     let p_train = run.train_logits.iter().map(|&z| platt.prob(z)).collect();
     Ok(Variant {
@@ -146,8 +167,36 @@ fn fit_variant(rows: &LeagueRows, names: &[&str], plan: &Plan, y: &[bool]) -> Re
         run,
         alpha_scores,
         platt,
+        platt_val,
         p_val,
         p_train,
+    })
+}
+
+/// The fits the file of a version holds (each model's final fit and Platt scaling), as a start.
+fn warm_start(dir: &Path) -> Result<LogisticStart> {
+    let f: DrawFile = read_artifact(dir, MODEL_FILE, FORMAT, READABLE_VERSIONS, SPEC.name)?;
+    let variant = |p: &DrawPart| {
+        let platt = Platt {
+            a: p.platt_a,
+            b: p.platt_b,
+        };
+        VariantStart {
+            names: p.features.clone(),
+            targets: vec![BinaryStarts::from_final(Linear {
+                coef: p.coef.clone(),
+                intercept: p.intercept,
+            })],
+            platt: vec![platt.clone(), platt],
+            temperature: Vec::new(),
+        }
+    };
+    Ok(LogisticStart {
+        variants: [Some(&f.model), f.fallback.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(variant)
+            .collect(),
     })
 }
 
@@ -170,11 +219,17 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let use_market = rows.market_share() >= MARKET_MIN_SHARE;
     let plan = Plan::new(ctx.selection, &rows.seasons, &rows.dates)?;
     let y: Vec<bool> = rows.outcomes.iter().map(|&o| o == 1).collect();
-    let base = fit_variant(&rows, BASE_FEATURES, &plan, &y)?;
+    let start = ctx
+        .warm_start
+        .and_then(|w| w.downcast_ref::<LogisticStart>());
+    let base = fit_variant(&rows, BASE_FEATURES, &plan, &y, start)?;
     // On validation seasons (2019-20, 2021-22) the market's draw features alone ranked draws at
     // least as well as with the rating features added, at a lower log loss.
     let (main, fallback) = if use_market {
-        (fit_variant(&rows, MARKET_FEATURES, &plan, &y)?, Some(base))
+        (
+            fit_variant(&rows, MARKET_FEATURES, &plan, &y, start)?,
+            Some(base),
+        )
     } else {
         (base, None)
     };
@@ -208,7 +263,14 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
         name: MODEL_FILE.to_string(),
         bytes: crate::store::pickle::to_bytes(&file)?,
     }];
-    Ok((files, metrics_json, summary))
+    let fits = LogisticStart {
+        variants: [Some(&main), fallback.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(Variant::fits)
+            .collect(),
+    };
+    Ok((files, metrics_json, summary, fits))
 }
 
 /// The market's draw probability and the odds-free fallback, each on its validation rows.
@@ -338,6 +400,7 @@ impl LogisticModelType for DrawSpecialist {
     const SPEC: &'static ModelSpec = &SPEC;
     type Model = Model;
     const TRAIN: fn(&TrainContext) -> Result<TrainedFiles> = train_all;
+    const WARM_START: fn(&Path) -> Result<LogisticStart> = warm_start;
 }
 
 /// A loaded standardised, Platt-scaled linear draw model.
@@ -399,7 +462,11 @@ pub struct Model {
 
 impl Model {
     pub fn probs(&self, fixtures: &[Fixture], dataset: &Dataset, league: &str) -> Result<Vec<f64>> {
-        let raw = common::fixture_features(dataset, league, fixtures)?;
+        self.probs_from(&common::fixture_features(dataset, league, fixtures)?)
+    }
+
+    /// P(draw) of each fixture from its pre-match features.
+    pub fn probs_from(&self, raw: &[features::RawFeatures]) -> Result<Vec<f64>> {
         raw.iter()
             .map(|r| match &self.fallback {
                 Some(fb) if r.market.is_none() => fb.prob(r),
@@ -463,16 +530,16 @@ impl Predictor for Model {
         vec!["draw_specialist_draw".to_string()]
     }
 
-    fn predict(
+    fn uses_features(&self) -> bool {
+        true
+    }
+
+    fn predict_with(
         &self,
         fixtures: &[Fixture],
-        dataset: &Dataset,
-        league: &str,
+        raw: &[features::RawFeatures],
     ) -> Result<Vec<Vec<f64>>> {
-        Ok(self
-            .probs(fixtures, dataset, league)?
-            .into_iter()
-            .map(|p| vec![p])
-            .collect())
+        common::check_feature_rows(fixtures, raw)?;
+        Ok(self.probs_from(raw)?.into_iter().map(|p| vec![p]).collect())
     }
 }

@@ -6,7 +6,7 @@
 
 use anyhow::{bail, Result};
 
-use crate::stats::logistic::{self, BinaryRun, Linear, Platt, Prepared, Splits};
+use crate::stats::logistic::{self, BinaryRun, BinaryStarts, Linear, Platt, Prepared, Splits};
 use crate::stats::selection::{self, Candidate, Protocol};
 
 /// L2 strength used when there are too few calibration rows to choose it on (the middle of
@@ -112,45 +112,70 @@ impl Plan {
     /// One binary target through the protocol: the L2 strength chosen on the calibration rows
     /// (or the default), then refitted on fit + calibration rows (validation logits) and on
     /// every row (the shipped model). Also the candidates' calibration log losses.
-    pub fn run_binary(&self, p: &Prepared, y: &[bool]) -> Result<(BinaryRun, Vec<Candidate>)> {
+    /// Each fit starts from `start` (an earlier training's fits of the same target and
+    /// features) when given, else cold.
+    pub fn run_binary(
+        &self,
+        p: &Prepared,
+        y: &[bool],
+        start: Option<&BinaryStarts>,
+    ) -> Result<(BinaryRun, Vec<Candidate>)> {
         let s = &self.splits;
         if self.protocol == Protocol::Season {
-            let run = logistic::run_binary(p, y, s)?;
+            let run = logistic::run_binary(p, y, s, start)?;
             return Ok((run, Vec::new()));
         }
         let y_fit = &y[s.fit.clone()];
-        let (alpha, m_fit, tried) = if self.choose {
-            choose_alpha(p, y_fit, &y[s.cal.clone()])?
+        let (alpha, m_fit, tried, fits) = if self.choose {
+            choose_alpha(p, y_fit, &y[s.cal.clone()], start)?
         } else {
-            let m = logistic::fit_binary(&p.x_fit, y_fit, DEFAULT_ALPHA, None)?;
-            (DEFAULT_ALPHA, m, Vec::new())
+            let warm = start.and_then(|s| s.for_alpha(DEFAULT_ALPHA));
+            let m = logistic::fit_binary(&p.x_fit, y_fit, DEFAULT_ALPHA, warm)?;
+            (
+                DEFAULT_ALPHA,
+                m.clone(),
+                Vec::new(),
+                vec![(DEFAULT_ALPHA, m)],
+            )
         };
-        let m_fitcal =
-            logistic::fit_binary(&p.x_fitcal, &y[s.fit.start..s.cal.end], alpha, Some(&m_fit))?;
-        let final_model = logistic::fit_binary(&p.x_all, y, alpha, Some(&m_fitcal))?;
+        let warm = start.and_then(|s| s.fitcal.as_ref().or(s.final_model.as_ref()));
+        let m_fitcal = logistic::fit_binary(
+            &p.x_fitcal,
+            &y[s.fit.start..s.cal.end],
+            alpha,
+            Some(warm.unwrap_or(&m_fit)),
+        )?;
+        let warm = start.and_then(|s| s.final_model.as_ref());
+        let final_model =
+            logistic::fit_binary(&p.x_all, y, alpha, Some(warm.unwrap_or(&m_fitcal)))?;
         let run = BinaryRun {
             alpha,
             cal_logits: logistic::scores(&m_fit, &p.x_cal),
             val_logits: logistic::scores(&m_fitcal, &p.x_val),
             train_logits: logistic::scores(&final_model, &p.x_all),
+            fits: BinaryStarts {
+                fit: fits,
+                fitcal: Some(m_fitcal),
+                final_model: Some(final_model.clone()),
+            },
             final_model,
         };
         Ok((run, tried))
     }
 
     /// The temperature fitted on `z` (or the default when not choosing).
-    pub fn temperature(&self, z: &[[f64; 3]], y: &[usize]) -> Result<f64> {
+    pub fn temperature(&self, z: &[[f64; 3]], y: &[usize], start: Option<f64>) -> Result<f64> {
         if self.choose {
-            logistic::fit_temperature(z, y)
+            logistic::fit_temperature(z, y, start)
         } else {
             Ok(DEFAULT_TEMPERATURE)
         }
     }
 
     /// Platt scaling fitted on `z` (or the default when not choosing).
-    pub fn platt(&self, z: &[f64], y: &[bool]) -> Result<Platt> {
+    pub fn platt(&self, z: &[f64], y: &[bool], start: Option<&Platt>) -> Result<Platt> {
         if self.choose {
-            logistic::fit_platt(z, y)
+            logistic::fit_platt(z, y, start)
         } else {
             Ok(DEFAULT_PLATT)
         }
@@ -164,12 +189,16 @@ fn choose_alpha(
     p: &Prepared,
     y_fit: &[bool],
     y_cal: &[bool],
-) -> Result<(f64, Linear, Vec<Candidate>)> {
+    start: Option<&BinaryStarts>,
+) -> Result<(f64, Linear, Vec<Candidate>, logistic::AlphaFits)> {
     let mut tried = Vec::new();
+    let mut fits = Vec::new();
     let mut best: Option<(f64, f64, Linear)> = None;
     let mut previous: Option<Linear> = None;
     for &alpha in logistic::ALPHAS.iter().rev() {
-        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, previous.as_ref())?;
+        let warm = start.and_then(|s| s.for_alpha(alpha)).or(previous.as_ref());
+        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, warm)?;
+        fits.push((alpha, m.clone()));
         let q: Vec<f64> = logistic::scores(&m, &p.x_cal)
             .into_iter()
             .map(crate::stats::link::sigmoid)
@@ -185,5 +214,5 @@ fn choose_alpha(
         }
     }
     let (alpha, _, m) = best.ok_or_else(|| anyhow::anyhow!("no regularisation candidate"))?;
-    Ok((alpha, m, tried))
+    Ok((alpha, m, tried, fits))
 }

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use crate::data::date::Date;
 use crate::data::matches::{Dataset, Extras, LeagueMatches};
-use crate::features::FeatureCache;
+use crate::features::{FeatureCache, RawFeatures};
 use crate::stats::selection::Protocol;
 
 /// Static facts about a model type, also known for types whose trainer is not built yet.
@@ -53,7 +53,16 @@ pub struct TrainContext<'a> {
     pub trained_date: &'a str,
     /// Feature rows shared by the model types of one run (computed once, on first use).
     pub features: &'a FeatureCache,
+    /// Where the fits start: an earlier training of the same league and type (`None`: cold).
+    pub warm_start: Option<&'a WarmStart>,
 }
+
+/// The parameters of an earlier training of one league and model type, for a refit's fits to
+/// start from: read from a version's files ([`ModelType::warm_start`]) or returned by a training
+/// in memory ([`TrainedModel::warm_start`], which may hold more of its fits). Only the model type
+/// that made it reads it. A start changes where each fit begins, never the optimum it converges
+/// to (README, "Warm starts").
+pub type WarmStart = Arc<dyn std::any::Any + Send + Sync>;
 
 /// One file of a trained model.
 #[derive(Debug, Clone)]
@@ -71,6 +80,8 @@ pub struct TrainedModel {
     /// What an operator should know before relying on the model (it scores worse on validation
     /// than its baseline ...); also in its metrics.json. The model is still published.
     pub warnings: Vec<String>,
+    /// Every fit this training made, for the next refit of the league to start from.
+    pub warm_start: Option<WarmStart>,
 }
 
 /// A fixture to predict: date, teams and whatever numeric columns its row carried (odds ...).
@@ -91,6 +102,17 @@ pub trait Predictor: Send + Sync {
     fn recorded_league(&self) -> Option<&str>;
     /// Output column names, in order (`poisson_v2_home`, ...).
     fn columns(&self) -> Vec<String>;
+    /// True when predictions read the fixtures' pre-match features (`features`): a caller
+    /// predicting with several models computes them once for all of them.
+    fn uses_features(&self) -> bool {
+        false
+    }
+    /// One value per column for each fixture, in input order, from `features`: each fixture's
+    /// pre-match features (from the matches dated strictly before it, as `features::compute` or
+    /// a `features::FeatureState` answer them) when [`Predictor::uses_features`], else ignored
+    /// (may be empty).
+    fn predict_with(&self, fixtures: &[Fixture], features: &[RawFeatures])
+        -> Result<Vec<Vec<f64>>>;
     /// One value per column for each fixture, in input order. Models that need history use only
     /// the dataset's matches dated strictly before each fixture.
     fn predict(
@@ -98,7 +120,14 @@ pub trait Predictor: Send + Sync {
         fixtures: &[Fixture],
         dataset: &Dataset,
         league: &str,
-    ) -> Result<Vec<Vec<f64>>>;
+    ) -> Result<Vec<Vec<f64>>> {
+        let features = if self.uses_features() {
+            crate::models::common::fixture_features(dataset, league, fixtures)?
+        } else {
+            Vec::new()
+        };
+        self.predict_with(fixtures, &features)
+    }
 }
 
 /// A model type. Implementations live in `crate::models`.
@@ -117,6 +146,12 @@ pub trait ModelType: Send + Sync {
 
     /// Reads a model directory written by this tool (fails on foreign or unreadable files).
     fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>>;
+
+    /// The fitted parameters a version's files hold, as a start for a refit of the same league
+    /// (`None` when they cannot be read, or the type has nothing to start from).
+    fn warm_start(&self, _dir: &Path) -> Option<WarmStart> {
+        None
+    }
 
     /// Recomputes `metrics.json` for a directory holding this tool's model files without it.
     fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>>;

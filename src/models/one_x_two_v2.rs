@@ -13,11 +13,11 @@ use crate::data::matches::Dataset;
 use crate::features::{self, LeagueRows};
 use crate::models::common::{
     self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel,
-    LogisticModelType, TrainedFiles,
+    LogisticModelType, LogisticStart, TrainedFiles, VariantStart,
 };
 use crate::models::logistic_protocol::Plan;
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
-use crate::stats::logistic::{self, BinaryRun, Linear, Prepared, Standardiser};
+use crate::stats::logistic::{self, BinaryRun, BinaryStarts, Linear, Prepared, Standardiser};
 use crate::stats::metrics;
 use crate::stats::selection::Candidate;
 
@@ -165,27 +165,35 @@ fn logits(runs: &[BinaryRun], f: impl Fn(&BinaryRun) -> &Vec<f64>) -> Vec<[f64; 
         .collect()
 }
 
-fn fit_variant(rows: &LeagueRows, names: Vec<String>, plan: &Plan) -> Result<Variant> {
+/// Fits one feature set; its fits start from `start`'s fits of the same features when given.
+fn fit_variant(
+    rows: &LeagueRows,
+    names: Vec<String>,
+    plan: &Plan,
+    start: Option<&LogisticStart>,
+) -> Result<Variant> {
     let splits = &plan.splits;
     let x = features::select(&rows.raw, &names)?;
     let prep = Prepared::new(&x, splits)?;
     let y = &rows.outcomes;
+    let start = start.and_then(|s| s.variant(&names));
     let mut runs = Vec::with_capacity(3);
     let mut alpha_scores = Vec::with_capacity(3);
     for (k, target) in TARGETS.iter().enumerate() {
         let yk: Vec<bool> = y.iter().map(|&o| o == k).collect();
         let (run, tried) = plan
-            .run_binary(&prep, &yk)
+            .run_binary(&prep, &yk, start.and_then(|s| s.target(k)))
             .with_context(|| format!("fitting the {target} model"))?;
         runs.push(run);
         alpha_scores.push(tried);
     }
     let z_cal = logits(&runs, |r| &r.cal_logits);
     let z_val = logits(&runs, |r| &r.val_logits);
-    let t_val = plan.temperature(&z_cal, &y[splits.cal.clone()])?;
+    let t_start = |i: usize| start.and_then(|s| s.temperature.get(i).copied());
+    let t_val = plan.temperature(&z_cal, &y[splits.cal.clone()], t_start(0))?;
     let mut z_oos = z_cal;
     z_oos.extend_from_slice(&z_val);
-    let t_final = plan.temperature(&z_oos, &y[splits.cal.start..splits.val.end])?;
+    let t_final = plan.temperature(&z_oos, &y[splits.cal.start..splits.val.end], t_start(1))?;
     let p_val = z_val
         .iter()
         .map(|z| logistic::temperature_probs(z, t_val))
@@ -203,6 +211,63 @@ fn fit_variant(rows: &LeagueRows, names: Vec<String>, plan: &Plan) -> Result<Var
         t_final,
         p_val,
         p_train,
+    })
+}
+
+/// The variant's fits, for the next refit to start from.
+fn fits(v: &Variant) -> VariantStart {
+    VariantStart {
+        names: v.names.clone(),
+        targets: v.runs.iter().map(|r| r.fits.clone()).collect(),
+        platt: Vec::new(),
+        temperature: vec![v.t_val, v.t_final],
+    }
+}
+
+/// The fits the files of a version hold (each binary model's final fit), as a start.
+fn warm_start(dir: &Path) -> Result<LogisticStart> {
+    let mut files = Vec::new();
+    for (k, name) in FILES.iter().enumerate() {
+        let f: BinaryFile = read_artifact(dir, name, BINARY_FORMAT, READABLE_VERSIONS, SPEC.name)?;
+        if f.target != TARGETS[k] {
+            bail!("{name} holds the {:?} model", f.target);
+        }
+        files.push(f);
+    }
+    let cal: CalibratorFile = read_artifact(
+        dir,
+        "calibrator.pkl",
+        CALIBRATOR_FORMAT,
+        READABLE_VERSIONS,
+        SPEC.name,
+    )?;
+    let variant = |part: fn(&BinaryFile) -> Option<&LinearPart>,
+                   temperature: Option<f64>|
+     -> Option<VariantStart> {
+        let parts: Vec<&LinearPart> = files.iter().map(part).collect::<Option<_>>()?;
+        Some(VariantStart {
+            names: parts[0].features.clone(),
+            targets: parts
+                .iter()
+                .map(|p| {
+                    BinaryStarts::from_final(Linear {
+                        coef: p.coef.clone(),
+                        intercept: p.intercept,
+                    })
+                })
+                .collect(),
+            platt: Vec::new(),
+            temperature: vec![temperature?; 2],
+        })
+    };
+    Ok(LogisticStart {
+        variants: [
+            variant(|f| Some(&f.model), Some(cal.temperature)),
+            variant(|f| f.fallback.as_ref(), cal.fallback_temperature),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
     })
 }
 
@@ -262,10 +327,13 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
         .with_context(|| format!("computing 1x2_v2 features for {}", ctx.league.league))?;
     let use_market = rows.market_share() >= MARKET_MIN_SHARE;
     let plan = Plan::new(ctx.selection, &rows.seasons, &rows.dates)?;
-    let base = fit_variant(&rows, to_strings(BASE_FEATURES), &plan)?;
+    let start = ctx
+        .warm_start
+        .and_then(|w| w.downcast_ref::<LogisticStart>());
+    let base = fit_variant(&rows, to_strings(BASE_FEATURES), &plan, start)?;
     let (main, fallback) = if use_market {
         (
-            fit_variant(&rows, to_strings(MARKET_FEATURES), &plan)?,
+            fit_variant(&rows, to_strings(MARKET_FEATURES), &plan, start)?,
             Some(base),
         )
     } else {
@@ -299,7 +367,14 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
         metrics::score_1x2(&vec![rates; y_val.len()], y_val).rps,
         main.t_final,
     );
-    Ok((files, metrics_json, summary))
+    let fits = LogisticStart {
+        variants: [Some(&main), fallback.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(fits)
+            .collect(),
+    };
+    Ok((files, metrics_json, summary, fits))
 }
 
 /// The validation block of metrics.json: scores, ECE per outcome and AUC per binary model.
@@ -457,6 +532,7 @@ impl LogisticModelType for OneXTwoV2 {
     const SPEC: &'static ModelSpec = &SPEC;
     type Model = Model;
     const TRAIN: fn(&TrainContext) -> Result<TrainedFiles> = train_all;
+    const WARM_START: fn(&Path) -> Result<LogisticStart> = warm_start;
 }
 
 /// A loaded standardised linear model.
@@ -532,7 +608,11 @@ impl Model {
         dataset: &Dataset,
         league: &str,
     ) -> Result<Vec<[f64; 3]>> {
-        let raw = common::fixture_features(dataset, league, fixtures)?;
+        self.probs_from(&common::fixture_features(dataset, league, fixtures)?)
+    }
+
+    /// The 1X2 probabilities of each fixture from its pre-match features.
+    pub fn probs_from(&self, raw: &[features::RawFeatures]) -> Result<Vec<[f64; 3]>> {
         raw.iter()
             .map(|r| match &self.fallback {
                 Some(fb) if r.market.is_none() => fb.probs(r),
@@ -651,14 +731,18 @@ impl Predictor for Model {
         TARGETS.iter().map(|t| format!("1x2_v2_{t}")).collect()
     }
 
-    fn predict(
+    fn uses_features(&self) -> bool {
+        true
+    }
+
+    fn predict_with(
         &self,
         fixtures: &[Fixture],
-        dataset: &Dataset,
-        league: &str,
+        raw: &[features::RawFeatures],
     ) -> Result<Vec<Vec<f64>>> {
+        common::check_feature_rows(fixtures, raw)?;
         Ok(self
-            .probs(fixtures, dataset, league)?
+            .probs_from(raw)?
             .into_iter()
             .map(|p| p.to_vec())
             .collect())

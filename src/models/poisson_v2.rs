@@ -11,10 +11,11 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::data::date::Date;
-use crate::data::matches::{Dataset, Match};
+use crate::data::matches::Match;
+use crate::features::RawFeatures;
 use crate::models::common::{self, Artifact, ArtifactHeader};
 use crate::models::model_type::{
-    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel,
+    Fixture, ModelFile, ModelSpec, ModelType, Predictor, TrainContext, TrainedModel, WarmStart,
 };
 use crate::stats::dixon_coles::{self, DixonColesFit, GoalsData};
 use crate::stats::metrics::{self, round, OutcomeScores};
@@ -85,6 +86,7 @@ pub struct PoissonModelFile {
 }
 
 /// A fitted league: team order, parameters, prior.
+#[derive(Clone)]
 struct LeagueFit {
     teams: Vec<Arc<str>>,
     fit: DixonColesFit,
@@ -103,6 +105,38 @@ impl LeagueFit {
         let (ah, dh) = self.strengths(home);
         let (aa, da) = self.strengths(away);
         ((self.fit.home_advantage + ah + da).exp(), (aa + dh).exp())
+    }
+
+    /// These parameters as a start for a fit of `teams` (sorted): each team's strengths by
+    /// name, the prior's for a team this fit did not have.
+    fn start_for(&self, teams: &[Arc<str>]) -> DixonColesFit {
+        let (attack, defence) = teams.iter().map(|t| self.strengths(t)).unzip();
+        DixonColesFit {
+            attack,
+            defence,
+            home_advantage: self.fit.home_advantage,
+            rho: self.fit.rho,
+            weighted_log_likelihood: f64::NAN,
+            iterations: 0,
+            converged: false,
+        }
+    }
+}
+
+/// Where a refit's Dixon-Coles fits start ([`WarmStart`] of this type): an earlier training's
+/// final fit (what its pickle holds) and, from a training in memory, its validation fits by xi.
+struct PoissonStart {
+    last: LeagueFit,
+    validation: Vec<(f64, LeagueFit)>,
+}
+
+impl PoissonStart {
+    /// The earlier validation fit of decay `xi`, if any.
+    fn validation(&self, xi: f64) -> Option<&LeagueFit> {
+        self.validation
+            .iter()
+            .find(|(x, _)| x.to_bits() == xi.to_bits())
+            .map(|(_, f)| f)
     }
 }
 
@@ -221,15 +255,16 @@ fn decay_weights(dates: impl Iterator<Item = Date>, reference: Date, xi: f64) ->
 }
 
 /// Fits the model on the first `n` matches with decay `xi`.
+/// The fit starts from `warm`'s parameters (by team name) when given, else cold.
 fn fit_league(
     indexed: &IndexedMatches,
     n: usize,
     xi: f64,
-    warm: Option<&DixonColesFit>,
+    warm: Option<&LeagueFit>,
 ) -> Result<LeagueFit> {
     let (teams, data) = indexed.goals_data(n, xi);
-    let warm = warm.filter(|w| w.attack.len() == teams.len());
-    let fit = dixon_coles::fit(&data, warm).context("Dixon-Coles fit")?;
+    let warm = warm.map(|w| w.start_for(&teams));
+    let fit = dixon_coles::fit(&data, warm.as_ref()).context("Dixon-Coles fit")?;
     if !fit.converged {
         tracing::warn!(
             "Dixon-Coles fit stopped after {} iterations before full convergence",
@@ -365,10 +400,14 @@ struct XiChoice {
 /// latest has fewer than [`MIN_VALIDATION_MATCHES`] matches (its matches are then unused here).
 /// `None` (the default decay) when the validation season also has fewer than that many matches
 /// or fewer than [`MIN_VALIDATION_TRAIN`] matches precede it.
+/// Each candidate's fit starts from `start`'s fit of the same decay, else from the previous
+/// candidate's, else (the first) from `start`'s final fit, else cold. Also returns every
+/// candidate's fit (for the next refit to start from).
 fn validate(
     indexed: &IndexedMatches,
     candidates: &[f64],
-) -> Result<Option<(XiChoice, Validation)>> {
+    start: Option<&PoissonStart>,
+) -> Result<Option<Validated>> {
     let matches = indexed.matches;
     let Some(last) = matches.last() else {
         return Ok(None);
@@ -387,10 +426,14 @@ fn validate(
     }
     let outcomes: Vec<usize> = val.iter().map(Match::outcome).collect();
     let mut tried = Vec::new();
-    let mut best: Option<(f64, f64, LeagueFit)> = None;
-    let mut warm: Option<DixonColesFit> = None;
+    let mut best: Option<(f64, f64, usize)> = None;
+    let mut fits: Vec<(f64, LeagueFit)> = Vec::new();
     for &xi in candidates {
-        let fitted = fit_league(indexed, split, xi, warm.as_ref())?;
+        let warm = start
+            .and_then(|s| s.validation(xi))
+            .or(fits.last().map(|(_, f)| f))
+            .or(start.map(|s| &s.last));
+        let fitted = fit_league(indexed, split, xi, warm)?;
         let mean_ll = val
             .iter()
             .map(|m| {
@@ -406,14 +449,15 @@ fn validate(
             .sum::<f64>()
             / val.len() as f64;
         tried.push((xi, round(mean_ll)));
-        warm = Some(fitted.fit.clone());
         if best.as_ref().is_none_or(|b| mean_ll > b.1) {
-            best = Some((xi, mean_ll, fitted));
+            best = Some((xi, mean_ll, fits.len()));
         }
+        fits.push((xi, fitted));
     }
-    let Some((xi, mean_ll, fitted)) = best else {
+    let Some((xi, mean_ll, best_index)) = best else {
         return Ok(None);
     };
+    let fitted = &fits[best_index].1;
     let probs: Vec<[f64; 3]> = val
         .iter()
         .map(|m| {
@@ -453,8 +497,15 @@ fn validate(
             candidates: tried,
         },
         validation,
+        fits,
     )))
 }
+
+/// Each candidate decay's fit.
+type XiFits = Vec<(f64, LeagueFit)>;
+
+/// The decay chosen, its validation scores and every candidate's fit.
+type Validated = (XiChoice, Validation, XiFits);
 
 fn metrics_json(
     model: &PoissonModelFile,
@@ -484,28 +535,30 @@ fn metrics_json(
     common::metrics_bytes(&value)
 }
 
-/// The decay to fit with, and the validation that chose or checked it (by `protocol`).
+/// The decay to fit with, the validation that chose or checked it (by `protocol`), and the
+/// season protocol's candidate fits (each starting from `start`'s fit of its decay, if any).
 fn choose_xi(
     indexed: &IndexedMatches,
     fixed: Option<f64>,
     protocol: Protocol,
-) -> Result<(XiChoice, Option<Validation>)> {
+    start: Option<&PoissonStart>,
+) -> Result<(XiChoice, Option<Validation>, XiFits)> {
     let candidates: Vec<f64> = match fixed {
         Some(xi) => vec![xi],
         None => XI_CANDIDATES.to_vec(),
     };
     let (found, why_not) = match protocol {
         Protocol::Season => (
-            validate(indexed, &candidates)?,
+            validate(indexed, &candidates, start)?,
             "no season of at least 100 matches with 100 before it to validate on".to_string(),
         ),
         Protocol::Window => match validate_window(indexed, &candidates)? {
-            Ok(found) => (Some(found), String::new()),
+            Ok((choice, v)) => (Some((choice, v, Vec::new())), String::new()),
             Err(reason) => (None, reason),
         },
     };
     Ok(match found {
-        Some((choice, v)) => (choice, Some(v)),
+        Some((choice, v, fits)) => (choice, Some(v), fits),
         None => (
             XiChoice {
                 xi_per_day: fixed.unwrap_or(DEFAULT_XI),
@@ -519,6 +572,7 @@ fn choose_xi(
                 candidates: Vec::new(),
             },
             None,
+            Vec::new(),
         ),
     })
 }
@@ -624,7 +678,7 @@ fn replay_fits(
     }
     let mut fits: Vec<LeagueFit> = Vec::with_capacity(candidates.len());
     for &xi in candidates {
-        let fitted = fit_league(indexed, n, xi, fits.last().map(|f| &f.fit))?;
+        let fitted = fit_league(indexed, n, xi, fits.last())?;
         fits.push(fitted);
     }
     let fits = Arc::new(fits);
@@ -712,9 +766,18 @@ impl ModelType for PoissonV2 {
                 bail!("--xi must be a non-negative number, got {xi}");
             }
         }
+        let start = ctx
+            .warm_start
+            .and_then(|w| w.downcast_ref::<PoissonStart>());
         let indexed = IndexedMatches::new(matches);
-        let (xi, validation) = choose_xi(&indexed, ctx.xi_per_day, ctx.selection)?;
-        let fitted = fit_league(&indexed, matches.len(), xi.xi_per_day, None)?;
+        let (xi, validation, validation_fits) =
+            choose_xi(&indexed, ctx.xi_per_day, ctx.selection, start)?;
+        let fitted = fit_league(
+            &indexed,
+            matches.len(),
+            xi.xi_per_day,
+            start.map(|s| &s.last),
+        )?;
         let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
         let model = PoissonModelFile {
             header: ArtifactHeader::new(FORMAT, FORMAT_VERSION, SPEC.name, &ctx.league.league),
@@ -772,11 +835,23 @@ impl ModelType for PoissonV2 {
             ],
             summary,
             warnings: Vec::new(),
+            warm_start: Some(Arc::new(PoissonStart {
+                last: fitted,
+                validation: validation_fits,
+            })),
         })
     }
 
     fn load(&self, dir: &Path) -> Result<Box<dyn Predictor>> {
         Ok(Box::new(load_model(dir)?))
+    }
+
+    fn warm_start(&self, dir: &Path) -> Option<WarmStart> {
+        let model = load_model(dir).ok()?;
+        Some(Arc::new(PoissonStart {
+            last: model.as_league_fit(),
+            validation: Vec::new(),
+        }))
     }
 
     fn metrics_for_existing(&self, dir: &Path, ctx: &TrainContext) -> Result<Vec<u8>> {
@@ -794,10 +869,11 @@ impl ModelType for PoissonV2 {
             model.home_advantage,
             model.rho,
         );
-        let (xi, validation) = choose_xi(
+        let (xi, validation, _) = choose_xi(
             &IndexedMatches::new(matches),
             Some(model.xi_per_day),
             ctx.selection,
+            None,
         )?;
         let xi = XiChoice {
             source: "read from poisson_model.pkl".to_string(),
@@ -896,7 +972,7 @@ impl Predictor for PoissonModelFile {
         .collect()
     }
 
-    fn predict(&self, fixtures: &[Fixture], _: &Dataset, _: &str) -> Result<Vec<Vec<f64>>> {
+    fn predict_with(&self, fixtures: &[Fixture], _: &[RawFeatures]) -> Result<Vec<Vec<f64>>> {
         let fitted = self.as_league_fit();
         Ok(fixtures
             .iter()

@@ -19,6 +19,8 @@ use crate::stats::scoreline::tau;
 
 /// Stop when the max-abs gradient of the minimised objective is below this.
 const GRAD_TOL: f64 = 1e-7;
+/// ... and the largest parameter change of the last Newton step below this (the step is taken).
+const STEP_TOL: f64 = 1e-6;
 /// Newton iteration cap for the full fit.
 const MAX_ITER: usize = 200;
 /// Newton iteration cap for the single-team fit.
@@ -697,14 +699,28 @@ pub fn fit(
 
     let mut iterations = 0;
     let mut converged = false;
+    let mut last_step = f64::INFINITY;
     while iterations < MAX_ITER {
-        if max_abs(&g) < GRAD_TOL {
+        // Within the gradient tolerance, and the last Newton step was small: a weakly
+        // determined direction (a club that has not scored yet, held only by the ridge) has a
+        // small gradient far from its optimum, so the gradient alone would stop wherever the
+        // fit started; the step shows the distance left.
+        // A gradient at rounding level (a warm start on unchanged data) ends it at once.
+        let gradient = max_abs(&g);
+        if gradient < GRAD_TOL && (last_step < STEP_TOL || gradient < GRAD_TOL * 1e-4) {
             converged = true;
             break;
         }
         let d = newton_direction(&h, &g, p, &mut work);
         match line_search(|z| prob.value(z), &x, f, &g, &d) {
-            Some((xn, _)) => x = xn,
+            Some((xn, _)) => {
+                last_step = xn
+                    .iter()
+                    .zip(&x)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+                x = xn;
+            }
             None => break,
         }
         iterations += 1;
@@ -904,14 +920,19 @@ pub fn fit_single_team(
     let (mut f, mut g, mut h) = cur.ok_or(FitError::NotFinite)?;
     let mut work = Vec::with_capacity(4);
 
+    let mut last_step = f64::INFINITY;
     for _ in 0..MAX_ITER_SINGLE {
-        if g[0].abs().max(g[1].abs()) < GRAD_TOL {
+        // As in `fit`: a small gradient and a small last step.
+        if g[0].abs().max(g[1].abs()) < GRAD_TOL && last_step < STEP_TOL {
             break;
         }
         let step = newton_direction(&[h[0][0], h[0][1], h[1][0], h[1][1]], &g, 2, &mut work);
         let value = |v: &[f64]| team_value(&ms, rho, [v[0], v[1]]);
         match line_search(value, &z, f, &g, &step) {
-            Some((zn, _)) => z = [zn[0], zn[1]],
+            Some((zn, _)) => {
+                last_step = (zn[0] - z[0]).abs().max((zn[1] - z[1]).abs());
+                z = [zn[0], zn[1]];
+            }
             None => break,
         }
         match team_derivs(&ms, rho, z) {

@@ -85,19 +85,21 @@ impl Linear {
     }
 }
 
+/// A Newton step predicted to lower the logistic objective by less than this is taken whole.
+const SURE_STEP: f64 = 1e-8;
+
 /// linfa-logistic's stopping rule: the L2 norm of the gradient of the summed, penalised loss.
 const GRADIENT_TOLERANCE: f64 = 1e-3;
 
 /// Fits a binary L2 logistic regression with linfa-logistic (`alpha` weights the penalty on the
 /// summed log loss; the intercept is not penalised).
 ///
-/// linfa's L-BFGS starts from the point that [`newton_optimum`] reaches in a few exact Newton
-/// steps (from `warm`, a model of the same features, when given): on these small, often nearly
-/// collinear problems L-BFGS alone needs tens of iterations, each one an exp and a log per row,
-/// and a warm start barely helps it because its curvature memory starts empty. linfa then checks
-/// its own gradient tolerance at that point and iterates from there if it is not met; if Newton
-/// fails (it never has on real data) linfa starts from `warm` or zero as before. Either way the
-/// returned model is linfa's result.
+/// The model is the optimum that [`newton_optimum`] reaches in a few exact Newton steps (from
+/// `warm`, a model of the same features, when given, else cold): on these small, often nearly
+/// collinear problems linfa's L-BFGS alone needs tens of iterations, each one an exp and a log
+/// per row. Newton's point meets linfa's own stopping rule a thousand times over, so linfa would
+/// return it unchanged; linfa runs (from `warm` or zero) only if Newton fails, which it never
+/// has on real data.
 pub fn fit_binary(
     x: &Array2<f64>,
     y: &[bool],
@@ -111,6 +113,14 @@ pub fn fit_binary(
     if pos == 0 || pos == y.len() {
         bail!("only one class in {} training rows", y.len());
     }
+    let warm = warm.filter(|w| w.coef.len() == x.ncols());
+    let start = newton_optimum(x, y, alpha, warm);
+    // Newton's point meets a gradient tolerance 1000 times tighter than linfa's, and linfa
+    // returns a start that meets its own unchanged (checked: every model of a season's weekly
+    // backtest byte-identical either way), so linfa only runs when Newton did not converge.
+    if let Some(optimum) = start {
+        return Ok(optimum);
+    }
     let targets: Array1<usize> = y.iter().map(|&b| b as usize).collect();
     // Column-major: linfa's gradient is X^T r, which ndarray (without BLAS) computes as one dot
     // product per row of X^T, i.e. per column of X; contiguous columns make those dot products
@@ -122,9 +132,7 @@ pub fn fit_binary(
         .alpha(alpha)
         .max_iterations(200)
         .gradient_tolerance(GRADIENT_TOLERANCE);
-    let warm = warm.filter(|w| w.coef.len() == x.ncols());
-    let start = newton_optimum(x, y, alpha, warm).or_else(|| warm.cloned());
-    if let Some(w) = start {
+    if let Some(w) = warm {
         // linfa labels the larger class +1 (on a tie, the class of the first row); its
         // parameters are ours times `sign`.
         let class_one_positive = 2 * pos > y.len() || (2 * pos == y.len() && y[0]);
@@ -183,31 +191,26 @@ pub fn newton_optimum(
         data + 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>()
     };
     let target = GRADIENT_TOLERANCE * 1e-3;
-    let mut current = loss(&beta);
+    // The value at the current point, summed only when a line search needs it.
+    let mut current = f64::NAN;
     let mut work = Vec::with_capacity(d * d);
+    let mut mus = vec![0.0; n];
+    let mut polished = false;
     for _ in 0..50 {
-        // Lower triangle of the Hessian (what the Cholesky reads).
+        // The gradient first (a start at the optimum needs nothing more), keeping each row's
+        // probability for the Hessian.
         let mut grad = vec![0.0; d];
-        let mut hess = vec![0.0; d * d];
-        for (row, &yi) in rows.chunks_exact(p).zip(y) {
-            let z = linear_predictor(&beta, row);
-            let mu = sigmoid(z);
+        for ((row, &yi), mu_i) in rows.chunks_exact(p).zip(y).zip(mus.iter_mut()) {
+            let mu = sigmoid(linear_predictor(&beta, row));
+            *mu_i = mu;
             let r = mu - if yi { 1.0 } else { 0.0 };
-            let w = mu * (1.0 - mu);
             for j in 0..p {
                 grad[j] += r * row[j];
-                let wx = w * row[j];
-                for k in 0..=j {
-                    hess[j * d + k] += wx * row[k];
-                }
-                hess[p * d + j] += wx;
             }
             grad[p] += r;
-            hess[p * d + p] += w;
         }
         for j in 0..p {
             grad[j] += alpha * beta[j];
-            hess[j * d + j] += alpha;
         }
         let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
         if !norm.is_finite() {
@@ -217,10 +220,43 @@ pub fn newton_optimum(
             coef: beta[..p].to_vec(),
             intercept: beta[p],
         };
-        if norm < target {
+        // Within the target, one more Newton step (quadratic convergence takes the error to
+        // rounding level, so where the fit started no longer shows in its result); a point
+        // already at rounding level (a warm start on unchanged rows) is the optimum as it is.
+        if norm < target * 1e-6 || (norm < target && polished) {
             return Some(as_linear(&beta));
         }
+        polished |= norm < target;
+        // Lower triangle of the Hessian (what the Cholesky reads).
+        let mut hess = vec![0.0; d * d];
+        for (row, &mu) in rows.chunks_exact(p).zip(&mus) {
+            let w = mu * (1.0 - mu);
+            for j in 0..p {
+                let wx = w * row[j];
+                for k in 0..=j {
+                    hess[j * d + k] += wx * row[k];
+                }
+                hess[p * d + j] += wx;
+            }
+            hess[p * d + p] += w;
+        }
+        for j in 0..p {
+            hess[j * d + j] += alpha;
+        }
         let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
+        // A step whose predicted decrease is this small is one the line search accepts whole
+        // (it tolerates rounding noise of 1e-12 of the value): taken without evaluating it.
+        let decrease: f64 = -grad.iter().zip(&direction).map(|(g, s)| g * s).sum::<f64>();
+        if (0.0..SURE_STEP).contains(&decrease) {
+            for (b, s) in beta.iter_mut().zip(&direction) {
+                *b += 1.0 * s;
+            }
+            current = f64::NAN;
+            continue;
+        }
+        if current.is_nan() {
+            current = loss(&beta);
+        }
         match linalg::line_search(loss, &beta, current, &grad, &direction) {
             Some((next, value)) => {
                 beta = next;
@@ -255,9 +291,14 @@ impl Platt {
     }
 }
 
-pub fn fit_platt(z: &[f64], y: &[bool]) -> Result<Platt> {
+/// Fits Platt scaling on logits `z`; from `start`'s parameters when given (a warm start).
+pub fn fit_platt(z: &[f64], y: &[bool], start: Option<&Platt>) -> Result<Platt> {
     let x = Array2::from_shape_vec((z.len(), 1), z.to_vec()).context("Platt matrix")?;
-    let l = fit_binary(&x, y, 1e-3, None)?;
+    let start = start.map(|p| Linear {
+        coef: vec![p.a],
+        intercept: p.b,
+    });
+    let l = fit_binary(&x, y, 1e-3, start.as_ref())?;
     let a = l.coef.first().copied().unwrap_or(1.0);
     Ok(Platt { a, b: l.intercept })
 }
@@ -265,26 +306,66 @@ pub fn fit_platt(z: &[f64], y: &[bool]) -> Result<Platt> {
 /// The L2 strengths tried (linfa's `alpha`, on the summed loss of standardised features).
 pub const ALPHAS: &[f64] = &[1.0, 10.0, 100.0];
 
+/// Where the fits of one binary target start: the same target's fits in an earlier training
+/// (a warm start; see [`fit_binary`]). A start changes where Newton begins, not the optimum.
+#[derive(Clone, Debug, Default)]
+pub struct BinaryStarts {
+    /// The model fitted on `fit` rows with each alpha tried.
+    pub fit: AlphaFits,
+    /// The model fitted on `fit` + `cal` rows.
+    pub fitcal: Option<Linear>,
+    /// The model fitted on every row (what a version's file holds).
+    pub final_model: Option<Linear>,
+}
+
+impl BinaryStarts {
+    /// Every fit starting from one model: what a version's file offers (its final model).
+    pub fn from_final(model: Linear) -> BinaryStarts {
+        BinaryStarts {
+            final_model: Some(model),
+            ..BinaryStarts::default()
+        }
+    }
+
+    /// The start of the fit with `alpha`: the earlier fit of that alpha, else the final model.
+    pub fn for_alpha(&self, alpha: f64) -> Option<&Linear> {
+        self.fit
+            .iter()
+            .find(|(a, _)| a.to_bits() == alpha.to_bits())
+            .map(|(_, m)| m)
+            .or(self.final_model.as_ref())
+    }
+}
+
+/// The model fitted with each alpha tried.
+pub type AlphaFits = Vec<(f64, Linear)>;
+
 /// Chooses `alpha` for a binary model: fits on `fit` rows, scores log loss on `val` rows, keeps
-/// the best (ties: the stronger penalty). Returns (alpha, model fitted on `fit`).
+/// the best (ties: the stronger penalty). Returns (alpha, model fitted on `fit`, the model of
+/// every alpha tried). Each fit starts from `start`'s model of the same alpha when given, else
+/// from the previous alpha's model (the first: cold).
 pub fn choose_alpha(
     x_fit: &Array2<f64>,
     y_fit: &[bool],
     x_val: &Array2<f64>,
     y_val: &[bool],
-) -> Result<(f64, Linear)> {
+    start: Option<&BinaryStarts>,
+) -> Result<(f64, Linear, AlphaFits)> {
     let mut best: Option<(f64, f64, Linear)> = None;
-    let mut previous: Option<Linear> = None;
+    let mut tried: Vec<(f64, Linear)> = Vec::new();
     for &alpha in ALPHAS.iter().rev() {
-        let m = fit_binary(x_fit, y_fit, alpha, previous.as_ref())?;
-        previous = Some(m.clone());
+        let warm = start
+            .and_then(|s| s.for_alpha(alpha))
+            .or(tried.last().map(|(_, m)| m));
+        let m = fit_binary(x_fit, y_fit, alpha, warm)?;
+        tried.push((alpha, m.clone()));
         let p: Vec<f64> = scores(&m, x_val).into_iter().map(sigmoid).collect();
         let ll = mean_binary_log_loss(&p, y_val);
         if best.as_ref().is_none_or(|b| ll < b.1 - 1e-9) {
             best = Some((alpha, ll, m));
         }
     }
-    best.map(|(a, _, m)| (a, m))
+    best.map(|(a, _, m)| (a, m, tried))
         .ok_or_else(|| anyhow!("no regularisation candidate"))
 }
 
@@ -381,17 +462,45 @@ pub struct BinaryRun {
     pub final_model: Linear,
     /// Logits of the final model on every row (in-sample).
     pub train_logits: Vec<f64>,
+    /// Every fit of the run, for the next refit to start from.
+    pub fits: BinaryStarts,
 }
 
-pub fn run_binary(p: &Prepared, y: &[bool], s: &Splits) -> Result<BinaryRun> {
-    let (alpha, m_fit) = choose_alpha(&p.x_fit, &y[s.fit.clone()], &p.x_cal, &y[s.cal.clone()])?;
-    let m_fitcal = fit_binary(&p.x_fitcal, &y[s.fit.start..s.cal.end], alpha, Some(&m_fit))?;
-    let final_model = fit_binary(&p.x_all, y, alpha, Some(&m_fitcal))?;
+/// Runs one binary target through the protocol; its fits start from `start` (an earlier
+/// training's fits of the same target and features) when given, else cold (the fit models
+/// chained through the alphas, then each stage from the one before).
+pub fn run_binary(
+    p: &Prepared,
+    y: &[bool],
+    s: &Splits,
+    start: Option<&BinaryStarts>,
+) -> Result<BinaryRun> {
+    let (alpha, m_fit, tried) = choose_alpha(
+        &p.x_fit,
+        &y[s.fit.clone()],
+        &p.x_cal,
+        &y[s.cal.clone()],
+        start,
+    )?;
+    let warm = start.and_then(|s| s.fitcal.as_ref().or(s.final_model.as_ref()));
+    let m_fitcal = fit_binary(
+        &p.x_fitcal,
+        &y[s.fit.start..s.cal.end],
+        alpha,
+        Some(warm.unwrap_or(&m_fit)),
+    )?;
+    let warm = start.and_then(|s| s.final_model.as_ref());
+    let final_model = fit_binary(&p.x_all, y, alpha, Some(warm.unwrap_or(&m_fitcal)))?;
     Ok(BinaryRun {
         alpha,
         cal_logits: scores(&m_fit, &p.x_cal),
         val_logits: scores(&m_fitcal, &p.x_val),
         train_logits: scores(&final_model, &p.x_all),
+        fits: BinaryStarts {
+            fit: tried,
+            fitcal: Some(m_fitcal),
+            final_model: Some(final_model.clone()),
+        },
         final_model,
     })
 }
@@ -403,18 +512,30 @@ pub fn temperature_probs(z: &[f64; 3], t: f64) -> [f64; 3] {
     softmax3(h)
 }
 
-/// Fits the temperature by golden-section search of the mean log loss on [0.2, 5].
-pub fn fit_temperature(z: &[[f64; 3]], y: &[usize]) -> Result<f64> {
+/// Fits the temperature: the minimum over t in [0.2, 5] of the summed log loss, which is convex
+/// in t (its second derivative is a sum of variances). Newton's method on t finds it: from
+/// `start` (a warm start: an earlier fit's temperature), else from the point a golden-section
+/// search on ln t brackets (cold). Newton stops once its step is below 1e-10 (after taking it);
+/// a warm start that does not get there falls back to the cold search.
+pub fn fit_temperature(z: &[[f64; 3]], y: &[usize], start: Option<f64>) -> Result<f64> {
     if z.is_empty() || z.len() != y.len() || y.iter().any(|&k| k > 2) {
         bail!("no usable calibration rows");
     }
+    // The log-sigmoids once, not per evaluation: `temperature_probs` computes the same numbers.
+    let log_s: Vec<[f64; 3]> = z.iter().map(|zi| zi.map(log_sigmoid)).collect();
+    if let Some(t) = start.filter(|t| t.is_finite() && (T_MIN..=T_MAX).contains(t)) {
+        if let Some(t) = temperature_newton(&log_s, y, t) {
+            return Ok(t);
+        }
+    }
     let loss = |t: f64| {
-        z.iter()
+        log_s
+            .iter()
             .zip(y)
-            .map(|(zi, &k)| neg_log(temperature_probs(zi, t)[k]))
+            .map(|(ls, &k)| neg_log(softmax3(ls.map(|l| t * l))[k]))
             .sum::<f64>()
     };
-    let (mut a, mut b) = (0.2f64.ln(), 5f64.ln());
+    let (mut a, mut b) = (T_MIN.ln(), T_MAX.ln());
     let g = (5f64.sqrt() - 1.0) / 2.0;
     let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
     let (mut fc, mut fd) = (loss(c.exp()), loss(d.exp()));
@@ -437,7 +558,36 @@ pub fn fit_temperature(z: &[[f64; 3]], y: &[usize]) -> Result<f64> {
     if !t.is_finite() {
         bail!("temperature search failed");
     }
-    Ok(t)
+    Ok(temperature_newton(&log_s, y, t).unwrap_or(t))
+}
+
+/// The temperature search interval.
+const T_MIN: f64 = 0.2;
+const T_MAX: f64 = 5.0;
+
+/// Newton's method on t for the temperature loss from `t` (kept in [0.2, 5]), with the exact
+/// first and second derivatives; `None` if it does not reach a step below 1e-10 in 50 steps.
+fn temperature_newton(log_s: &[[f64; 3]], y: &[usize], mut t: f64) -> Option<f64> {
+    for _ in 0..50 {
+        let (mut d1, mut d2) = (0.0, 0.0);
+        for (ls, &k) in log_s.iter().zip(y) {
+            let q = softmax3(ls.map(|l| t * l));
+            let mean = q[0] * ls[0] + q[1] * ls[1] + q[2] * ls[2];
+            let second = q[0] * ls[0] * ls[0] + q[1] * ls[1] * ls[1] + q[2] * ls[2] * ls[2];
+            d1 += mean - ls[k];
+            d2 += second - mean * mean;
+        }
+        if !(d1.is_finite() && d2.is_finite() && d2 > 0.0) {
+            return None;
+        }
+        let next = (t - d1 / d2).clamp(T_MIN, T_MAX);
+        let step = (next - t).abs();
+        t = next;
+        if step < 1e-10 {
+            return Some(t);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -538,7 +688,67 @@ mod tests {
         let y: Vec<bool> = x.column(0).iter().map(|&v| v > 0.0).collect();
         let m = fit_binary(&x, &y, 1e-3, None).unwrap();
         assert!(m.coef[0] > 10.0 && m.coef[0].is_finite(), "{m:?}");
-        let p = fit_platt(&x.column(0).to_vec(), &y).unwrap();
+        let p = fit_platt(&x.column(0).to_vec(), &y, None).unwrap();
         assert!(p.a > 10.0 && p.b.is_finite(), "{p:?}");
+    }
+
+    #[test]
+    fn temperature_from_any_start_is_the_cold_optimum() {
+        // Outcomes drawn from the calibrated probabilities of temperature 1.6.
+        let mut state = 99u64;
+        let mut uniform = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let mut z = Vec::new();
+        let mut k = Vec::new();
+        for _ in 0..900 {
+            let zi = [
+                uniform() * 2.0 - 1.0,
+                uniform() - 1.2,
+                uniform() * 2.0 - 1.5,
+            ];
+            let p = temperature_probs(&zi, 1.6);
+            let u = uniform();
+            k.push(if u < p[0] {
+                0
+            } else if u < p[0] + p[1] {
+                1
+            } else {
+                2
+            });
+            z.push(zi);
+        }
+        let cold = fit_temperature(&z, &k, None).unwrap();
+        assert!(cold > 0.2 && cold < 5.0, "{cold}");
+        for start in [0.2, 0.9, cold * 1.01, 4.9] {
+            let warm = fit_temperature(&z, &k, Some(start)).unwrap();
+            assert!(
+                (warm - cold).abs() < 1e-12,
+                "from {start}: {warm} vs {cold}"
+            );
+        }
+        // The optimum: the derivative of the loss vanishes there.
+        let loss = |t: f64| -> f64 {
+            z.iter()
+                .zip(&k)
+                .map(|(zi, &c)| neg_log(temperature_probs(zi, t)[c]))
+                .sum()
+        };
+        let h = 1e-5;
+        assert!((loss(cold + h) - loss(cold - h)).abs() / (2.0 * h) < 1e-4);
+    }
+
+    #[test]
+    fn platt_from_a_far_start_is_the_cold_fit() {
+        let (x, y) = problem(1200, 1, 5);
+        let z = x.column(0).to_vec();
+        let cold = fit_platt(&z, &y, None).unwrap();
+        let far = Platt { a: -4.0, b: 3.0 };
+        let warm = fit_platt(&z, &y, Some(&far)).unwrap();
+        let d = (warm.a - cold.a).abs().max((warm.b - cold.b).abs());
+        assert!(d < 1e-12, "{warm:?} vs {cold:?}");
     }
 }
