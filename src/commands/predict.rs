@@ -104,11 +104,14 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         )));
     }
     // Only the models that read features need history, and of it only what the feature pass
-    // learns from (goals and shots on target): each fixture brings its own odds.
-    let dataset = if !needs_history {
-        Dataset::default()
-    } else if args.data_dir.is_dir() {
-        let columns = data::Columns::Wanted(features::HISTORY_COLUMNS);
+    // learns from (goals and shots on target): each fixture brings its own odds. Without them,
+    // the required columns alone: the fixtures' club names are checked against them (#22.1).
+    let dataset = if args.data_dir.is_dir() {
+        let columns = if needs_history {
+            data::Columns::Wanted(features::HISTORY_COLUMNS)
+        } else {
+            data::Columns::Required
+        };
         let loaded = data::load_data_dir_as_of(&args.data_dir, columns, args.as_of)?;
         for f in &loaded.unreadable {
             tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
@@ -116,7 +119,8 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         loaded.dataset
     } else {
         tracing::warn!(
-            "data dir {} not found: models that need history see none",
+            "data dir {} not found: models that need history see none, and the fixtures' club \
+             names cannot be checked",
             args.data_dir.display()
         );
         Dataset::default()
