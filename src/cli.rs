@@ -247,8 +247,13 @@ pub struct BacktestArgs {
     pub data_dir: PathBuf,
 
     /// Output directory: new, or existing and empty. Everything the backtest makes goes here.
+    /// Never inside the data dir or a models dir.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// The models dir (never read): an --out inside it is refused.
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    pub models_dir: PathBuf,
 
     /// Print summary.json on stdout instead of the text table.
     #[arg(long)]

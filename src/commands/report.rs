@@ -41,10 +41,11 @@ pub struct JobResult {
     pub registered: bool,
     /// The registry key of that directory.
     pub key: String,
-    /// The current version's training data is no longer the league's data.
-    pub stale: bool,
-    /// Matches dated after the current version's training `last_date`.
-    pub new_matches: usize,
+    /// The current version's training data is no longer the league's data (`null` when
+    /// unknown: no current version, or one without a training record).
+    pub stale: Option<bool>,
+    /// Matches the current version was not trained on (`null` when unknown).
+    pub new_matches: Option<usize>,
     /// Why stale (or `fresh`, or `unknown: ...` for a model without a training record).
     pub staleness: Option<String>,
     /// The version this run published replaces this key.
@@ -53,6 +54,9 @@ pub struct JobResult {
     /// Damaged version directories: path and reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub damaged: Vec<serde_json::Value>,
+    /// The new matches that made this run refresh it (0 when it was not refreshed).
+    #[serde(skip)]
+    pub refreshed_for: usize,
 }
 
 #[derive(Default, Debug, Clone, Copy, serde::Serialize)]
@@ -62,6 +66,8 @@ pub struct Counts {
     pub partial: usize,
     pub insufficient_data: usize,
     pub damaged: usize,
+    pub inconsistent: usize,
+    pub data_behind: usize,
     pub stale: usize,
     pub trained: usize,
     pub would_train: usize,
@@ -111,6 +117,7 @@ impl RunReport<'_> {
                 };
                 let fresh_now = o.published.is_some();
                 let st = job.staleness.as_ref();
+                let known = st.filter(|s| s.known);
                 JobResult {
                     league: job.league.clone(),
                     model_type: job.ty.spec().name.to_string(),
@@ -121,11 +128,21 @@ impl RunReport<'_> {
                     path: self.models_dir.join(path).display().to_string(),
                     registered,
                     key,
-                    stale: !fresh_now && st.is_some_and(|s| s.stale),
-                    new_matches: if fresh_now {
-                        0
+                    stale: if fresh_now {
+                        Some(false)
                     } else {
-                        st.map_or(0, |s| s.new_matches)
+                        known.map(|s| s.stale)
+                    },
+                    new_matches: if fresh_now {
+                        Some(0)
+                    } else {
+                        known.map(|s| s.new_matches)
+                    },
+                    refreshed_for: match o.status {
+                        Status::Refreshed | Status::WouldRefresh => {
+                            known.map_or(0, |s| s.new_matches)
+                        }
+                        _ => 0,
                     },
                     staleness: if fresh_now {
                         Some("fresh".into())
@@ -154,6 +171,7 @@ impl RunReport<'_> {
                 "missing" => c.missing += 1,
                 "partial" => c.partial += 1,
                 "damaged" => c.damaged += 1,
+                "inconsistent" => c.inconsistent += 1,
                 _ => c.insufficient_data += 1,
             }
             if job.staleness.as_ref().is_some_and(|s| s.stale) {
@@ -167,6 +185,7 @@ impl RunReport<'_> {
                 Status::MetricsGenerated => c.metrics_generated += 1,
                 Status::Failed => c.failed += 1,
                 Status::Existing | Status::AppearedDuringRun => c.skipped += 1,
+                Status::DataBehind => c.data_behind += 1,
                 _ => {}
             }
         }
@@ -186,21 +205,30 @@ impl RunReport<'_> {
                         | Status::MetricsGenerated
                         | Status::AppearedDuringRun
                         | Status::InsufficientData
+                        | Status::DataBehind
                 )
             })
     }
 
     /// Complete, and no model is stale (trained on data that has changed since).
     pub fn consistent(&self) -> bool {
-        self.complete() && self.results().iter().all(|r| !r.stale)
+        self.complete()
+            && self
+                .outcomes
+                .iter()
+                .all(|o| o.status != Status::DataBehind)
+            && self.results().iter().all(|r| r.stale != Some(true))
     }
 
-    /// 1 when a model failed to train, the registry could not be updated or a model is damaged.
+    /// 1 when a model failed to train, the registry could not be updated, a model is damaged,
+    /// a lineage is inconsistent or the data is behind a model (an operator must look).
     pub fn exit_code(&self) -> ExitCode {
-        let bad = self
-            .outcomes
-            .iter()
-            .any(|o| matches!(o.status, Status::Failed | Status::Damaged));
+        let bad = self.outcomes.iter().any(|o| {
+            matches!(
+                o.status,
+                Status::Failed | Status::Damaged | Status::DataBehind | Status::Inconsistent
+            )
+        });
         if bad || self.registry_error.is_some() {
             ExitCode::Failed
         } else {
@@ -317,7 +345,15 @@ fn write_type_section(
                 writeln!(o, "Training {ty} for {}... FAILED: {}", x.league, x.reason)?
             }
             Status::Damaged => writeln!(o, "DAMAGED {ty} for {}: {}", x.league, x.reason)?,
-            Status::Existing if x.stale => {
+            Status::Inconsistent => {
+                writeln!(o, "INCONSISTENT {ty} for {}: {}", x.league, x.reason)?
+            }
+            Status::DataBehind => writeln!(
+                o,
+                "NOT REFRESHED {ty} for {}: {}",
+                x.league, x.reason
+            )?,
+            Status::Existing if x.stale == Some(true) => {
                 writeln!(
                     o,
                     "Skipping {}: Models already exist, STALE: {}",
@@ -405,7 +441,7 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
         writeln!(o, "Stale models: {} ({done})", t.stale)?;
         for x in results
             .iter()
-            .filter(|x| x.stale || x.status == Status::Refreshed)
+            .filter(|x| x.stale == Some(true) || x.status == Status::Refreshed)
         {
             writeln!(o, "   {} {}: {}", x.league, x.model_type, x.reason)?;
         }
@@ -449,7 +485,7 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
         writeln!(
             o,
             "All per-league models exist, but {} are stale (run with --refresh to train new versions)",
-            results.iter().filter(|x| x.stale).count()
+            results.iter().filter(|x| x.stale == Some(true)).count()
         )?;
     }
     Ok(())
@@ -477,6 +513,24 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
             .map(|x| json!({"league": x.league, "model_type": x.model_type, "path": x.path, "reason": x.reason, "new_matches": x.new_matches}))
             .collect()
     };
+    let refreshed: Vec<serde_json::Value> = results
+        .iter()
+        .filter(|x| matches!(x.status, Status::Refreshed | Status::WouldRefresh))
+        .map(|x| json!({"league": x.league, "model_type": x.model_type, "path": x.path, "reason": x.reason, "new_matches": x.refreshed_for}))
+        .collect();
+    // One entry per damaged version directory, naming it (not the version still served).
+    let damaged: Vec<serde_json::Value> = r
+        .plan
+        .jobs
+        .iter()
+        .zip(&r.outcomes)
+        .filter(|(_, o)| o.status == Status::Damaged)
+        .flat_map(|(job, _)| {
+            job.damaged.iter().map(|(path, reason)| {
+                json!({"league": job.league, "model_type": job.ty.spec().name, "path": r.models_dir.join(path), "reason": reason})
+            })
+        })
+        .collect();
     json!({
         "tool_version": env!("CARGO_PKG_VERSION"),
         "dry_run": r.dry_run,
@@ -496,9 +550,11 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
         },
         "leagues_without_data": r.plan.no_data,
         "results": results,
-        "stale": listed(&|x| x.stale),
-        "refreshed": listed(&|x| x.status == Status::Refreshed || x.status == Status::WouldRefresh),
-        "damaged": listed(&|x| x.status == Status::Damaged),
+        "stale": listed(&|x| x.stale == Some(true)),
+        "refreshed": refreshed,
+        "damaged": damaged,
+        "data_behind": listed(&|x| x.status == Status::DataBehind),
+        "inconsistent": listed(&|x| x.status == Status::Inconsistent),
         "untouched": r.plan.untouched,
         "leftovers": r.leftover_details(),
         "registry_appended": r.appended,

@@ -457,10 +457,23 @@ fn log_plan_findings(plan: &Plan, models_dir: &Path) {
     }
     for job in &plan.jobs {
         match job.detected {
-            "partial" | "damaged" => {
+            "partial" | "inconsistent" => {
                 tracing::warn!("{}: {}", job.dir(models_dir).display(), job.reason)
             }
+            // Each damaged version by its own path (not the version still served).
+            "damaged" => {
+                for (path, reason) in &job.damaged {
+                    tracing::warn!(
+                        "{}: damaged: {reason} (left as it is: move the directory away and the \
+                         next run trains a new one)",
+                        models_dir.join(path).display()
+                    )
+                }
+            }
             _ => {}
+        }
+        if job.staleness.as_ref().is_some_and(|s| s.behind) {
+            tracing::warn!("{} {}: {}", job.league, job.ty.spec().name, job.reason);
         }
         if let Some(st) = job.staleness.as_ref().filter(|s| s.stale) {
             tracing::info!(

@@ -4,6 +4,7 @@
 pub mod date;
 pub mod leagues;
 mod load;
+mod settle;
 pub mod matches;
 
 pub use load::*;
