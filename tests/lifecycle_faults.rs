@@ -141,8 +141,13 @@ fn nightly_refreshes(days: usize) -> (Workspace, String, Vec<String>) {
             .cloned()
             .collect();
         write_rows(&ws.data().join("E0/2022-23.csv"), &header, &so_far);
-        let (code, summary, stderr) =
-            ws.run_json(&["--model-type", "poisson_v2", "--refresh", "--min-new-matches", "1"]);
+        let (code, summary, stderr) = ws.run_json(&[
+            "--model-type",
+            "poisson_v2",
+            "--refresh",
+            "--min-new-matches",
+            "1",
+        ]);
         assert_eq!(code, 0, "night {night}: {stderr}");
         assert_eq!(summary["totals"]["refreshed"], 1, "night {night}");
     }
@@ -155,7 +160,10 @@ fn sorting_the_registry_by_key_changes_no_current_version() {
     let (ws, header, rows) = nightly_refreshes(12);
     let newest = "poisson_v2_premier_league_v2@13";
     let newest_dir = ws.models().join("leagues/premier_league/poisson_v2@13");
-    assert_eq!(status_row(&ws.status_json(), PL, "poisson_v2")["key"], newest);
+    assert_eq!(
+        status_row(&ws.status_json(), PL, "poisson_v2")["key"],
+        newest
+    );
     let before = predicted_home_goals(&ws, "Arsenal", "Chelsea");
 
     // Any tool that rewrites the file may sort it: `@10` .. `@13` now come before `@2` .. `@9`.
@@ -188,8 +196,13 @@ fn sorting_the_registry_by_key_changes_no_current_version() {
         .cloned()
         .collect();
     write_rows(&ws.data().join("E0/2022-23.csv"), &header, &so_far);
-    let (code, summary, stderr) =
-        ws.run_json(&["--model-type", "poisson_v2", "--refresh", "--min-new-matches", "1"]);
+    let (code, summary, stderr) = ws.run_json(&[
+        "--model-type",
+        "poisson_v2",
+        "--refresh",
+        "--min-new-matches",
+        "1",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     let r = result_row(&summary, PL, "poisson_v2");
     assert_eq!(r["status"], "refreshed");
@@ -220,8 +233,13 @@ fn an_inconsistent_lineage_is_reported_not_guessed() {
             .contains("poisson_v2_premier_league_v2@2 supersedes poisson_v2_premier_league_v2@3"),
         "{row}"
     );
-    let (code, summary, stderr) =
-        ws.run_json(&["--model-type", "poisson_v2", "--refresh", "--min-new-matches", "1"]);
+    let (code, summary, stderr) = ws.run_json(&[
+        "--model-type",
+        "poisson_v2",
+        "--refresh",
+        "--min-new-matches",
+        "1",
+    ]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(
         result_row(&summary, PL, "poisson_v2")["status"],
@@ -249,7 +267,13 @@ fn an_inconsistent_lineage_is_reported_not_guessed() {
 fn assert_refresh_refused(ws: &Workspace, args: &[&str], reason: &str) {
     let registry_before = std::fs::read(ws.registry()).unwrap();
     let models_before = models_snapshot(ws);
-    let mut all = vec!["--model-type", "poisson_v2", "--refresh", "--min-new-matches", "1"];
+    let mut all = vec![
+        "--model-type",
+        "poisson_v2",
+        "--refresh",
+        "--min-new-matches",
+        "1",
+    ];
     all.extend_from_slice(args);
     let (code, summary, stderr) = ws.run_json(&all);
     assert_eq!(code, 1, "{stderr}");
@@ -267,7 +291,10 @@ fn assert_refresh_refused(ws: &Workspace, args: &[&str], reason: &str) {
     let out = ws.cmd().args(&all).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("NOT REFRESHED poisson_v2 for premier_league"), "{text}");
+    assert!(
+        text.contains("NOT REFRESHED poisson_v2 for premier_league"),
+        "{text}"
+    );
     assert!(!text.contains("consistent!"), "{text}");
 }
 
@@ -313,7 +340,10 @@ fn a_missing_season_file_never_publishes_a_smaller_model() {
     // Without --refresh too: an operator must look.
     let (code, summary, _) = ws.run_json(POISSON);
     assert_eq!(code, 1);
-    assert_eq!(result_row(&summary, PL, "poisson_v2")["status"], "data_behind");
+    assert_eq!(
+        result_row(&summary, PL, "poisson_v2")["status"],
+        "data_behind"
+    );
     // The file back: fresh again, exit 0.
     std::fs::rename(
         ws.path().join("2021-22.csv.away"),
@@ -343,8 +373,14 @@ fn an_impossible_date_is_set_aside_whatever_as_of_says() {
     rows.push(cells.join(","));
     write_rows(&ws.data().join("E0/2022-23.csv"), &header, &rows);
 
-    let (code, summary, stderr) =
-        ws.run_json(&["--model-type", "poisson_v2", "--as-of", "2026-01-01", "--xi", "0.004"]);
+    let (code, summary, stderr) = ws.run_json(&[
+        "--model-type",
+        "poisson_v2",
+        "--as-of",
+        "2026-01-01",
+        "--xi",
+        "0.004",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("2022-23.csv row 381: dated 2025-05-28, 731 days after the league's previous match (2023-05-28)"),
@@ -385,13 +421,17 @@ fn a_copied_first_release_model_of_another_league_is_damaged() {
     assert_eq!(row["loads"], false);
     assert_eq!(
         row["load_error"],
-        "belongs to bundesliga (its metrics.json say so)"
+        "belongs to bundesliga (its metrics.json says so)"
     );
     let (code, summary, stderr) = ws.run_json(&["--model-type", "1x2_v2"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(result_row(&summary, PL, "1x2_v2")["status"], "damaged");
     assert_eq!(summary["consistent"], false);
-    assert_eq!(snapshot(&ws.models().join("leagues")), before, "left as it was");
+    assert_eq!(
+        snapshot(&ws.models().join("leagues")),
+        before,
+        "left as it was"
+    );
     let out = ws
         .predict(PL, &fixture_file(&ws, "Arsenal", "Chelsea"))
         .output()
@@ -427,7 +467,11 @@ fn a_copied_model_with_an_edited_manifest_is_damaged() {
         summary["damaged"][0]["reason"],
         "belongs to bundesliga (its model files say so)"
     );
-    assert_eq!(std::fs::read(ws.registry()).unwrap(), registry_before, "never registered");
+    assert_eq!(
+        std::fs::read(ws.registry()).unwrap(),
+        registry_before,
+        "never registered"
+    );
     let s = ws.status_json();
     assert_eq!(
         status_row(&s, PL, "poisson_v2")["key"],
@@ -440,7 +484,10 @@ fn a_copied_model_with_an_edited_manifest_is_damaged() {
 /// consistent); a well-formed pickle of another tool's classes is that tool's, left alone.
 #[test]
 fn an_unloadable_pickle_is_damaged_another_tools_is_left_alone() {
-    let ours = std::fs::read(fixtures().join("legacy_models/leagues/bundesliga/poisson_v2/poisson_model.pkl")).unwrap();
+    let ours = std::fs::read(
+        fixtures().join("legacy_models/leagues/bundesliga/poisson_v2/poisson_model.pkl"),
+    )
+    .unwrap();
     let cases: [(&str, &[u8]); 4] = [
         ("truncated", &ours[..ours.len() / 2]),
         ("a lone STOP", b"."),
@@ -457,7 +504,10 @@ fn an_unloadable_pickle_is_damaged_another_tools_is_left_alone() {
         let row = status_row(&s, PL, "poisson_v2");
         assert_eq!(row["state"], "damaged", "{what}: {row}");
         assert!(
-            row["load_error"].as_str().unwrap().starts_with("loads NO: "),
+            row["load_error"]
+                .as_str()
+                .unwrap()
+                .starts_with("loads NO: "),
             "{what}: {row}"
         );
         let (code, summary, stderr) = ws.run_json(POISSON);
@@ -510,7 +560,10 @@ fn damaged_paths_name_the_damaged_version() {
     let damaged = summary["damaged"].as_array().unwrap();
     assert_eq!(damaged.len(), 1, "{summary:#}");
     let path = damaged[0]["path"].as_str().unwrap();
-    assert!(path.ends_with("leagues/premier_league/poisson_v2@3"), "{path}");
+    assert!(
+        path.ends_with("leagues/premier_league/poisson_v2@3"),
+        "{path}"
+    );
     assert_eq!(
         damaged[0]["reason"],
         "poisson_model.pkl changed since it was published"
@@ -554,7 +607,8 @@ fn late_results_of_the_last_day_are_new_matches() {
     );
     // The other three arrive.
     write_rows(&file, &header, &rows[..=upto]);
-    let reason = "3 new matches since 2022-11-12 (3 of them dated 2022-11-12, added after training)";
+    let reason =
+        "3 new matches since 2022-11-12 (3 of them dated 2022-11-12, added after training)";
     let s = ws.status_json();
     let row = status_row(&s, PL, "poisson_v2");
     assert_eq!(row["new_matches"], 3);
@@ -567,13 +621,21 @@ fn late_results_of_the_last_day_are_new_matches() {
     assert!(r["reason"].as_str().unwrap().contains(reason), "{r}");
     assert_eq!(std::fs::read(ws.registry()).unwrap(), registry_before);
 
-    let (code, summary, stderr) =
-        ws.run_json(&["--model-type", "poisson_v2", "--refresh", "--min-new-matches", "3"]);
+    let (code, summary, stderr) = ws.run_json(&[
+        "--model-type",
+        "poisson_v2",
+        "--refresh",
+        "--min-new-matches",
+        "3",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     let refreshed = &summary["refreshed"][0];
     assert_eq!(refreshed["league"], PL);
     assert_eq!(refreshed["new_matches"], 3, "{refreshed}");
-    assert!(refreshed["reason"].as_str().unwrap().contains(reason), "{refreshed}");
+    assert!(
+        refreshed["reason"].as_str().unwrap().contains(reason),
+        "{refreshed}"
+    );
     assert_eq!(
         registry_json(&ws)["models"][1]["training_data"]["matches"],
         380 + upto + 1
@@ -688,7 +750,10 @@ fn an_overlong_team_name_skips_its_row() {
     assert!(stderr.contains("row 10: "), "{stderr}");
     let pkl = std::fs::read(ws.model_dir(PL, "poisson_v2").join("poisson_model.pkl")).unwrap();
     assert!(!pkl.windows(30).any(|w| w == &long.as_bytes()[..30]));
-    assert_eq!(registry_json(&ws)["models"][0]["training_data"]["matches"], 759);
+    assert_eq!(
+        registry_json(&ws)["models"][0]["training_data"]["matches"],
+        759
+    );
 }
 
 /// Item 15: two copies of a match with different scores: a warning naming both files and rows,
@@ -716,11 +781,15 @@ fn conflicting_copies_of_a_match_are_used_in_neither() {
     assert!(line.contains("2015-16_corrected.csv row 1"), "{line}");
     assert!(line.contains(&format!("{home} v {away}")), "{line}");
     assert!(
-        stderr.lines().any(|l| l.contains("2015-16_corrected.csv row 1:")
-            && l.contains("2015-16.csv row 1")),
+        stderr
+            .lines()
+            .any(|l| l.contains("2015-16_corrected.csv row 1:") && l.contains("2015-16.csv row 1")),
         "{stderr}"
     );
-    assert_eq!(registry_json(&ws)["models"][0]["training_data"]["matches"], 759);
+    assert_eq!(
+        registry_json(&ws)["models"][0]["training_data"]["matches"],
+        759
+    );
     assert_eq!(summary["data"]["duplicates"], 379);
 }
 

@@ -346,7 +346,11 @@ fn check_out_dir(out: &Path) -> std::result::Result<(), String> {
 /// data) or a models dir (the next run would find a damaged model directory there): neither the
 /// `--models-dir` given nor any directory a run has used as its models dir (it holds the run
 /// lock file).
-fn check_out_place(out: &Path, data_dir: &Path, models_dir: &Path) -> std::result::Result<(), String> {
+fn check_out_place(
+    out: &Path,
+    data_dir: &Path,
+    models_dir: &Path,
+) -> std::result::Result<(), String> {
     let out_abs = absolute_lexical(out);
     for (dir, what) in [(data_dir, "the data dir"), (models_dir, "the models dir")] {
         if out_abs.starts_with(absolute_lexical(dir)) {
@@ -355,7 +359,11 @@ fn check_out_place(out: &Path, data_dir: &Path, models_dir: &Path) -> std::resul
                  files there would be read as {})",
                 out.display(),
                 dir.display(),
-                if what == "the data dir" { "match data" } else { "a model directory" }
+                if what == "the data dir" {
+                    "match data"
+                } else {
+                    "a model directory"
+                }
             ));
         }
     }

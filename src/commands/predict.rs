@@ -63,7 +63,11 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         }
         let Some(current) = lineage.current() else {
             if let Some(why) = &lineage.inconsistent {
-                tracing::warn!("{} {}: {why}; left out of the predictions", args.league, spec.name);
+                tracing::warn!(
+                    "{} {}: {why}; left out of the predictions",
+                    args.league,
+                    spec.name
+                );
             } else if lineage.any_present() {
                 tracing::warn!(
                     "{} {}: no usable version; left out of the predictions",

@@ -213,10 +213,7 @@ impl RunReport<'_> {
     /// Complete, and no model is stale (trained on data that has changed since).
     pub fn consistent(&self) -> bool {
         self.complete()
-            && self
-                .outcomes
-                .iter()
-                .all(|o| o.status != Status::DataBehind)
+            && self.outcomes.iter().all(|o| o.status != Status::DataBehind)
             && self.results().iter().all(|r| r.stale != Some(true))
     }
 
@@ -348,11 +345,7 @@ fn write_type_section(
             Status::Inconsistent => {
                 writeln!(o, "INCONSISTENT {ty} for {}: {}", x.league, x.reason)?
             }
-            Status::DataBehind => writeln!(
-                o,
-                "NOT REFRESHED {ty} for {}: {}",
-                x.league, x.reason
-            )?,
+            Status::DataBehind => writeln!(o, "NOT REFRESHED {ty} for {}: {}", x.league, x.reason)?,
             Status::Existing if x.stale == Some(true) => {
                 writeln!(
                     o,

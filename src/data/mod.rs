@@ -4,7 +4,7 @@
 pub mod date;
 pub mod leagues;
 mod load;
-mod settle;
 pub mod matches;
+mod settle;
 
 pub use load::*;

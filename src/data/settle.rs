@@ -50,11 +50,23 @@ pub fn settle(mut rows: Vec<SourcedRow>, file_name: &dyn Fn(u32) -> String) -> S
     let mut group: Vec<SourcedRow> = Vec::new();
     for r in rows {
         if group.first().is_some_and(|g| !same_match(&g.m, &r.m)) {
-            take_group(&mut group, &mut kept, &mut duplicates, &mut left_out, file_name);
+            take_group(
+                &mut group,
+                &mut kept,
+                &mut duplicates,
+                &mut left_out,
+                file_name,
+            );
         }
         group.push(r);
     }
-    take_group(&mut group, &mut kept, &mut duplicates, &mut left_out, file_name);
+    take_group(
+        &mut group,
+        &mut kept,
+        &mut duplicates,
+        &mut left_out,
+        file_name,
+    );
     left_out.extend(impossible_tail(&mut kept));
     Settled {
         matches: kept.into_iter().map(|r| r.m).collect(),

@@ -145,7 +145,8 @@ impl Walker<'_> {
             self.strings.remove(0);
         }
         // Only names matter here; a long string is never a module or class name.
-        self.strings.push(if s.len() > 200 { String::new() } else { s });
+        self.strings
+            .push(if s.len() > 200 { String::new() } else { s });
     }
 
     fn global_from_lines(&mut self) -> Result<(), String> {
@@ -223,7 +224,11 @@ mod tests {
 
     #[test]
     fn classifies_plain_data_other_tools_and_junk() {
-        let ours = to_bytes(&std::collections::BTreeMap::from([("a", vec![1.0f64, 2.0])])).unwrap();
+        let ours = to_bytes(&std::collections::BTreeMap::from([(
+            "a",
+            vec![1.0f64, 2.0],
+        )]))
+        .unwrap();
         assert_eq!(classify(&ours), PickleKind::PlainData);
         // pickle.dumps({}) (protocol 4) and protocol 0.
         assert_eq!(classify(b"\x80\x04}\x94."), PickleKind::PlainData);
@@ -247,10 +252,16 @@ mod tests {
                 classify(junk)
             );
         }
-        assert!(matches!(classify(&ours[..ours.len() - 1]), PickleKind::NotAPickle(_)));
+        assert!(matches!(
+            classify(&ours[..ours.len() - 1]),
+            PickleKind::NotAPickle(_)
+        ));
         // joblib: raw array bytes follow its wrapper; compressed files.
         let joblib = b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}b\xff\xfe\x00\x01";
         assert!(matches!(classify(joblib), PickleKind::OtherTool(_)));
-        assert!(matches!(classify(b"\x1f\x8b\x08\x00junk"), PickleKind::OtherTool(_)));
+        assert!(matches!(
+            classify(b"\x1f\x8b\x08\x00junk"),
+            PickleKind::OtherTool(_)
+        ));
     }
 }

@@ -376,21 +376,25 @@ pub fn verify(
         }
         Err(e) => return (not_ours_or_damaged(spec.required_files, dir, &e), manifest),
     };
-    let recorded = [
-        (predictor.recorded_league().map(String::from), predictor.recorded_model_type().to_string(), "its model files"),
-    ];
-    let metrics = read_metrics_identity(dir);
-    let metrics = match metrics {
+    let in_model_files: Identity = (
+        predictor.recorded_league().map(String::from),
+        Some(predictor.recorded_model_type().to_string()),
+        "its model files say so",
+    );
+    let in_metrics = match read_metrics_identity(dir) {
         Ok(m) => m,
         Err(reason) => return (Health::Damaged(reason), manifest),
     };
-    for (rec_league, rec_type, source) in recorded.into_iter().chain(metrics) {
+    for (rec_league, rec_type, source) in std::iter::once(in_model_files).chain(in_metrics) {
         if let Some(l) = rec_league.filter(|l| l != league) {
-            return (Health::Damaged(format!("belongs to {l} ({source} say so)")), manifest);
-        }
-        if !same_model_type(&rec_type, spec.name) {
             return (
-                Health::Damaged(format!("is a {rec_type} model ({source} say so)")),
+                Health::Damaged(format!("belongs to {l} ({source})")),
+                manifest,
+            );
+        }
+        if let Some(rec_type) = rec_type.filter(|t| !same_model_type(t, spec.name)) {
+            return (
+                Health::Damaged(format!("is a {rec_type} model ({source})")),
                 manifest,
             );
         }
@@ -415,7 +419,10 @@ fn check_manifest(
         return Err(format!("belongs to {} (its manifest says so)", e.league));
     }
     if e.model_type != model_type {
-        return Err(format!("is a {} model (its manifest says so)", e.model_type));
+        return Err(format!(
+            "is a {} model (its manifest says so)",
+            e.model_type
+        ));
     }
     let hashes = match expected {
         Some(h) if !h.is_empty() => h,
@@ -445,9 +452,11 @@ fn same_model_type(recorded: &str, model_type: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('_'))
 }
 
-/// (league, model type, "its metrics.json") as metrics.json records them, when it records
-/// either; an error when it is not a JSON object.
-type Identity = (Option<String>, String, &'static str);
+/// The league (if recorded), model type and where they were read (`its metrics.json says so`).
+type Identity = (Option<String>, Option<String>, &'static str);
+
+/// metrics.json's league and model type, when it records either; an error when it is not a
+/// JSON object.
 fn read_metrics_identity(dir: &Path) -> Result<Option<Identity>, String> {
     let bytes = std::fs::read(dir.join("metrics.json"))
         .map_err(|e| format!("metrics.json cannot be read: {e}"))?;
@@ -458,9 +467,8 @@ fn read_metrics_identity(dir: &Path) -> Result<Option<Identity>, String> {
         .ok_or_else(|| "metrics.json is not a JSON object".to_string())?;
     let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(String::from);
     let (league, model_type) = (text("league"), text("model_type"));
-    Ok((league.is_some() || model_type.is_some()).then(|| {
-        (league, model_type.unwrap_or_default(), "its metrics.json")
-    }))
+    Ok((league.is_some() || model_type.is_some())
+        .then(|| (league, model_type, "its metrics.json says so")))
 }
 
 /// A directory without a manifest whose model does not load: another tool's when one of its
