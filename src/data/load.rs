@@ -166,7 +166,7 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     // Each file's rows of a league with (index into `loaded.files`, row numbers), in path order
     // (joined below, one league a thread).
-    let mut by_league: BTreeMap<String, Vec<(u32, Vec<Match>, Vec<u32>)>> = BTreeMap::new();
+    let mut by_league: BTreeMap<String, Vec<FileRows>> = BTreeMap::new();
     for (path, result) in parsed {
         match result {
             Ok(file) => {
@@ -270,6 +270,10 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
     }
     Ok(loaded)
 }
+
+/// One file's rows of a league: (index into `LoadedData::files`, the matches, their data row
+/// numbers).
+type FileRows = (u32, Vec<Match>, Vec<u32>);
 
 /// Whether two raw league names are the same name (codes are kept upper-case, so `e0` and `E0`
 /// are one code).

@@ -467,8 +467,11 @@ fn read_metrics_identity(dir: &Path) -> Result<Option<Identity>, String> {
         .ok_or_else(|| "metrics.json is not a JSON object".to_string())?;
     let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(String::from);
     let (league, model_type) = (text("league"), text("model_type"));
-    Ok((league.is_some() || model_type.is_some())
-        .then(|| (league, model_type, "its metrics.json says so")))
+    Ok((league.is_some() || model_type.is_some()).then_some((
+        league,
+        model_type,
+        "its metrics.json says so",
+    )))
 }
 
 /// A directory without a manifest whose model does not load: another tool's when one of its
