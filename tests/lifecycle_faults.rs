@@ -292,9 +292,10 @@ fn assert_refresh_refused(ws: &Workspace, args: &[&str], reason: &str) {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("NOT REFRESHED poisson_v2 for premier_league"),
+        text.contains("DATA BEHIND poisson_v2 for premier_league"),
         "{text}"
     );
+    assert!(text.contains("Data behind the current model: 1"), "{text}");
     assert!(!text.contains("consistent!"), "{text}");
 }
 

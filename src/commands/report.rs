@@ -345,7 +345,7 @@ fn write_type_section(
             Status::Inconsistent => {
                 writeln!(o, "INCONSISTENT {ty} for {}: {}", x.league, x.reason)?
             }
-            Status::DataBehind => writeln!(o, "NOT REFRESHED {ty} for {}: {}", x.league, x.reason)?,
+            Status::DataBehind => writeln!(o, "DATA BEHIND {ty} for {}: {}", x.league, x.reason)?,
             Status::Existing if x.stale == Some(true) => {
                 writeln!(
                     o,
@@ -472,13 +472,23 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
             },
         )?;
     }
-    if r.consistent() {
-        writeln!(o, "All per-league models are now consistent!")?;
-    } else if r.complete() {
+    if t.data_behind > 0 {
         writeln!(
             o,
-            "All per-league models exist, but {} are stale (run with --refresh to train new versions)",
-            results.iter().filter(|x| x.stale == Some(true)).count()
+            "Data behind the current model: {} (nothing published for them; check the data dir, the clock and --as-of)",
+            t.data_behind
+        )?;
+        for x in results.iter().filter(|x| x.status == Status::DataBehind) {
+            writeln!(o, "   {} {}", x.league, x.model_type)?;
+        }
+    }
+    let stale = results.iter().filter(|x| x.stale == Some(true)).count();
+    if r.consistent() {
+        writeln!(o, "All per-league models are now consistent!")?;
+    } else if r.complete() && stale > 0 {
+        writeln!(
+            o,
+            "All per-league models exist, but {stale} are stale (run with --refresh to train new versions)"
         )?;
     }
     Ok(())
