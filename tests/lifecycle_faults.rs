@@ -720,16 +720,24 @@ fn backtest_out_inside_the_models_or_data_dir_is_refused() {
     }
 }
 
-/// Item 14: a team name over the limit skips its row, named by file and row.
+/// Item 14: a team name over the limit skips its row, named by file and row; a huge cell (2 MB
+/// team name, 1 MB date) costs its row and a short warning, nothing more.
 #[test]
 fn an_overlong_team_name_skips_its_row() {
     let ws = e0_workspace(&["2021-22"]);
     let (header, mut rows) = rows_of("E0/2022-23.csv");
+    let cols: Vec<&str> = header.split(',').collect();
+    let at = |name: &str| cols.iter().position(|c| *c == name).unwrap();
     let long = "X".repeat(300);
-    let home = header.split(',').position(|c| c == "HomeTeam").unwrap();
-    let mut cells: Vec<String> = rows[9].split(',').map(String::from).collect();
-    cells[home] = long.clone();
-    rows[9] = cells.join(",");
+    for (row, col, value) in [
+        (9, "HomeTeam", long.clone()),
+        (19, "AwayTeam", "Y".repeat(2_000_000)),
+        (29, "Date", "7".repeat(1_000_000)),
+    ] {
+        let mut cells: Vec<String> = rows[row].split(',').map(String::from).collect();
+        cells[at(col)] = value;
+        rows[row] = cells.join(",");
+    }
     write_rows(&ws.data().join("E0/2022-23.csv"), &header, &rows);
     let (code, summary, stderr) = ws.run_json(POISSON);
     assert_eq!(code, 0, "{stderr}");
@@ -739,21 +747,36 @@ fn an_overlong_team_name_skips_its_row() {
         .iter()
         .find(|f| f["path"].as_str().unwrap().ends_with("2022-23.csv"))
         .unwrap_or_else(|| panic!("{summary:#}"));
-    assert_eq!(file["skipped"], 1);
-    assert_eq!(file["skipped_examples"][0]["row"], 10);
+    assert_eq!(file["skipped"], 3);
+    let examples = file["skipped_examples"].as_array().unwrap();
+    assert_eq!(examples[0]["row"], 10);
+    assert_eq!(
+        examples[0]["reason"],
+        "home team name is 300 bytes long, more than 255"
+    );
+    assert_eq!(examples[1]["row"], 20);
+    assert_eq!(
+        examples[1]["reason"],
+        "away team name is 2000000 bytes long, more than 255"
+    );
+    assert_eq!(examples[2]["row"], 30);
     assert!(
-        file["skipped_examples"][0]["reason"]
+        examples[2]["reason"]
             .as_str()
             .unwrap()
-            .contains("team name is 300 bytes long, more than 255"),
-        "{file}"
+            .ends_with("... (1000000 bytes)"),
+        "{}",
+        examples[2]
     );
     assert!(stderr.contains("row 10: "), "{stderr}");
+    assert!(stderr.len() < 20_000, "{} bytes of warnings", stderr.len());
+    assert!(summary.to_string().len() < 100_000);
     let pkl = std::fs::read(ws.model_dir(PL, "poisson_v2").join("poisson_model.pkl")).unwrap();
     assert!(!pkl.windows(30).any(|w| w == &long.as_bytes()[..30]));
+    assert!(pkl.len() < 100_000, "{} bytes", pkl.len());
     assert_eq!(
         registry_json(&ws)["models"][0]["training_data"]["matches"],
-        759
+        757
     );
 }
 

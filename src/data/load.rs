@@ -337,6 +337,16 @@ fn parse_files(
         .collect()
 }
 
+/// A cell quoted for a message: whole when short, else its start and its length, so that a
+/// huge cell never becomes a huge warning.
+fn shown(cell: &str) -> String {
+    const SHOWN_CHARS: usize = 60;
+    match cell.char_indices().nth(SHOWN_CHARS) {
+        None => format!("{cell:?}"),
+        Some((end, _)) => format!("{:?}... ({} bytes)", &cell[..end], cell.len()),
+    }
+}
+
 fn too_long(side: &str, bytes: usize) -> String {
     format!("{side} team name is {bytes} bytes long, more than {MAX_TEAM_NAME_BYTES}")
 }
@@ -704,6 +714,10 @@ impl RowParser {
         source: LeagueSource,
         raw: &str,
     ) -> std::result::Result<(usize, bool), String> {
+        // A name no slug can come from (a slug is at most 255 bytes): not cached, not copied.
+        if raw.len() > 4 * MAX_TEAM_NAME_BYTES {
+            return Err(format!("league name {} is not usable", shown(raw)));
+        }
         let (id, known) = match self.league_ids[source as usize].get(raw) {
             Some(found) => *found,
             None => {
@@ -737,7 +751,7 @@ impl RowParser {
         };
         match id {
             Some(id) => Ok((id, known)),
-            None => Err(format!("league name {raw:?} is not usable")),
+            None => Err(format!("league name {} is not usable", shown(raw))),
         }
     }
 
@@ -832,7 +846,8 @@ impl RowParser {
         };
         let l = &self.layout;
         let date_text = row.text(l.date).ok_or("no date")?;
-        let date = Date::parse(&date_text).ok_or_else(|| format!("invalid date {date_text:?}"))?;
+        let date =
+            Date::parse(&date_text).ok_or_else(|| format!("invalid date {}", shown(&date_text)))?;
         if date > self.today {
             self.report.future += 1;
             return Err(format!(
@@ -1389,12 +1404,14 @@ fn folder_league(data_dir: &Path, path: &Path) -> String {
 /// columns with gaps, is accepted).
 fn parse_goals(cell: Option<&str>) -> std::result::Result<u8, String> {
     let s = cell.filter(|s| !s.is_empty()).ok_or("missing")?;
-    let value: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    let value: f64 = s
+        .parse()
+        .map_err(|_| format!("{} is not a number", shown(s)))?;
     if !value.is_finite() || value < 0.0 || value.fract() != 0.0 {
-        return Err(format!("{s:?} is not a non-negative whole number"));
+        return Err(format!("{} is not a non-negative whole number", shown(s)));
     }
     if value > 99.0 {
-        return Err(format!("{s:?} is not a plausible goal count"));
+        return Err(format!("{} is not a plausible goal count", shown(s)));
     }
     Ok(value as u8)
 }
