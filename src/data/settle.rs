@@ -44,32 +44,32 @@ pub struct Settled {
 pub fn settle(mut rows: Vec<SourcedRow>, file_name: &dyn Fn(u32) -> String) -> Settled {
     // Stable: among copies of one match, path order, then row order.
     rows.sort_by(|a, b| (a.m.date, &a.m.home, &a.m.away).cmp(&(b.m.date, &b.m.home, &b.m.away)));
-    let mut kept: Vec<SourcedRow> = Vec::with_capacity(rows.len());
+    let mut keep = vec![true; rows.len()];
     let mut duplicates = 0;
     let mut left_out = Vec::new();
-    let mut group: Vec<SourcedRow> = Vec::new();
-    for r in rows {
-        if group.first().is_some_and(|g| !same_match(&g.m, &r.m)) {
-            take_group(
-                &mut group,
-                &mut kept,
-                &mut duplicates,
-                &mut left_out,
-                file_name,
-            );
+    let mut start = 0;
+    while start < rows.len() {
+        let first = &rows[start];
+        let end = start
+            + rows[start..]
+                .iter()
+                .position(|r| !same_match(&first.m, &r.m))
+                .unwrap_or(rows.len() - start);
+        let group = &rows[start..end];
+        keep[start + 1..end].iter_mut().for_each(|k| *k = false);
+        if group.iter().all(|r| score(r) == score(first)) {
+            duplicates += group.len() - 1;
+        } else {
+            keep[start] = false;
+            left_out.extend(conflicts(group, file_name));
         }
-        group.push(r);
+        start = end;
     }
-    take_group(
-        &mut group,
-        &mut kept,
-        &mut duplicates,
-        &mut left_out,
-        file_name,
-    );
-    left_out.extend(impossible_tail(&mut kept));
+    let mut kept = keep.into_iter();
+    rows.retain(|_| kept.next().unwrap_or(false));
+    left_out.extend(impossible_tail(&mut rows));
     Settled {
-        matches: kept.into_iter().map(|r| r.m).collect(),
+        matches: rows.into_iter().map(|r| r.m).collect(),
         duplicates,
         left_out,
     }
@@ -79,43 +79,38 @@ fn same_match(a: &Match, b: &Match) -> bool {
     a.date == b.date && a.home == b.home && a.away == b.away
 }
 
-/// One match's rows: the first when every copy has the same score, else none.
-fn take_group(
-    group: &mut Vec<SourcedRow>,
-    kept: &mut Vec<SourcedRow>,
-    duplicates: &mut usize,
-    left_out: &mut Vec<LeftOut>,
-    file_name: &dyn Fn(u32) -> String,
-) {
-    let score = |r: &SourcedRow| (r.m.home_goals, r.m.away_goals);
-    let Some(first) = group.first() else { return };
-    if group.iter().all(|r| score(r) == score(first)) {
-        *duplicates += group.len() - 1;
-        kept.extend(group.drain(..).take(1));
-        group.clear();
-        return;
-    }
-    for r in group.iter() {
-        let other = group.iter().find(|o| score(o) != score(r)).unwrap_or(first);
-        left_out.push(LeftOut {
-            file: r.file,
-            row: r.row,
-            reason: format!(
-                "{} {} v {} is {}-{} here but {}-{} in {} row {}: conflicting copies of one \
-                 match, neither is used (remove the wrong one)",
-                r.m.date,
-                r.m.home,
-                r.m.away,
-                r.m.home_goals,
-                r.m.away_goals,
-                other.m.home_goals,
-                other.m.away_goals,
-                file_name(other.file),
-                other.row
-            ),
-        });
-    }
-    group.clear();
+fn score(r: &SourcedRow) -> (u8, u8) {
+    (r.m.home_goals, r.m.away_goals)
+}
+
+/// Every row of a match given with different scores, each naming a copy that disagrees.
+fn conflicts(group: &[SourcedRow], file_name: &dyn Fn(u32) -> String) -> Vec<LeftOut> {
+    group
+        .iter()
+        .map(|r| {
+            let other = group
+                .iter()
+                .find(|o| score(o) != score(r))
+                .unwrap_or(&group[0]);
+            LeftOut {
+                file: r.file,
+                row: r.row,
+                reason: format!(
+                    "{} {} v {} is {}-{} here but {}-{} in {} row {}: conflicting copies of one \
+                     match, neither is used (remove the wrong one)",
+                    r.m.date,
+                    r.m.home,
+                    r.m.away,
+                    r.m.home_goals,
+                    r.m.away_goals,
+                    other.m.home_goals,
+                    other.m.away_goals,
+                    file_name(other.file),
+                    other.row
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Takes out the matches after the league's last gap of more than `IMPOSSIBLE_GAP_DAYS` when
@@ -143,4 +138,76 @@ fn impossible_tail(kept: &mut Vec<SourcedRow>) -> Vec<LeftOut> {
             ),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::matches::Extras;
+
+    fn row(day: i32, home: &str, goals: u8, file: u32) -> SourcedRow {
+        SourcedRow {
+            m: Match {
+                date: Date(day),
+                home: home.into(),
+                away: "Away".into(),
+                home_goals: goals,
+                away_goals: 0,
+                extras: Extras::default(),
+            },
+            file,
+            row: day as u32,
+        }
+    }
+
+    fn name(i: u32) -> String {
+        format!("f{i}.csv")
+    }
+
+    #[test]
+    fn same_scores_count_once_different_scores_are_used_in_neither() {
+        let rows = vec![
+            row(1, "A", 1, 0),
+            row(1, "A", 1, 1),
+            row(2, "B", 1, 0),
+            row(2, "B", 2, 1),
+            row(2, "B", 1, 2),
+            row(3, "C", 0, 0),
+        ];
+        let s = settle(rows, &name);
+        let kept: Vec<&str> = s.matches.iter().map(|m| &*m.home).collect();
+        assert_eq!(kept, ["A", "C"]);
+        assert_eq!(s.duplicates, 1);
+        assert_eq!(s.left_out.len(), 3, "every copy of B");
+        assert!(s.left_out[0]
+            .reason
+            .contains("is 1-0 here but 2-0 in f1.csv row 2"));
+        assert!(s.left_out[1]
+            .reason
+            .contains("is 2-0 here but 1-0 in f0.csv row 2"));
+    }
+
+    #[test]
+    fn only_a_short_tail_after_a_long_gap_is_set_aside() {
+        let season =
+            |start: i32, n: i32| (0..n).map(move |i| row(start + i, &format!("T{i}"), 1, 0));
+        // Two typo'd rows, 400 and 700 days past the data: both set aside.
+        let mut rows: Vec<SourcedRow> = season(0, 50).collect();
+        rows.push(row(449, "X", 9, 1));
+        rows.push(row(749, "Y", 9, 1));
+        let s = settle(rows, &name);
+        assert_eq!(s.matches.len(), 50);
+        assert_eq!(s.left_out.len(), 2);
+        assert!(
+            s.left_out[0].reason.contains("400 days after"),
+            "{}",
+            s.left_out[0].reason
+        );
+        // A real season after a long break (ten matches or more) stays; so does a normal
+        // off-season gap.
+        let rows: Vec<SourcedRow> = season(0, 50).chain(season(300, 10)).collect();
+        assert_eq!(settle(rows, &name).matches.len(), 60);
+        let rows: Vec<SourcedRow> = season(0, 50).chain(season(150, 1)).collect();
+        assert_eq!(settle(rows, &name).matches.len(), 51);
+    }
 }
