@@ -17,8 +17,9 @@ Scans the match data under --data-dir, finds which model directories under
 the registry. SAFE MODE: existing files are never deleted, truncated or overwritten; a model
 directory appears complete in one step or not at all; the registry is append-only.
 
-Exit codes: 0 nothing failed, 1 a model failed to train or is damaged, 2 bad usage /
-unreadable data dir / invalid registry, 75 another run holds the lock.";
+Exit codes: 0 nothing failed, 1 a model failed to train or is damaged, a lineage is
+inconsistent or the data is behind a model, 2 bad usage / unreadable data dir / invalid registry,
+75 another run holds the lock.";
 
 #[derive(Debug, Parser)]
 #[command(name = "auto-train", version, about = ABOUT, long_about = LONG_ABOUT)]

@@ -530,7 +530,7 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
         .filter(|(_, o)| o.status == Status::Damaged)
         .flat_map(|(job, _)| {
             job.damaged.iter().map(|(path, reason)| {
-                json!({"league": job.league, "model_type": job.ty.spec().name, "path": r.models_dir.join(path), "reason": reason})
+                json!({"league": job.league, "model_type": job.ty.spec().name, "path": r.models_dir.join(path).display().to_string(), "reason": reason})
             })
         })
         .collect();
