@@ -44,7 +44,7 @@ pub enum Command {
     /// Replay a period day by day as nightly training + predict would have: predictions.csv,
     /// summary.json and report.html under --out.
     Backtest(BacktestArgs),
-    /// Print a shell completion script or the man page (generated from these definitions).
+    /// Print a shell completion script or the man pages (generated from these definitions).
     Generate(GenerateArgs),
 }
 
@@ -56,7 +56,7 @@ pub enum Generated {
     Fish,
     Elvish,
     Powershell,
-    /// The man page (roff), e.g. `auto-train generate man > auto-train.1`.
+    /// The man pages (roff): auto-train(1) on stdout, or one page per command with --out-dir.
     Man,
 }
 
@@ -65,6 +65,11 @@ pub struct GenerateArgs {
     /// A shell for its completion script, or `man`.
     #[arg(value_enum)]
     pub what: Generated,
+
+    /// With `man`: write every page (auto-train.1, auto-train-predict.1, ...) into DIR, created
+    /// if missing; an existing page is never overwritten.
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// `--model-type` values: every registered model type's name, then `all`. The list of model
