@@ -210,7 +210,7 @@ pub fn staleness(record: Option<&TrainingDataSummary>, league: &LeagueMatches) -
             behind: true,
             reason: format!(
                 "the data {ends}, before the last match this version was trained on ({last}): \
-                 the clock or --as-of is behind, or rows are gone"
+                 the clock or --as-of is behind, or rows are gone (or set aside as impossible dates)"
             ),
             ..known
         };
