@@ -6,7 +6,8 @@
 //! Layout: the first version lives at the seed's path `leagues/<league>/<type>/`; a later one at
 //! `leagues/<league>/<type>@<n>/` (n = 2, 3, ...). Keys: a league and type's first publication
 //! keeps the seed's key `<type>_<league>_<version>`, the n-th one is `<seed key>@<n>`.
-//! The current model is the newest registry entry whose directory is intact.
+//! The current model is the intact version with the highest publication number (never the
+//! registry's file order); entries that do not form one lineage leave no version current.
 
 use std::collections::BTreeMap;
 use std::path::Path;
