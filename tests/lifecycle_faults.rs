@@ -401,6 +401,32 @@ fn an_impossible_date_is_set_aside_whatever_as_of_says() {
     assert_eq!(file["skipped"], 1);
     assert_eq!(file["used"], 380);
     assert_eq!(file["skipped_examples"][0]["row"], 381);
+    // The model is the one the same data without the row gives: same predictions.
+    let clean = e0_workspace(&["2021-22", "2022-23"]);
+    clean
+        .cmd()
+        .args([
+            "--model-type",
+            "poisson_v2",
+            "--as-of",
+            "2026-01-01",
+            "--xi",
+            "0.004",
+        ])
+        .assert()
+        .code(0);
+    // The typo'd row's own teams (the Sheffield Utd v Burnley: here 2022-23's last row).
+    let (home, away) = (cells[at("HomeTeam")].clone(), cells[at("AwayTeam")].clone());
+    let fixture = |ws: &Workspace| {
+        let path = ws.path().join("fixtures.csv");
+        std::fs::write(
+            &path,
+            format!("Div,Date,HomeTeam,AwayTeam\nE0,01/06/2023,{home},{away}\n"),
+        )
+        .unwrap();
+        ws.predict_ok(PL, &path)
+    };
+    assert_eq!(fixture(&ws), fixture(&clean));
 }
 
 /// Item 5: a first-release 1x2_v2 directory of another league, without its manifest, is
