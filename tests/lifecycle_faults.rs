@@ -260,6 +260,27 @@ fn an_inconsistent_lineage_is_reported_not_guessed() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("do not form one lineage"), "{stderr}");
+
+    // An entry of the league and type whose key is outside the numbering: not guessed either.
+    let mut registry = registry_json(&ws);
+    entry(&mut registry, "poisson_v2_premier_league_v2@2")["supersedes"] =
+        serde_json::json!("poisson_v2_premier_league_v2");
+    let mut odd = entry(&mut registry, "poisson_v2_premier_league_v2@3").clone();
+    odd["key"] = serde_json::json!("poisson_v2_premier_league_latest");
+    registry["models"].as_array_mut().unwrap().push(odd);
+    write_registry_json(&ws, &registry);
+    let s = ws.status_json();
+    let row = status_row(&s, PL, "poisson_v2");
+    assert_eq!(row["state"], "inconsistent", "{row}");
+    assert!(
+        row["load_error"]
+            .as_str()
+            .unwrap()
+            .contains("\"poisson_v2_premier_league_latest\" is not numbered"),
+        "{row}"
+    );
+    let (code, _, _) = ws.run_json(POISSON);
+    assert_eq!(code, 1);
 }
 
 /// What a refresh that must not publish leaves behind: exit 1, the job `data_behind` with the
