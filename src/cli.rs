@@ -172,6 +172,13 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
+    /// Also write each fixture's pre-match features, as the 1x2_v2 and draw_specialist models
+    /// read them: `feature_market` (1 when the row's odds gave market probabilities, which
+    /// selects the models' market part, else 0) and one `feature_<name>` column per feature
+    /// (what the Python reader's `predict_proba` takes).
+    #[arg(long)]
+    pub features: bool,
+
     /// Today's date (UTC): history dated after it is skipped as not results.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_as_of, default_value_t = crate::data::today_utc())]
     pub as_of: Date,

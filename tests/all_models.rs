@@ -94,7 +94,7 @@ fn every_model_type_trains_predicts_and_a_rerun_trains_nothing() {
     }
     let d: serde_json::Value = serde_json::from_slice(
         &std::fs::read(
-            ws.model_dir("bundesliga", "draw_specialist")
+            ws.model_dir("bundesliga", "draw_specialist_v1")
                 .join("metrics.json"),
         )
         .unwrap(),
@@ -138,7 +138,7 @@ for p in sys.argv[1:]:
 print("ok")
 "#;
     let mut pkls = Vec::new();
-    for ty in ["1x2_v2", "poisson_v2", "draw_specialist"] {
+    for ty in ["1x2_v2", "poisson_v2", "draw_specialist_v1"] {
         for e in std::fs::read_dir(ws.model_dir("bundesliga", ty)).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "pkl") {
@@ -237,7 +237,7 @@ fn draw_specialist_gives_fixtures_without_odds_their_own_probability() {
         "one draw probability for every fixture: {draws:?}"
     );
     let metrics = read_json(
-        &ws.model_dir("bundesliga", "draw_specialist")
+        &ws.model_dir("bundesliga", "draw_specialist_v1")
             .join("metrics.json"),
     );
     assert_eq!(metrics["uses_market_features"], true, "{metrics:#}");
@@ -255,7 +255,7 @@ fn generated_metrics_describe_the_files_that_are_there() {
     let (code, _, stderr) = ws.run_json(&[]);
     assert_eq!(code, 0, "{stderr}");
     let one = ws.model_dir("bundesliga", "1x2_v2");
-    let draw = ws.model_dir("bundesliga", "draw_specialist");
+    let draw = ws.model_dir("bundesliga", "draw_specialist_v1");
     let trained_1x2 = read_json(&one.join("metrics.json"));
     let trained_draw = read_json(&draw.join("metrics.json"));
     // Files that differ from what a retraining would produce (as shipped files may).

@@ -123,7 +123,7 @@ pub fn make_plan(
     }
     let known_types: BTreeSet<&str> = crate::models::model_types()
         .iter()
-        .map(|t| t.spec().name)
+        .flat_map(|t| t.spec().dir_names())
         .collect();
     let mut untouched = detect::scan_untouched(&args.models_dir, &leagues_with_data, &known_types);
     let registry_leftovers = detect::registry_leftovers(&args.registry);
@@ -150,7 +150,9 @@ fn plan_job(
 ) -> Job {
     let spec = ty.spec();
     let seed_key = RegistryEntry::key_for(spec.name, league, spec.version);
-    let seed_path = versions::rel_path(league, spec.name, 1);
+    // Where a first version is (a legacy name when only that is there) and where a new one goes.
+    let seed_path = versions::rel_path(league, detect::seed_dir_name(models_dir, league, spec), 1);
+    let new_path = versions::rel_path(league, spec.dir_name, 1);
     let seed_state = detect::detect(models_dir, league, spec, lm.len());
     let seed_has_manifest = !matches!(
         manifest::read(&models_dir.join(&seed_path)),
@@ -237,12 +239,12 @@ fn plan_job(
         // Nothing on disk: a new model at the seed's path (the seed's key unless the registry
         // already used it for a version that is gone).
         job.detected = "missing";
-        job.path = seed_path.clone();
+        job.path = new_path.clone();
         job.key = versions::version_key(&seed_key, lineage.next);
         job.registered = false;
         job.reason = "missing".into();
         job.action = Action::Publish {
-            path: seed_path,
+            path: new_path,
             key: job.key.clone(),
             supersedes: lineage.newest_registered().and_then(|v| v.key.clone()),
             refresh: false,
@@ -257,7 +259,9 @@ fn plan_job(
 /// beside it; the reason says which and why.
 fn plan_existing(job: &mut Job, lineage: &Lineage, refresh: RefreshPolicy, seed_key: &str) {
     let Some(st) = job.staleness.clone() else {
-        job.reason = "Models already exist (none of them can be read by this tool)".into();
+        job.reason = "Models already exist, made by another tool (not auto-train files, e.g. the \
+                      Python pipeline's joblib pickles): kept as they are, never used or replaced"
+            .into();
         return;
     };
     job.reason = if !st.known {
@@ -277,7 +281,7 @@ fn plan_existing(job: &mut Job, lineage: &Lineage, refresh: RefreshPolicy, seed_
         )
     } else if st.rows_changed || st.new_matches >= refresh.min_new_matches.max(1) {
         job.action = Action::Publish {
-            path: versions::rel_path(&job.league, job.ty.spec().name, lineage.next_dir),
+            path: versions::rel_path(&job.league, job.ty.spec().dir_name, lineage.next_dir),
             key: versions::version_key(seed_key, lineage.next),
             supersedes: Some(job.key.clone()),
             refresh: true,

@@ -120,6 +120,23 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
         header.extend(p.columns());
         columns.push(p.predict(&fixtures, &dataset, &args.league)?);
     }
+    if args.features {
+        header.push("feature_market".into());
+        header.extend(
+            crate::features::FEATURES
+                .iter()
+                .map(|f| format!("feature_{}", f.name)),
+        );
+        let raw = models::common::fixture_features(&dataset, &args.league, &fixtures)?;
+        columns.push(
+            raw.into_iter()
+                .map(|r| {
+                    let market = if r.market.is_some() { 1.0 } else { 0.0 };
+                    std::iter::once(market).chain(r.values).collect()
+                })
+                .collect(),
+        );
+    }
     let mut out: Vec<u8> = Vec::new();
     {
         let mut w = csv::Writer::from_writer(&mut out);

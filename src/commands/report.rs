@@ -259,6 +259,7 @@ fn write_report(o: &mut String, r: &RunReport) -> std::fmt::Result {
     for f in &r.loaded.unreadable {
         writeln!(o, "   Unreadable: {}: {}", f.path.display(), f.reason)?;
     }
+    write_espn(o, r.loaded)?;
     let leagues: Vec<&str> = r
         .loaded
         .dataset
@@ -494,6 +495,99 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
     Ok(())
 }
 
+/// What the ESPN files held: rows used, skipped by reason, leagues and skipped competitions;
+/// leagues whose ESPN rows were left out for names that differ from a football-data file's.
+fn write_espn(o: &mut String, loaded: &LoadedData) -> std::fmt::Result {
+    let list = |cs: &[crate::data::espn::Competition], slugs: bool| -> String {
+        cs.iter()
+            .map(|c| {
+                let slug = if slugs {
+                    format!(" -> {}", c.slug)
+                } else {
+                    String::new()
+                };
+                format!("{} {}{slug} ({})", c.league_id, c.code, c.rows)
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for f in &loaded.files {
+        let Some(e) = &f.espn else { continue };
+        let reasons: Vec<String> = e
+            .skipped_by_reason
+            .iter()
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect();
+        writeln!(
+            o,
+            "   ESPN {}: {} of {} rows used; skipped by reason: {}; {} league matches after extra time or penalties (score as given)",
+            f.path.display(),
+            f.used,
+            f.rows,
+            if reasons.is_empty() { "none".to_string() } else { reasons.join(", ") },
+            e.after_extra_time_or_penalties
+        )?;
+        writeln!(o, "      leagues: {}", list(&e.leagues, true))?;
+        if !e.skipped_competitions.is_empty() {
+            writeln!(
+                o,
+                "      skipped, not leagues (leagues.csv midsizeName is not CCC.N): {}",
+                list(&e.skipped_competitions, false)
+            )?;
+        }
+        if !e.teams_without_name.is_empty() {
+            writeln!(
+                o,
+                "      team ids without a teams.csv row (named by id): {}",
+                e.teams_without_name.join(", ")
+            )?;
+        }
+    }
+    if !loaded.espn_tables.is_empty() {
+        let names: Vec<String> = loaded
+            .espn_tables
+            .iter()
+            .take(5)
+            .map(|p| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string()
+            })
+            .collect();
+        writeln!(
+            o,
+            "   ESPN tables (no matches of their own): {} files ({}{})",
+            loaded.espn_tables.len(),
+            names.join(", "),
+            if loaded.espn_tables.len() > 5 {
+                ", ..."
+            } else {
+                ""
+            }
+        )?;
+    }
+    for c in &loaded.format_conflicts {
+        writeln!(
+            o,
+            "   Warning: league {} is in ESPN and football-data files with different team names ({}): its {} ESPN matches were left out",
+            c.league, c.example, c.espn_matches_dropped
+        )?;
+    }
+    Ok(())
+}
+
+/// Skipped rows of every ESPN file, by reason.
+fn espn_skipped_by_reason(loaded: &LoadedData) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in loaded.files.iter().filter_map(|f| f.espn.as_ref()) {
+        for (reason, n) in &e.skipped_by_reason {
+            *out.entry(reason.clone()).or_insert(0) += n;
+        }
+    }
+    out
+}
+
 pub fn json_summary(r: &RunReport) -> serde_json::Value {
     let matches: usize = r.loaded.dataset.leagues.values().map(|l| l.len()).sum();
     let per_type: serde_json::Map<String, serde_json::Value> = r
@@ -549,6 +643,10 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
             "unreadable_files": r.loaded.unreadable,
             "files_with_skipped_rows": r.loaded.files.iter().filter(|f| f.skipped > 0).collect::<Vec<_>>(),
             "unknown_divisions": r.loaded.unknown_divisions,
+            "espn_files": r.loaded.files.iter().filter(|f| f.espn.is_some()).collect::<Vec<_>>(),
+            "espn_tables": r.loaded.espn_tables,
+            "espn_skipped_by_reason": espn_skipped_by_reason(r.loaded),
+            "format_conflicts": r.loaded.format_conflicts,
             "leagues": r.loaded.dataset.leagues.iter().map(|(k, l)| (k.clone(), json!(l.len()))).collect::<serde_json::Map<_, _>>(),
         },
         "leagues_without_data": r.plan.no_data,

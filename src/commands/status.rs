@@ -155,7 +155,11 @@ fn status_row(
     let spec = ty.spec();
     let current = lineage.current();
     let seed_key = RegistryEntry::key_for(spec.name, league, spec.version);
-    let seed_path = versions::rel_path(league, spec.name, 1);
+    let seed_path = versions::rel_path(
+        league,
+        detect::seed_dir_name(&args.models_dir, league, spec),
+        1,
+    );
     // The version shown: the current one, else the newest directory present (damaged or
     // unreadable), else the seed's path.
     let shown = current.or_else(|| lineage.versions.iter().rev().find(|v| v.present));
@@ -175,7 +179,13 @@ fn status_row(
         _ if lineage.inconsistent.is_some() => (Some(false), lineage.inconsistent.clone()),
         None => (None, None),
         Some(Health::Intact | Health::Foreign) => (Some(true), None),
-        Some(Health::Unreadable(r) | Health::Damaged(r)) => (Some(false), Some(r.clone())),
+        Some(Health::Unreadable(r)) => (
+            Some(false),
+            Some(format!(
+                "made by another tool (not an auto-train file): {r}"
+            )),
+        ),
+        Some(Health::Damaged(r)) => (Some(false), Some(r.clone())),
     };
     let staleness = current.map(|v| versions::staleness(v.record.as_ref(), lm));
     let metrics: Option<serde_json::Value> = std::fs::read(dir.join("metrics.json"))

@@ -507,6 +507,19 @@ fn log_data_problems(loaded: &LoadedData) {
         tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
     }
     for f in loaded.files.iter().filter(|f| f.skipped > 0) {
+        if let Some(e) = &f.espn {
+            tracing::info!(
+                "{}: skipped {} of {} rows by reason: {:?}",
+                f.path.display(),
+                f.skipped,
+                f.rows,
+                e.skipped_by_reason
+            );
+            for s in &f.skipped_examples {
+                tracing::warn!("{}: row {}: {}", f.path.display(), s.row, s.reason);
+            }
+            continue;
+        }
         let examples: Vec<String> = f
             .skipped_examples
             .iter()

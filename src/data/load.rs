@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::data::date::Date;
+use crate::data::espn;
 use crate::data::leagues;
 use crate::data::matches::{Dataset, Extras, LeagueMatches, Match};
 use crate::data::settle;
@@ -54,6 +55,9 @@ pub struct FileReport {
     pub future: usize,
     /// The first few skipped rows.
     pub skipped_examples: Vec<SkippedRow>,
+    /// An ESPN fixtures file's skipped rows by reason, leagues and skipped competitions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub espn: Option<espn::EspnReport>,
 }
 
 /// A file that could not be read at all.
@@ -76,6 +80,11 @@ pub struct LoadedData {
     /// Slugs that two different league names or codes map to (each slug once, with the first
     /// two names seen, in path order).
     pub merged_league_names: Vec<MergedLeagueNames>,
+    /// ESPN tables (`teams.csv`, `leagues.csv` and `status.csv`, read with their fixtures, and the
+    /// dataset's other tables, which hold no matches): not match files, not unreadable.
+    pub espn_tables: Vec<PathBuf>,
+    /// Leagues read from both formats whose team names differ: their ESPN rows were left out.
+    pub format_conflicts: Vec<espn::FormatConflict>,
 }
 
 /// Two different league names (or codes) of the data that map to one slug, so their matches form
@@ -164,11 +173,12 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
     }
     // The first raw name (or code) seen for each slug.
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    // Each file's rows of a league with (index into `loaded.files`, row numbers), in path order
-    // (joined below, one league a thread).
+    // Each file's rows of a league (with the file's index into `loaded.files` and the rows'
+    // numbers), in path order (joined below, one league a thread).
     let mut by_league: BTreeMap<String, Vec<FileRows>> = BTreeMap::new();
     for (path, result) in parsed {
         match result {
+            Ok(file) if file.espn_table => loaded.espn_tables.push(path),
             Ok(file) => {
                 for (slug, raw) in file.league_names {
                     match names.get(&slug) {
@@ -194,12 +204,15 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
                 }
                 loaded.unknown_divisions.extend(file.unknown_divisions);
                 let index = u32::try_from(loaded.files.len()).unwrap_or(u32::MAX);
+                let espn = file.report.espn.is_some();
                 loaded.files.push(file.report);
                 for (league, (matches, rows)) in file.matches {
-                    by_league
-                        .entry(league)
-                        .or_default()
-                        .push((index, matches, rows));
+                    by_league.entry(league).or_default().push(FileRows {
+                        file: index,
+                        matches,
+                        rows,
+                        espn,
+                    });
                 }
             }
             Err(e) => loaded.unreadable.push(UnreadableFile {
@@ -215,6 +228,11 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
         }
     }
     loaded.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+    for (league, parts) in by_league.iter_mut() {
+        if let Some(conflict) = reconcile_formats(league, parts) {
+            loaded.format_conflicts.push(conflict);
+        }
+    }
     let paths: Vec<PathBuf> = loaded.files.iter().map(|f| f.path.clone()).collect();
     let file_name = |i: u32| {
         paths
@@ -224,12 +242,13 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
     let leagues: Vec<(String, settle::Settled)> = by_league
         .into_par_iter()
         .map(|(league, parts)| {
-            let mut rows = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
-            for (file, matches, numbers) in parts {
+            let mut rows = Vec::with_capacity(parts.iter().map(|p| p.matches.len()).sum());
+            for part in parts {
+                let file = part.file;
                 rows.extend(
-                    matches
+                    part.matches
                         .into_iter()
-                        .zip(numbers)
+                        .zip(part.rows)
                         .map(|(m, row)| settle::SourcedRow { m, file, row }),
                 );
             }
@@ -271,9 +290,43 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
     Ok(loaded)
 }
 
-/// One file's rows of a league: (index into `LoadedData::files`, the matches, their data row
-/// numbers).
-type FileRows = (u32, Vec<Match>, Vec<u32>);
+/// One file's rows of a league.
+struct FileRows {
+    /// Index into `LoadedData::files`.
+    file: u32,
+    matches: Vec<Match>,
+    /// The data row number of each match.
+    rows: Vec<u32>,
+    /// From an ESPN file.
+    espn: bool,
+}
+
+/// A league with parts from both formats: kept whole when their team names agree, else its ESPN
+/// parts are dropped (with a warning) and the conflict returned.
+fn reconcile_formats(league: &str, parts: &mut Vec<FileRows>) -> Option<espn::FormatConflict> {
+    let (espn_parts, football_data): (Vec<_>, Vec<_>) = parts.iter().partition(|p| p.espn);
+    if espn_parts.is_empty() || football_data.is_empty() {
+        return None;
+    }
+    let fd: Vec<Match> = football_data
+        .iter()
+        .flat_map(|p| p.matches.iter().cloned())
+        .collect();
+    let es: Vec<Match> = espn_parts
+        .iter()
+        .flat_map(|p| p.matches.iter().cloned())
+        .collect();
+    let conflict = espn::reconcile(league, &fd, &es).err()?;
+    tracing::warn!(
+        "league {league} is in an ESPN file and a football-data file whose team names differ \
+         ({}): its {} ESPN matches are left out, the football-data rows are used; name the \
+         teams alike (or keep one format) to use both",
+        conflict.example,
+        conflict.espn_matches_dropped
+    );
+    parts.retain(|p| !p.espn);
+    Some(conflict)
+}
 
 /// Whether two raw league names are the same name (codes are kept upper-case, so `e0` and `E0`
 /// are one code).
@@ -420,6 +473,8 @@ struct ParsedFile {
     unknown_divisions: BTreeSet<String>,
     /// (slug, raw league name or code) of every distinct raw name of used rows, in file order.
     league_names: Vec<(String, String)>,
+    /// An ESPN side table (`teams.csv` ...): no matches of its own.
+    espn_table: bool,
 }
 
 /// Reads a CSV or Parquet file into a polars frame whose columns are all text (for fixtures
@@ -676,6 +731,7 @@ impl RowParser {
                 skipped: 0,
                 future: 0,
                 skipped_examples: Vec::new(),
+                espn: None,
             },
             unknown_divisions: BTreeSet::new(),
             matches: Vec::new(),
@@ -987,6 +1043,7 @@ impl RowParser {
             matches,
             unknown_divisions: self.unknown_divisions,
             league_names: self.league_names,
+            espn_table: false,
         }
     }
 }
@@ -1010,7 +1067,11 @@ fn parse_file(
             .iter()
             .map(|c| c.str())
             .collect::<PolarsResult<_>>()?;
-        let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path, today);
+        let layout = match FileLayout::new(&names, wanted) {
+            Ok(layout) => layout,
+            Err(e) => return parse_espn(data_dir, path, &names, today, e),
+        };
+        let mut parser = RowParser::new(layout, folder, path, today);
         for row in 0..df.height() {
             parser.push(&Row::Frame(&columns, row));
         }
@@ -1018,7 +1079,7 @@ fn parse_file(
     }
     let source = Source::open(path)?;
     if !source.holds(b'"')? {
-        return parse_plain_csv(&source, path, folder, wanted, split, today);
+        return parse_plain_csv(&source, data_dir, path, folder, wanted, split, today);
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -1033,7 +1094,11 @@ fn parse_file(
         .iter()
         .map(|n| clean_name(&String::from_utf8_lossy(n)))
         .collect();
-    let mut parser = RowParser::new(FileLayout::new(&names, wanted)?, folder, path, today);
+    let layout = match FileLayout::new(&names, wanted) {
+        Ok(layout) => layout,
+        Err(e) => return parse_espn(data_dir, path, &names, today, e),
+    };
+    let mut parser = RowParser::new(layout, folder, path, today);
     let mut last_start = record.position().map_or(0, |p| p.byte());
     while reader.read_byte_record(&mut record)? {
         last_start = record.position().map_or(last_start, |p| p.byte());
@@ -1048,6 +1113,61 @@ fn parse_file(
         );
     }
     Ok(parser.finish())
+}
+
+/// A file without football-data.co.uk's columns: an ESPN fixtures file or side table when its
+/// header says so (read by `espn`), else refused with `not_football_data`.
+fn parse_espn(
+    data_dir: &Path,
+    path: &Path,
+    names: &[String],
+    today: Date,
+    not_football_data: anyhow::Error,
+) -> Result<ParsedFile> {
+    let Some(kind) = espn::detect(names) else {
+        return Err(not_football_data);
+    };
+    let mut parsed = ParsedFile {
+        report: FileReport {
+            path: path.to_path_buf(),
+            rows: 0,
+            used: 0,
+            skipped: 0,
+            future: 0,
+            skipped_examples: Vec::new(),
+            espn: None,
+        },
+        matches: BTreeMap::new(),
+        unknown_divisions: BTreeSet::new(),
+        league_names: Vec::new(),
+        espn_table: kind == espn::EspnFile::Table,
+    };
+    if parsed.espn_table {
+        return Ok(parsed);
+    }
+    let read = espn::read_fixtures(data_dir, path, kind, today)?;
+    let report = &mut parsed.report;
+    report.rows = read.rows;
+    report.used = read.matches.values().map(Vec::len).sum();
+    report.skipped = report.rows - report.used;
+    report.future = read.future;
+    report.skipped_examples = read
+        .bad_rows
+        .into_iter()
+        .take(SHOWN_SKIPPED_ROWS)
+        .map(|(row, reason)| SkippedRow { row, reason })
+        .collect();
+    report.espn = Some(read.report);
+    let mut numbers = read.match_rows;
+    parsed.matches = read
+        .matches
+        .into_iter()
+        .map(|(league, matches)| {
+            let rows = numbers.remove(&league).unwrap_or_default();
+            (league, (matches, rows))
+        })
+        .collect();
+    Ok(parsed)
 }
 
 /// Files up to this size are read into memory in one go; larger ones are streamed in blocks.
@@ -1232,8 +1352,10 @@ const SPLIT_MIN_BYTES: u64 = 4 << 20;
 /// record, empty lines are skipped, short rows lack cells, long rows carry cells past the
 /// header's). Only the cells up to the last one the layout reads are located, and a large file
 /// is cut at line ends into `split` parts parsed side by side.
+#[allow(clippy::too_many_arguments)]
 fn parse_plain_csv(
     source: &Source,
+    data_dir: &Path,
     path: &Path,
     folder: String,
     wanted: Columns,
@@ -1254,7 +1376,10 @@ fn parse_plain_csv(
         .split(|&b| b == b',')
         .map(|n| clean_name(&String::from_utf8_lossy(n)))
         .collect();
-    let layout = FileLayout::new(&names, wanted)?;
+    let layout = match FileLayout::new(&names, wanted) {
+        Ok(layout) => layout,
+        Err(e) => return parse_espn(data_dir, path, &names, today, e),
+    };
     // Part boundaries: just after a line end at or past each even cut.
     let body = len - body_start;
     let parts = if body >= SPLIT_MIN_BYTES {

@@ -1,7 +1,9 @@
-//! Match data: reading the data dir (`load`), parsing its dates (`date`), naming its leagues
-//! (`leagues`) and the typed, validated matches every model consumes (`matches`).
+//! Match data: reading the data dir (`load`; ESPN files through `espn`), parsing its dates
+//! (`date`), naming its leagues (`leagues`) and the typed, validated matches every model consumes
+//! (`matches`).
 
 pub mod date;
+pub mod espn;
 pub mod leagues;
 mod load;
 pub mod matches;

@@ -24,6 +24,8 @@ use crate::stats::metrics;
 pub static SPEC: ModelSpec = ModelSpec {
     name: "draw_specialist",
     version: "v1",
+    dir_name: "draw_specialist_v1",
+    legacy_dir_names: &["draw_specialist"],
     required_files: &["draw_model.pkl", "metrics.json"],
     min_matches: 300,
 };

@@ -19,10 +19,23 @@ pub struct ModelSpec {
     pub name: &'static str,
     /// Registry version suffix, e.g. `v2`.
     pub version: &'static str,
+    /// The directory of its first version, `leagues/<league>/<dir_name>/` (later versions add
+    /// `@<n>`): the name the old Python pipeline used (`draw_specialist_v1`).
+    pub dir_name: &'static str,
+    /// Directory names earlier releases wrote (`draw_specialist`): still recognised, reported
+    /// and served, never moved; new versions are written under `dir_name`.
+    pub legacy_dir_names: &'static [&'static str],
     /// Files whose presence makes a model directory complete.
     pub required_files: &'static [&'static str],
     /// Fewer matches than this: the league is skipped as insufficient data.
     pub min_matches: usize,
+}
+
+impl ModelSpec {
+    /// `dir_name` and then the legacy names: every directory name of this type's versions.
+    pub fn dir_names(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.dir_name).chain(self.legacy_dir_names.iter().copied())
+    }
 }
 
 /// Everything a trainer may read. Trainers are pure: they return files as bytes.

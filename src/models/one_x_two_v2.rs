@@ -22,6 +22,8 @@ use crate::stats::metrics;
 pub static SPEC: ModelSpec = ModelSpec {
     name: "1x2_v2",
     version: "v2",
+    dir_name: "1x2_v2",
+    legacy_dir_names: &[],
     required_files: &[
         "home_model.pkl",
         "draw_model.pkl",

@@ -24,6 +24,8 @@ use crate::store::pickle;
 pub static SPEC: ModelSpec = ModelSpec {
     name: "poisson_v2",
     version: "v2",
+    dir_name: "poisson_v2",
+    legacy_dir_names: &[],
     required_files: &["poisson_model.pkl", "metrics.json"],
     min_matches: 100,
 };

@@ -40,11 +40,39 @@ impl ModelState {
     }
 }
 
+/// A real directory (not a symlink) with nothing in it: what the old pipeline's `--dry-run` left.
+/// It holds no model, so it counts as missing and is trained into (see `safe_writer`).
+pub fn is_empty_dir(path: &Path) -> bool {
+    path.symlink_metadata().is_ok_and(|m| m.is_dir())
+        && std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// The directory name of a league's first version of `spec`: its `dir_name`, unless only a
+/// directory of a legacy name is there (an earlier release's tree, used where it is).
+pub fn seed_dir_name(models_dir: &Path, league: &str, spec: &ModelSpec) -> &'static str {
+    spec.dir_names()
+        .find(|name| {
+            let dir = model_dir(models_dir, league, name);
+            dir.symlink_metadata().is_ok() && !is_empty_dir(&dir)
+        })
+        .unwrap_or(spec.dir_name)
+}
+
 /// Detects the state of one model directory for a league with `matches` usable matches.
 pub fn detect(models_dir: &Path, league: &str, spec: &ModelSpec, matches: usize) -> ModelState {
-    let dir = model_dir(models_dir, league, spec.name);
+    let dir = model_dir(models_dir, league, seed_dir_name(models_dir, league, spec));
     match dir.symlink_metadata() {
         Err(_) => {
+            if matches < spec.min_matches {
+                ModelState::InsufficientData {
+                    matches,
+                    minimum: spec.min_matches,
+                }
+            } else {
+                ModelState::Missing
+            }
+        }
+        Ok(_) if is_empty_dir(&dir) => {
             if matches < spec.min_matches {
                 ModelState::InsufficientData {
                     matches,

@@ -37,7 +37,10 @@ fn temp_name(final_name: &str) -> String {
     format!(".{final_name}{TEMP_MARKER}{}-{nanos}", std::process::id())
 }
 
-/// Writes a complete model directory at `target` (which must not exist).
+/// Writes a complete model directory at `target`, which must not exist or be an empty directory
+/// (what the old pipeline's `--dry-run` left): an empty directory holds no model and is
+/// replaced by the complete one in the same single rename, which fails, changing nothing, if
+/// anything appeared in it meanwhile.
 pub fn write_model_dir(target: &Path, files: &[ModelFile]) -> Result<WriteOutcome> {
     let parent = target
         .parent()
@@ -48,13 +51,14 @@ pub fn write_model_dir(target: &Path, files: &[ModelFile]) -> Result<WriteOutcom
         .context("model directory has no name")?
         .to_string_lossy()
         .to_string();
-    if target.symlink_metadata().is_ok() {
+    let into_empty = crate::store::detect::is_empty_dir(target);
+    if target.symlink_metadata().is_ok() && !into_empty {
         return Ok(WriteOutcome::TargetAppeared);
     }
     create_dirs(&parent)?;
     let temp = parent.join(temp_name(&final_name));
     fs::create_dir(&temp).with_context(|| format!("creating {}", temp.display()))?;
-    let result = fill_and_publish(&temp, target, &parent, files);
+    let result = fill_and_publish(&temp, target, &parent, files, into_empty);
     if !matches!(result, Ok(WriteOutcome::Written)) {
         // Only what this run created inside its own temporary directory is removed.
         remove_own_temp_dir(&temp, files);
@@ -67,12 +71,18 @@ fn fill_and_publish(
     target: &Path,
     parent: &Path,
     files: &[ModelFile],
+    into_empty: bool,
 ) -> Result<WriteOutcome> {
     for file in files {
         create_new_file(&temp.join(&file.name), &file.bytes)?;
     }
     sync_dir(temp)?;
-    match rename_no_replace(temp, target) {
+    let renamed = if into_empty {
+        rename_onto_empty_dir(temp, target)
+    } else {
+        rename_no_replace(temp, target)
+    };
+    match renamed {
         Ok(()) => {
             sync_dir(parent)?;
             Ok(WriteOutcome::Written)
@@ -288,6 +298,28 @@ fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
     rename_checked(from, to)
 }
 
+/// Renames directory `from` onto `to`, an empty directory: rename(2) replaces an empty
+/// directory atomically and refuses a non-empty one (`ENOTEMPTY`/`EEXIST`) or a file, reported
+/// here as `AlreadyExists` (something appeared: nothing was changed).
+fn rename_onto_empty_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    if !crate::store::detect::is_empty_dir(to) {
+        return rename_no_replace(from, to);
+    }
+    rename_replacing_empty(from, to)
+}
+
+/// rename(2) of a directory onto `to`, with a non-empty `to` reported as `AlreadyExists`.
+fn rename_replacing_empty(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::rename(from, to).map_err(|e| match e.kind() {
+        std::io::ErrorKind::DirectoryNotEmpty
+        | std::io::ErrorKind::AlreadyExists
+        | std::io::ErrorKind::NotADirectory => {
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "target is not empty")
+        }
+        _ => e,
+    })
+}
+
 fn rename_checked(from: &Path, to: &Path) -> std::io::Result<()> {
     if to.symlink_metadata().is_ok() {
         return Err(std::io::Error::new(
@@ -296,4 +328,35 @@ fn rename_checked(from: &Path, to: &Path) -> std::io::Result<()> {
         ));
     }
     fs::rename(from, to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An empty target directory is replaced by the complete one; a target that is not empty
+    /// when the rename happens (a file appeared after the emptiness check) is refused, both
+    /// directories left as they were.
+    #[test]
+    fn renames_onto_an_empty_directory_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("new"), dir.path().join("target"));
+        fs::create_dir(&from).unwrap();
+        fs::write(from.join("model.pkl"), b"model").unwrap();
+        fs::create_dir(&to).unwrap();
+        fs::write(to.join("theirs"), b"theirs").unwrap();
+        let e = rename_replacing_empty(&from, &to).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(to.join("theirs")).unwrap(), b"theirs");
+        assert_eq!(fs::read(from.join("model.pkl")).unwrap(), b"model");
+        assert_eq!(
+            rename_onto_empty_dir(&from, &to).unwrap_err().kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+
+        fs::remove_file(to.join("theirs")).unwrap();
+        rename_onto_empty_dir(&from, &to).unwrap();
+        assert_eq!(fs::read(to.join("model.pkl")).unwrap(), b"model");
+        assert!(!from.exists());
+    }
 }

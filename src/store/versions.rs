@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use crate::data::date::Date;
 use crate::data::matches::{LeagueMatches, Match};
-use crate::models::model_type::ModelType;
+use crate::models::model_type::{ModelSpec, ModelType};
+use crate::store::detect;
 use crate::store::manifest::{self, ManifestRead, MANIFEST_FILE};
 use crate::store::pickle::{self, PickleKind};
 use crate::store::registry::{RecordedEntry, Registry, RegistryEntry, TrainingDataSummary};
@@ -567,8 +568,9 @@ impl Lineage {
     }
 }
 
-/// Version directories of a league and type on disk: (n, directory name), n ascending.
-fn dirs_on_disk(models_dir: &Path, league: &str, model_type: &str) -> Vec<(u32, String)> {
+/// Version directories of a league and type on disk (of its directory name or a legacy one; an
+/// empty directory holds no version): (n, directory name), n ascending.
+fn dirs_on_disk(models_dir: &Path, league: &str, spec: &ModelSpec) -> Vec<(u32, String)> {
     let mut out = Vec::new();
     let Ok(read) = std::fs::read_dir(models_dir.join("leagues").join(league)) else {
         return out;
@@ -576,7 +578,7 @@ fn dirs_on_disk(models_dir: &Path, league: &str, model_type: &str) -> Vec<(u32, 
     for e in read.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
         if let Some((ty, n)) = parse_version_dir_name(&name) {
-            if ty == model_type {
+            if spec.dir_names().any(|d| d == ty) && !detect::is_empty_dir(&e.path()) {
                 out.push((n, name));
             }
         }
@@ -605,10 +607,10 @@ pub fn lineage(
                 .collect()
         })
         .unwrap_or_default();
-    let on_disk = dirs_on_disk(models_dir, league, spec.name);
+    let on_disk = dirs_on_disk(models_dir, league, spec);
     let check = |name: &str, expected: Option<&BTreeMap<String, String>>| {
         let dir = models_dir.join("leagues").join(league).join(name);
-        dir.is_dir().then(|| verify(ty, &dir, league, expected))
+        (dir.is_dir() && !detect::is_empty_dir(&dir)).then(|| verify(ty, &dir, league, expected))
     };
 
     let mut versions = Vec::new();
@@ -617,10 +619,10 @@ pub fn lineage(
         let path = e
             .path
             .clone()
-            .unwrap_or_else(|| rel_path(league, spec.name, 1));
+            .unwrap_or_else(|| rel_path(league, spec.dir_name, 1));
         let name = path.rsplit('/').next().unwrap_or_default().to_string();
         let in_layout = path == format!("leagues/{league}/{name}")
-            && parse_version_dir_name(&name).is_some_and(|(t, _)| t == spec.name);
+            && parse_version_dir_name(&name).is_some_and(|(t, _)| spec.dir_names().any(|d| d == t));
         let expected = (!e.files.is_empty()).then_some(&e.files);
         let found = if in_layout {
             check(&name, expected)

@@ -40,3 +40,31 @@ pub fn run_on_files(script: &str, files: &[&Path]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// Runs `python3 -c script args...` with the repository's `python/` directory on `PYTHONPATH`
+/// (where `auto_train_models` lives), panics unless it exits 0, and returns its trimmed stdout.
+/// Fails, naming what is missing, when python3 cannot be run.
+pub fn run_with_reader(script: &str, args: &[&str]) -> String {
+    let python_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
+    let out = match Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .env("PYTHONPATH", &python_dir)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => panic!(
+            "python3 is required to check the Python reader (python/auto_train_models.py), and \
+             it could not be run ({e}): install python3 (no packages needed)"
+        ),
+    };
+    assert!(
+        out.status.success(),
+        "python3 reader check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
