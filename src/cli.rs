@@ -17,9 +17,9 @@ Scans the match data under --data-dir, finds which model directories under
 the registry. SAFE MODE: existing files are never deleted, truncated or overwritten; a model
 directory appears complete in one step or not at all; the registry is append-only.
 
-Exit codes: 0 nothing failed, 1 a model failed to train or is damaged, 2 bad usage /
-unreadable data dir / invalid registry, 75 another run holds the lock, 128+n stopped by
-signal n.";
+Exit codes: 0 nothing failed, 1 a model failed to train or is damaged, a lineage is
+inconsistent or the data is behind a model, 2 bad usage / unreadable data dir / invalid registry,
+75 another run holds the lock, 128+n stopped by signal n.";
 
 #[derive(Debug, Parser)]
 #[command(name = "auto-train", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -274,8 +274,13 @@ pub struct BacktestArgs {
     pub data_dir: PathBuf,
 
     /// Output directory: new, or existing and empty. Everything the backtest makes goes here.
+    /// Never inside the data dir or a models dir.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// The models dir (never read): an --out inside it is refused.
+    #[arg(long, value_name = "DIR", default_value = "models")]
+    pub models_dir: PathBuf,
 
     /// Print summary.json on stdout instead of the text table.
     #[arg(long)]

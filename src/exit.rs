@@ -10,7 +10,8 @@ use serde::Serialize;
 pub enum ExitCode {
     /// Nothing failed (also when there was nothing to do).
     Ok,
-    /// A model failed to train or to register, a model is damaged, or predict had no usable model.
+    /// A model failed to train or to register, a model is damaged, a lineage is inconsistent,
+    /// the data is behind a model, or predict had no usable model.
     Failed,
     /// Bad usage, an unreadable data dir or an invalid registry; nothing was trained.
     Usage,

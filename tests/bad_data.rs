@@ -508,8 +508,11 @@ fn extra_leagues_stay_apart_and_merged_league_names_warn() {
     );
 }
 
-/// `--as-of` pins today: a match dated on it is a result, one dated a day later is not; the
-/// same files give other counts on other days. `status` and `predict` take the flag too.
+/// `--as-of` pins today: a match dated on it is not in the future, one dated a day later is; the
+/// same files give other counts on other days. (The file's two far-future rows are also ten and
+/// seventy years past the rest of their league: whatever `--as-of` says, a date that is not in
+/// the future is set aside as impossible, so bundesliga keeps its 18 real matches.) `status` and
+/// `predict` take the flag too.
 #[test]
 fn as_of_pins_today_for_run_status_and_predict() {
     let ws = Workspace::new(&["N1"]);
@@ -518,19 +521,25 @@ fn as_of_pins_today_for_run_status_and_predict() {
         ws.data().join("future_dated.csv"),
     )
     .unwrap();
-    for (as_of, bundesliga, skipped) in [
-        ("2032-05-27", 18, 2),
-        ("2032-05-28", 19, 1),
-        ("2099-01-01", 20, 0),
+    for (as_of, future, impossible) in [
+        ("2032-05-27", 2, 0),
+        ("2032-05-28", 1, 1),
+        ("2099-01-01", 0, 2),
     ] {
         let (code, summary, stderr) =
             ws.run_json(&["--model-type", "poisson_v2", "--dry-run", "--as-of", as_of]);
         assert_eq!(code, 0, "{stderr}");
-        assert_eq!(
-            summary["data"]["leagues"]["bundesliga"], bundesliga,
-            "{as_of}"
-        );
-        assert_eq!(summary["data"]["skipped_rows"], skipped, "{as_of}");
+        assert_eq!(summary["data"]["leagues"]["bundesliga"], 18, "{as_of}");
+        assert_eq!(summary["data"]["skipped_rows"], 2, "{as_of}");
+        let file = &summary["data"]["files_with_skipped_rows"][0];
+        assert_eq!(file["future"], future, "{as_of}: {file}");
+        let set_aside = file["skipped_examples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["reason"].as_str().unwrap().contains("an impossible date"))
+            .count();
+        assert_eq!(set_aside, impossible, "{as_of}: {file}");
     }
     let out = ws
         .cmd()

@@ -61,7 +61,7 @@ fn setup() -> Workspace {
     }
     let bundes = ws.model_dir("bundesliga", "poisson_v2");
     std::fs::create_dir_all(&bundes).unwrap();
-    std::fs::write(bundes.join("poisson_model.pkl"), b"foreign pickle").unwrap();
+    std::fs::write(bundes.join("poisson_model.pkl"), OTHER_TOOL_PICKLE).unwrap();
     std::fs::write(bundes.join("metrics.json"), b"{\"foreign\": true}").unwrap();
     let ou = ws.model_dir("eredivisie", "ou25_v1");
     std::fs::create_dir_all(&ou).unwrap();

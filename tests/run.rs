@@ -42,7 +42,7 @@ fn run_trains_exactly_the_missing_then_nothing() {
     // bundesliga already has a complete poisson_v2 model made by something else.
     let existing = ws.model_dir("bundesliga", "poisson_v2");
     std::fs::create_dir_all(&existing).unwrap();
-    std::fs::write(existing.join("poisson_model.pkl"), b"not ours").unwrap();
+    std::fs::write(existing.join("poisson_model.pkl"), OTHER_TOOL_PICKLE).unwrap();
     std::fs::write(existing.join("metrics.json"), b"{}").unwrap();
     std::fs::create_dir_all(ws.model_dir("eredivisie", "ou25_v1")).unwrap();
     std::fs::write(ws.model_dir("eredivisie", "ou25_v1").join("m.pkl"), b"ou").unwrap();

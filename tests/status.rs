@@ -11,10 +11,10 @@ fn status_reports_state_loading_metrics_and_registration() {
         .args(["--model-type", "poisson_v2", "--league", "bundesliga"])
         .assert()
         .code(0);
-    // A foreign, unloadable model for bundesliga and a partial one for a league without data.
+    // Another tool's model for eredivisie and a partial one for a league without data.
     let foreign = ws.model_dir("eredivisie", "poisson_v2");
     std::fs::create_dir_all(&foreign).unwrap();
-    std::fs::write(foreign.join("poisson_model.pkl"), b"junk").unwrap();
+    std::fs::write(foreign.join("poisson_model.pkl"), OTHER_TOOL_PICKLE).unwrap();
     std::fs::write(foreign.join("metrics.json"), b"{}").unwrap();
     let partial = ws.model_dir("serie_a", "poisson_v2");
     std::fs::create_dir_all(&partial).unwrap();

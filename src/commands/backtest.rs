@@ -171,6 +171,7 @@ impl From<anyhow::Error> for Failure {
 }
 
 fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, Failure> {
+    check_out_place(&args.out, &args.data_dir, &args.models_dir).map_err(Failure::Usage)?;
     check_out_dir(&args.out).map_err(Failure::Usage)?;
     let loaded =
         data::load_data_dir(&args.data_dir).map_err(|e| Failure::Usage(format!("{e:#}")))?;
@@ -408,6 +409,75 @@ fn check_out_dir(out: &Path) -> std::result::Result<(), String> {
             }
         }
     }
+}
+
+/// `--out` must not lie inside the data dir (the next run would read predictions.csv as match
+/// data) or a models dir (the next run would find a damaged model directory there): neither the
+/// `--models-dir` given nor any directory a run has used as its models dir (it holds the run
+/// lock file).
+fn check_out_place(
+    out: &Path,
+    data_dir: &Path,
+    models_dir: &Path,
+) -> std::result::Result<(), String> {
+    let out_abs = absolute_lexical(out);
+    for (dir, what) in [(data_dir, "the data dir"), (models_dir, "the models dir")] {
+        if out_abs.starts_with(absolute_lexical(dir)) {
+            return Err(format!(
+                "--out {} is inside {what} {}: choose a directory outside it (a backtest's \
+                 files there would be read as {})",
+                out.display(),
+                dir.display(),
+                if what == "the data dir" {
+                    "match data"
+                } else {
+                    "a model directory"
+                }
+            ));
+        }
+    }
+    for ancestor in out_abs.ancestors().skip(1) {
+        if ancestor.join(crate::store::run_lock::LOCK_FILE).is_file() {
+            return Err(format!(
+                "--out {} is inside the models dir {} (it holds {}): choose a directory outside it",
+                out.display(),
+                ancestor.display(),
+                crate::store::run_lock::LOCK_FILE
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute, with symlinks of its existing part resolved and `.`/`..` removed.
+fn absolute_lexical(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let abs = std::env::current_dir().map_or_else(|_| path.to_path_buf(), |cwd| cwd.join(path));
+    let mut clean = std::path::PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                clean.pop();
+            }
+            Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    // Resolve symlinks of the longest existing ancestor.
+    let mut rest = Vec::new();
+    let mut base = clean.as_path();
+    while !base.exists() {
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                base = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut resolved = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
+    resolved.extend(rest.iter().rev());
+    resolved
 }
 
 /// The data as it stood on a morning: every league's matches dated before that day, grown day by

@@ -38,7 +38,8 @@ pub enum Action {
 pub struct Job {
     pub league: String,
     pub ty: &'static dyn ModelType,
-    /// `existing`, `missing`, `partial`, `insufficient_data` or `damaged`.
+    /// `existing`, `missing`, `partial`, `insufficient_data`, `damaged` or `inconsistent` (the
+    /// registry's entries do not form one lineage).
     pub detected: &'static str,
     pub matches: usize,
     pub action: Action,
@@ -209,6 +210,13 @@ fn plan_job(
             return job;
         }
     }
+    if let Some(why) = &lineage.inconsistent {
+        job.detected = "inconsistent";
+        job.reason = format!(
+            "{why}; no version is used until the registry is fixed (nothing was published)"
+        );
+        return job;
+    }
     if !job.damaged.is_empty() {
         job.detected = "damaged";
         job.reason = job
@@ -238,11 +246,7 @@ fn plan_job(
         job.action = Action::Publish {
             path: new_path,
             key: job.key.clone(),
-            supersedes: lineage
-                .versions
-                .iter()
-                .rev()
-                .find_map(|v| v.registered.then(|| v.key.clone()).flatten()),
+            supersedes: lineage.newest_registered().and_then(|v| v.key.clone()),
             refresh: false,
         };
         return job;
@@ -262,6 +266,12 @@ fn plan_existing(job: &mut Job, lineage: &Lineage, refresh: RefreshPolicy, seed_
     };
     job.reason = if !st.known {
         format!("Models already exist; staleness {}", st.reason)
+    } else if st.behind {
+        format!(
+            "data behind: {}; {} stays current and nothing is published (check the data dir, \
+             the clock and --as-of)",
+            st.reason, job.key
+        )
     } else if !st.stale {
         "Models already exist".into()
     } else if !refresh.enabled {
@@ -300,6 +310,10 @@ pub enum Status {
     WouldGenerateMetrics,
     InsufficientData,
     Damaged,
+    /// The data holds less than the current version was trained on: nothing published.
+    DataBehind,
+    /// The registry's entries of this league and type do not form one lineage.
+    Inconsistent,
     Failed,
 }
 
@@ -324,6 +338,10 @@ impl Job {
             (Action::CompleteMetrics, _) if dry_run => Status::WouldGenerateMetrics,
             (Action::Publish { .. } | Action::CompleteMetrics, _) => Status::Failed,
             (Action::Keep, "damaged") => Status::Damaged,
+            (Action::Keep, "inconsistent") => Status::Inconsistent,
+            (Action::Keep, _) if self.staleness.as_ref().is_some_and(|s| s.behind) => {
+                Status::DataBehind
+            }
             (Action::Keep, "partial") => Status::Partial,
             (Action::Keep, "insufficient_data") => Status::InsufficientData,
             (Action::Keep, _) => Status::Existing,

@@ -67,7 +67,13 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
             );
         }
         let Some(current) = lineage.current() else {
-            if lineage.any_present() {
+            if let Some(why) = &lineage.inconsistent {
+                tracing::warn!(
+                    "{} {}: {why}; left out of the predictions",
+                    args.league,
+                    spec.name
+                );
+            } else if lineage.any_present() {
                 tracing::warn!(
                     "{} {}: no usable version; left out of the predictions",
                     args.league,

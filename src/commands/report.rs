@@ -63,10 +63,11 @@ pub struct JobResult {
     pub registered: bool,
     /// The registry key of that directory.
     pub key: String,
-    /// The current version's training data is no longer the league's data.
-    pub stale: bool,
-    /// Matches dated after the current version's training `last_date`.
-    pub new_matches: usize,
+    /// The current version's training data is no longer the league's data (`null` when
+    /// unknown: no current version, or one without a training record).
+    pub stale: Option<bool>,
+    /// Matches the current version was not trained on (`null` when unknown).
+    pub new_matches: Option<usize>,
     /// Why stale (or `fresh`, or `unknown: ...` for a model without a training record).
     pub staleness: Option<String>,
     /// The version this run published replaces this key.
@@ -78,6 +79,9 @@ pub struct JobResult {
     /// What the trainer warned about the model this run published (also in its metrics.json).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The new matches that made this run refresh it (0 when it was not refreshed).
+    #[serde(skip)]
+    pub refreshed_for: usize,
 }
 
 #[derive(Default, Debug, Clone, Copy, serde::Serialize)]
@@ -87,6 +91,8 @@ pub struct Counts {
     pub partial: usize,
     pub insufficient_data: usize,
     pub damaged: usize,
+    pub inconsistent: usize,
+    pub data_behind: usize,
     pub stale: usize,
     pub trained: usize,
     pub would_train: usize,
@@ -136,6 +142,7 @@ impl RunReport<'_> {
                 };
                 let fresh_now = o.published.is_some();
                 let st = job.staleness.as_ref();
+                let known = st.filter(|s| s.known);
                 JobResult {
                     league: job.league.clone(),
                     model_type: job.ty.spec().name.to_string(),
@@ -146,11 +153,21 @@ impl RunReport<'_> {
                     path: path_text(&self.models_dir.join(path)),
                     registered,
                     key,
-                    stale: !fresh_now && st.is_some_and(|s| s.stale),
-                    new_matches: if fresh_now {
-                        0
+                    stale: if fresh_now {
+                        Some(false)
                     } else {
-                        st.map_or(0, |s| s.new_matches)
+                        known.map(|s| s.stale)
+                    },
+                    new_matches: if fresh_now {
+                        Some(0)
+                    } else {
+                        known.map(|s| s.new_matches)
+                    },
+                    refreshed_for: match o.status {
+                        Status::Refreshed | Status::WouldRefresh => {
+                            known.map_or(0, |s| s.new_matches)
+                        }
+                        _ => 0,
                     },
                     staleness: if fresh_now {
                         Some("fresh".into())
@@ -180,6 +197,7 @@ impl RunReport<'_> {
                 "missing" => c.missing += 1,
                 "partial" => c.partial += 1,
                 "damaged" => c.damaged += 1,
+                "inconsistent" => c.inconsistent += 1,
                 _ => c.insufficient_data += 1,
             }
             if job.staleness.as_ref().is_some_and(|s| s.stale) {
@@ -193,6 +211,7 @@ impl RunReport<'_> {
                 Status::MetricsGenerated => c.metrics_generated += 1,
                 Status::Failed => c.failed += 1,
                 Status::Existing | Status::AppearedDuringRun => c.skipped += 1,
+                Status::DataBehind => c.data_behind += 1,
                 _ => {}
             }
         }
@@ -212,6 +231,7 @@ impl RunReport<'_> {
                         | Status::MetricsGenerated
                         | Status::AppearedDuringRun
                         | Status::InsufficientData
+                        | Status::DataBehind
                 )
             })
     }
@@ -219,7 +239,10 @@ impl RunReport<'_> {
     /// What the run was asked to look after is complete and no model of it is stale (trained on
     /// data that has changed since), and every `--league` asked for has data to check against.
     pub fn selection_consistent(&self) -> bool {
-        self.complete() && self.plan.no_data.is_empty() && self.results().iter().all(|r| !r.stale)
+        self.complete()
+            && self.plan.no_data.is_empty()
+            && self.outcomes.iter().all(|o| o.status != Status::DataBehind)
+            && self.results().iter().all(|r| r.stale != Some(true))
     }
 
     /// Every model type of every league in the data is present, healthy and fresh: the
@@ -228,21 +251,23 @@ impl RunReport<'_> {
         self.selection_consistent() && self.outside.as_ref().is_none_or(|o| o.problems.is_empty())
     }
 
-    /// What made the exit code non-zero: failed trainings, damaged models, the registry.
-    fn failures(&self) -> (usize, usize, bool) {
-        let count = |s: Status| self.outcomes.iter().filter(|o| o.status == s).count();
-        (
-            count(Status::Failed),
-            count(Status::Damaged),
-            self.registry_error.is_some(),
-        )
-    }
+    /// The statuses that make the exit code 1, with their report labels.
+    const FAILING: [(Status, &'static str); 4] = [
+        (Status::Failed, "failed"),
+        (Status::Damaged, "damaged"),
+        (Status::DataBehind, "data behind"),
+        (Status::Inconsistent, "inconsistent lineage"),
+    ];
 
-    /// Every failure that counts for the exit code (training failures, damaged models and a
-    /// failed registry update): the report's "Total failures".
+    /// Every failure that counts for the exit code (training failures, damaged models, data
+    /// behind a model, inconsistent lineages and a failed registry update): "Total failures".
     pub fn failure_count(&self) -> usize {
-        let (failed, damaged, registry) = self.failures();
-        failed + damaged + usize::from(registry)
+        let jobs = self
+            .outcomes
+            .iter()
+            .filter(|o| Self::FAILING.iter().any(|(s, _)| *s == o.status))
+            .count();
+        jobs + usize::from(self.registry_error.is_some())
     }
 
     /// `2 failed (premier_league poisson_v2, ...), 1 damaged (...)`: why the exit code is 1.
@@ -257,7 +282,7 @@ impl RunReport<'_> {
                 .collect()
         };
         let mut parts = Vec::new();
-        for (status, label) in [(Status::Failed, "failed"), (Status::Damaged, "damaged")] {
+        for (status, label) in Self::FAILING {
             let n = names(status);
             if !n.is_empty() {
                 parts.push(format!("{} {label} ({})", n.len(), n.join(", ")));
@@ -273,7 +298,8 @@ impl RunReport<'_> {
         }
     }
 
-    /// 1 when a model failed to train, the registry could not be updated or a model is damaged.
+    /// 1 when a model failed to train, the registry could not be updated, a model is damaged,
+    /// a lineage is inconsistent or the data is behind a model (an operator must look).
     pub fn exit_code(&self) -> ExitCode {
         if self.failure_count() > 0 {
             ExitCode::Failed
@@ -396,7 +422,11 @@ fn write_type_section(
                 writeln!(o, "Training {ty} for {}... FAILED: {}", x.league, x.reason)?
             }
             Status::Damaged => writeln!(o, "DAMAGED {ty} for {}: {}", x.league, x.reason)?,
-            Status::Existing if x.stale => {
+            Status::Inconsistent => {
+                writeln!(o, "INCONSISTENT {ty} for {}: {}", x.league, x.reason)?
+            }
+            Status::DataBehind => writeln!(o, "DATA BEHIND {ty} for {}: {}", x.league, x.reason)?,
+            Status::Existing if x.stale == Some(true) => {
                 writeln!(
                     o,
                     "Skipping {}: Models already exist, STALE: {}",
@@ -493,7 +523,7 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
         writeln!(o, "Stale models: {} ({done})", t.stale)?;
         for x in results
             .iter()
-            .filter(|x| x.stale || x.status == Status::Refreshed)
+            .filter(|x| x.stale == Some(true) || x.status == Status::Refreshed)
         {
             writeln!(o, "   {} {}: {}", x.league, x.model_type, x.reason)?;
         }
@@ -531,6 +561,17 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
             },
         )?;
     }
+    if t.data_behind > 0 {
+        writeln!(
+            o,
+            "Data behind the current model: {} (nothing published for them; check the data dir, the clock and --as-of)",
+            t.data_behind
+        )?;
+        for x in results.iter().filter(|x| x.status == Status::DataBehind) {
+            writeln!(o, "   {} {}", x.league, x.model_type)?;
+        }
+    }
+    let stale = results.iter().filter(|x| x.stale == Some(true)).count();
     if r.consistent() {
         writeln!(o, "All per-league models are now consistent!")?;
     } else if let Some(out) = r.outside.as_ref().filter(|_| r.selection_consistent()) {
@@ -553,11 +594,10 @@ fn write_totals(o: &mut String, r: &RunReport, results: &[JobResult]) -> std::fm
             "Not consistent: no data to check {} against",
             r.plan.no_data.join(", ")
         )?;
-    } else if r.complete() {
+    } else if r.complete() && stale > 0 {
         writeln!(
             o,
-            "All per-league models exist, but {} are stale (run with --refresh to train new versions)",
-            results.iter().filter(|x| x.stale).count()
+            "All per-league models exist, but {stale} are stale (run with --refresh to train new versions)"
         )?;
     }
     Ok(())
@@ -699,6 +739,24 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
             .map(|x| json!({"league": x.league, "model_type": x.model_type, "path": x.path, "reason": x.reason, "new_matches": x.new_matches}))
             .collect()
     };
+    let refreshed: Vec<serde_json::Value> = results
+        .iter()
+        .filter(|x| matches!(x.status, Status::Refreshed | Status::WouldRefresh))
+        .map(|x| json!({"league": x.league, "model_type": x.model_type, "path": x.path, "reason": x.reason, "new_matches": x.refreshed_for}))
+        .collect();
+    // One entry per damaged version directory, naming it (not the version still served).
+    let damaged: Vec<serde_json::Value> = r
+        .plan
+        .jobs
+        .iter()
+        .zip(&r.outcomes)
+        .filter(|(_, o)| o.status == Status::Damaged)
+        .flat_map(|(job, _)| {
+            job.damaged.iter().map(|(path, reason)| {
+                json!({"league": job.league, "model_type": job.ty.spec().name, "path": r.models_dir.join(path).display().to_string(), "reason": reason})
+            })
+        })
+        .collect();
     crate::json::finish(json!({
         "dry_run": r.dry_run,
         "refresh": r.refresh,
@@ -721,9 +779,11 @@ pub fn json_summary(r: &RunReport) -> serde_json::Value {
         },
         "leagues_without_data": r.plan.no_data,
         "results": results,
-        "stale": listed(&|x| x.stale),
-        "refreshed": listed(&|x| x.status == Status::Refreshed || x.status == Status::WouldRefresh),
-        "damaged": listed(&|x| x.status == Status::Damaged),
+        "stale": listed(&|x| x.stale == Some(true)),
+        "refreshed": refreshed,
+        "damaged": damaged,
+        "data_behind": listed(&|x| x.status == Status::DataBehind),
+        "inconsistent": listed(&|x| x.status == Status::Inconsistent),
         "untouched": r.plan.untouched,
         "leftovers": r.leftover_details(),
         "registry_appended": r.appended,

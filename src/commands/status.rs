@@ -38,10 +38,14 @@ pub struct StatusRow {
     pub key: String,
     /// The current version's directory (relative to the models dir).
     pub path: String,
-    /// The current version's training data is no longer the league's data.
-    pub stale: bool,
-    /// Matches dated after the current version's training `last_date`.
-    pub new_matches: usize,
+    /// The current version's training data is no longer the league's data (`null` when
+    /// unknown: no current version, or one without a training record).
+    pub stale: Option<bool>,
+    /// Matches the current version was not trained on (`null` when unknown).
+    pub new_matches: Option<usize>,
+    /// The data holds less than the current version was trained on (a refresh would publish a
+    /// model trained on less or older data, so none is published).
+    pub data_behind: bool,
     /// `fresh`, why stale, or `unknown: ...` (no training record).
     pub staleness: String,
     /// Every version: key, path, role (current / superseded / gone / damaged / ...) and why.
@@ -198,6 +202,7 @@ fn status_row(
     let damaged = lineage.damaged().next().is_some();
     let state = match seed_state {
         ModelState::Partial { .. } if !dir.join(manifest::MANIFEST_FILE).exists() => "partial",
+        _ if lineage.inconsistent.is_some() => "inconsistent",
         _ if damaged => "damaged",
         _ if lineage.any_present() => "existing",
         ModelState::InsufficientData { .. } => "insufficient_data",
@@ -205,6 +210,7 @@ fn status_row(
     };
     let (loads, load_error) = match shown.and_then(|v| v.health.as_ref()) {
         None if state == "partial" => (Some(false), Some("incomplete".to_string())),
+        _ if lineage.inconsistent.is_some() => (Some(false), lineage.inconsistent.clone()),
         None => (None, None),
         Some(Health::Intact | Health::Foreign) => (Some(true), None),
         Some(Health::Unreadable(r)) => (
@@ -233,8 +239,12 @@ fn status_row(
         registered: registry_ok.then(|| shown.is_some_and(|v| v.registered)),
         key: shown.and_then(|v| v.key.clone()).unwrap_or(seed_key),
         path,
-        stale: staleness.as_ref().is_some_and(|s| s.stale),
-        new_matches: staleness.as_ref().map_or(0, |s| s.new_matches),
+        stale: staleness.as_ref().filter(|s| s.known).map(|s| s.stale),
+        new_matches: staleness
+            .as_ref()
+            .filter(|s| s.known)
+            .map(|s| s.new_matches),
+        data_behind: staleness.as_ref().is_some_and(|s| s.behind),
         staleness: staleness.map_or_else(|| "-".to_string(), |s| s.reason),
         versions: lineage
             .versions
@@ -289,15 +299,16 @@ fn status_table(rows: &[StatusRow]) -> String {
             r.matches,
             yes_no(r.loads),
             yes_no(r.registered),
-            match (r.stale, r.staleness.starts_with("unknown")) {
-                (true, _) => "STALE",
-                (false, true) => "?",
-                _ if r.staleness == "-" => "-",
-                _ => "no",
+            match (r.stale, r.data_behind) {
+                (_, true) => "BEHIND",
+                (Some(true), _) => "STALE",
+                (Some(false), _) => "no",
+                (None, _) if r.staleness.starts_with("unknown") => "?",
+                (None, _) => "-",
             },
             metrics.join("  ")
         );
-        if r.stale || r.staleness.starts_with("unknown") {
+        if r.stale == Some(true) || r.data_behind || r.staleness.starts_with("unknown") {
             let _ = writeln!(o, "    staleness: {}", r.staleness);
         }
         for v in r.versions.iter().filter(|v| v["role"] != "current") {

@@ -576,12 +576,27 @@ fn log_plan_findings(plan: &Plan, models_dir: &Path) {
     }
     for job in &plan.jobs {
         match job.detected {
-            "partial" | "damaged" => {
+            "partial" | "inconsistent" => {
                 let dir = job.dir(models_dir);
                 let dir = std::path::absolute(&dir).unwrap_or(dir);
                 tracing::warn!("{}: {}", dir.display(), job.reason)
             }
+            // Each damaged version by its own path (not the version still served).
+            "damaged" => {
+                for (path, reason) in &job.damaged {
+                    tracing::warn!(
+                        "{}: damaged: {reason} (left as it is: move the directory away and the \
+                         next run trains a new one)",
+                        std::path::absolute(models_dir.join(path))
+                            .unwrap_or_else(|_| models_dir.join(path))
+                            .display()
+                    )
+                }
+            }
             _ => {}
+        }
+        if job.staleness.as_ref().is_some_and(|s| s.behind) {
+            tracing::warn!("{} {}: {}", job.league, job.ty.spec().name, job.reason);
         }
         if let Some(st) = job.staleness.as_ref().filter(|s| s.stale) {
             tracing::info!(

@@ -427,6 +427,8 @@ fn status_verdict(tables: &Tables, status: Option<&str>) -> std::result::Result<
 /// The matches of one ESPN fixtures file by league slug, with its report.
 pub struct EspnMatches {
     pub matches: BTreeMap<String, Vec<Match>>,
+    /// The 1-based data row of each match of `matches`, by league.
+    pub match_rows: BTreeMap<String, Vec<u32>>,
     pub rows: usize,
     pub report: EspnReport,
     /// (1-based data row, why it was skipped) of the rows with bad cells.
@@ -509,6 +511,7 @@ pub fn read_fixtures(
     }
     let mut out = EspnMatches {
         matches: BTreeMap::new(),
+        match_rows: BTreeMap::new(),
         rows: table.rows.len(),
         report: EspnReport {
             tables: tables.paths.clone(),
@@ -563,6 +566,8 @@ pub fn read_fixtures(
         match parse_row(&layout, row, &mut team, today) {
             Ok(m) => {
                 out.report.after_extra_time_or_penalties += usize::from(after_extra_time);
+                let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                out.match_rows.entry(slug.clone()).or_default().push(row);
                 out.matches.entry(slug).or_default().push(m);
             }
             Err((reason, future)) => {

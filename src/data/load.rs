@@ -18,9 +18,15 @@ use crate::data::date::Date;
 use crate::data::espn;
 use crate::data::leagues;
 use crate::data::matches::{Dataset, Extras, LeagueMatches, Match};
+use crate::data::settle;
 
 /// How many skipped row numbers a warning lists per file.
 const SHOWN_SKIPPED_ROWS: usize = 5;
+/// The longest team name (bytes) a row may give: a club's name is a few dozen; a longer cell is
+/// junk (a pasted file, a broken quote) that would be held in every model that names the club.
+pub const MAX_TEAM_NAME_BYTES: usize = 255;
+/// How many rows left out of a league (conflicting copies, impossible dates) get a warning each.
+const SHOWN_LEFT_OUT_ROWS: usize = 10;
 /// Directories deeper than this below the data dir are not searched (guards symlink loops).
 const MAX_DEPTH: usize = 16;
 
@@ -169,9 +175,9 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
     }
     // The first raw name (or code) seen for each slug.
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    // Each file's rows of a league, in path order (joined below, one league a thread), and
-    // whether they come from an ESPN file.
-    let mut by_league: BTreeMap<String, Vec<(Vec<Match>, bool)>> = BTreeMap::new();
+    // Each file's rows of a league (with the file's index into `loaded.files` and the rows'
+    // numbers), in path order (joined below, one league a thread).
+    let mut by_league: BTreeMap<String, Vec<FileRows>> = BTreeMap::new();
     for (path, result) in parsed {
         match result {
             Ok(file) if file.espn_table => loaded.espn_tables.push(path),
@@ -199,13 +205,16 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
                     }
                 }
                 loaded.unknown_divisions.extend(file.unknown_divisions);
-                let from_espn = file.report.espn.is_some();
+                let index = u32::try_from(loaded.files.len()).unwrap_or(u32::MAX);
+                let espn = file.report.espn.is_some();
                 loaded.files.push(file.report);
-                for (league, matches) in file.matches {
-                    by_league
-                        .entry(league)
-                        .or_default()
-                        .push((matches, from_espn));
+                for (league, (matches, rows)) in file.matches {
+                    by_league.entry(league).or_default().push(FileRows {
+                        file: index,
+                        matches,
+                        rows,
+                        espn,
+                    });
                 }
             }
             Err(e) => loaded.unreadable.push(UnreadableFile {
@@ -226,50 +235,88 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
             loaded.format_conflicts.push(conflict);
         }
     }
-    let leagues: Vec<(String, Vec<Match>, usize)> = by_league
+    let paths: Vec<PathBuf> = loaded.files.iter().map(|f| f.path.clone()).collect();
+    let file_name = |i: u32| {
+        paths
+            .get(i as usize)
+            .map_or_else(String::new, |p| p.display().to_string())
+    };
+    let leagues: Vec<(String, settle::Settled)> = by_league
         .into_par_iter()
         .map(|(league, parts)| {
-            let mut matches = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
-            parts.into_iter().for_each(|part| matches.extend(part.0));
-            // Stable sort: among duplicates the row from the first file (in path order) is kept.
-            matches.sort_by(|a, b| (a.date, &a.home, &a.away).cmp(&(b.date, &b.home, &b.away)));
-            let before = matches.len();
-            matches.dedup_by(|later, earlier| {
-                later.date == earlier.date
-                    && later.home == earlier.home
-                    && later.away == earlier.away
-            });
-            let duplicates = before - matches.len();
-            (league, intern_teams(matches), duplicates)
+            let mut rows = Vec::with_capacity(parts.iter().map(|p| p.matches.len()).sum());
+            for part in parts {
+                let file = part.file;
+                rows.extend(
+                    part.matches
+                        .into_iter()
+                        .zip(part.rows)
+                        .map(|(m, row)| settle::SourcedRow { m, file, row }),
+                );
+            }
+            let mut settled = settle::settle(rows, &file_name);
+            settled.matches = intern_teams(std::mem::take(&mut settled.matches));
+            (league, settled)
         })
         .collect();
-    for (league, matches, duplicates) in leagues {
-        loaded.duplicates += duplicates;
-        loaded
-            .dataset
-            .leagues
-            .insert(league.clone(), LeagueMatches { league, matches });
+    for (league, settled) in leagues {
+        loaded.duplicates += settled.duplicates;
+        for (i, l) in settled.left_out.iter().enumerate() {
+            if i < SHOWN_LEFT_OUT_ROWS {
+                tracing::warn!("{} row {}: {}", file_name(l.file), l.row, l.reason);
+            } else if i == SHOWN_LEFT_OUT_ROWS {
+                tracing::warn!(
+                    "{league}: {} more rows left out (listed in the files' skipped rows)",
+                    settled.left_out.len() - i
+                );
+            }
+            if let Some(f) = loaded.files.get_mut(l.file as usize) {
+                f.used = f.used.saturating_sub(1);
+                f.skipped += 1;
+                if f.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
+                    f.skipped_examples.push(SkippedRow {
+                        row: l.row as usize,
+                        reason: l.reason.clone(),
+                    });
+                }
+            }
+        }
+        loaded.dataset.leagues.insert(
+            league.clone(),
+            LeagueMatches {
+                league,
+                matches: settled.matches,
+            },
+        );
     }
     Ok(loaded)
 }
 
+/// One file's rows of a league.
+struct FileRows {
+    /// Index into `LoadedData::files`.
+    file: u32,
+    matches: Vec<Match>,
+    /// The data row number of each match.
+    rows: Vec<u32>,
+    /// From an ESPN file.
+    espn: bool,
+}
+
 /// A league with parts from both formats: kept whole when their team names agree, else its ESPN
 /// parts are dropped (with a warning) and the conflict returned.
-fn reconcile_formats(
-    league: &str,
-    parts: &mut Vec<(Vec<Match>, bool)>,
-) -> Option<espn::FormatConflict> {
-    let (espn_parts, football_data): (Vec<_>, Vec<_>) = parts.iter().partition(|p| p.1);
+fn reconcile_formats(league: &str, parts: &mut Vec<FileRows>) -> Option<espn::FormatConflict> {
+    let (espn_parts, football_data): (Vec<_>, Vec<_>) = parts.iter().partition(|p| p.espn);
     if espn_parts.is_empty() || football_data.is_empty() {
         return None;
     }
     let fd: Vec<Match> = football_data
         .iter()
-        .flat_map(|p| p.0.iter().cloned())
+        .flat_map(|p| p.matches.iter().cloned())
         .collect();
     let es: Vec<Match> = espn_parts
         .iter()
-        .flat_map(|p| p.0.iter().cloned())
+        .flat_map(|p| p.matches.iter().cloned())
         .collect();
     let conflict = espn::reconcile(league, &fd, &es).err()?;
     tracing::warn!(
@@ -279,7 +326,7 @@ fn reconcile_formats(
         conflict.example,
         conflict.espn_matches_dropped
     );
-    parts.retain(|p| !p.1);
+    parts.retain(|p| !p.espn);
     Some(conflict)
 }
 
@@ -343,6 +390,20 @@ fn parse_files(
             (path, result)
         })
         .collect()
+}
+
+/// A cell quoted for a message: whole when short, else its start and its length, so that a
+/// huge cell never becomes a huge warning.
+fn shown(cell: &str) -> String {
+    const SHOWN_CHARS: usize = 60;
+    match cell.char_indices().nth(SHOWN_CHARS) {
+        None => format!("{cell:?}"),
+        Some((end, _)) => format!("{:?}... ({} bytes)", &cell[..end], cell.len()),
+    }
+}
+
+fn too_long(side: &str, bytes: usize) -> String {
+    format!("{side} team name is {bytes} bytes long, more than {MAX_TEAM_NAME_BYTES}")
 }
 
 /// Gives every occurrence of a team name in a league one shared allocation.
@@ -409,8 +470,8 @@ fn is_data_file(path: &Path) -> bool {
 
 struct ParsedFile {
     report: FileReport,
-    /// The file's used rows by league, in file order.
-    matches: BTreeMap<String, Vec<Match>>,
+    /// The file's used rows by league, in file order, with their data row numbers.
+    matches: BTreeMap<String, (Vec<Match>, Vec<u32>)>,
     unknown_divisions: BTreeSet<String>,
     /// (slug, raw league name or code) of every distinct raw name of used rows, in file order.
     league_names: Vec<(String, String)>,
@@ -633,8 +694,9 @@ struct RowParser {
     folder_league: String,
     report: FileReport,
     unknown_divisions: BTreeSet<String>,
-    /// Used rows, in file order, without their extras (`extra_values` holds them).
-    matches: Vec<(usize, Match)>,
+    /// Used rows (league id, data row number, match), in file order, without their extras
+    /// (`extra_values` holds them).
+    matches: Vec<(usize, u32, Match)>,
     /// The used rows' extras, `layout.extra_names.len()` values a row (NaN: absent).
     extra_values: Vec<f32>,
     /// Per extra slot: whether any used row has a number there.
@@ -706,6 +768,10 @@ impl RowParser {
         source: LeagueSource,
         raw: &str,
     ) -> std::result::Result<(usize, bool), String> {
+        // A name no slug can come from (a slug is at most 255 bytes): not cached, not copied.
+        if raw.len() > 4 * MAX_TEAM_NAME_BYTES {
+            return Err(format!("league name {} is not usable", shown(raw)));
+        }
         let (id, known) = match self.league_ids[source as usize].get(raw) {
             Some(found) => *found,
             None => {
@@ -739,7 +805,7 @@ impl RowParser {
         };
         match id {
             Some(id) => Ok((id, known)),
-            None => Err(format!("league name {raw:?} is not usable")),
+            None => Err(format!("league name {} is not usable", shown(raw))),
         }
     }
 
@@ -752,18 +818,33 @@ impl RowParser {
         t
     }
 
-    /// The team named in cell `col`, or `None` when it is empty.
-    fn team_cell(&mut self, row: &Row<'_>, col: usize) -> Option<Arc<str>> {
+    /// The `side` (home/away) team named in cell `col`; an error when it is empty or longer
+    /// than `MAX_TEAM_NAME_BYTES`.
+    fn team_cell(
+        &mut self,
+        row: &Row<'_>,
+        col: usize,
+        side: &str,
+    ) -> std::result::Result<Arc<str>, String> {
         let raw = row.raw(col);
         if let Some(team) = raw.and_then(|r| self.team_cells.get(r)) {
-            return Some(team.clone());
+            return Ok(team.clone());
         }
-        let name = row.text(col).filter(|s| !s.is_empty())?;
+        if raw.is_some_and(|r| r.len() > 4 * MAX_TEAM_NAME_BYTES) {
+            return Err(too_long(side, raw.map_or(0, <[u8]>::len)));
+        }
+        let name = row
+            .text(col)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("no {side} team"))?;
+        if name.len() > MAX_TEAM_NAME_BYTES {
+            return Err(too_long(side, name.len()));
+        }
         let team = self.team(&name);
         if let Some(raw) = raw {
             self.team_cells.insert(raw.into(), team.clone());
         }
-        Some(team)
+        Ok(team)
     }
 
     fn parse(&mut self, row: &Row<'_>) -> std::result::Result<(), String> {
@@ -819,7 +900,8 @@ impl RowParser {
         };
         let l = &self.layout;
         let date_text = row.text(l.date).ok_or("no date")?;
-        let date = Date::parse(&date_text).ok_or_else(|| format!("invalid date {date_text:?}"))?;
+        let date =
+            Date::parse(&date_text).ok_or_else(|| format!("invalid date {}", shown(&date_text)))?;
         if date > self.today {
             self.report.future += 1;
             return Err(format!(
@@ -829,8 +911,8 @@ impl RowParser {
         }
         let (home_col, away_col) = (l.home, l.away);
         let (home_goals_col, away_goals_col) = (l.home_goals, l.away_goals);
-        let home = self.team_cell(row, home_col).ok_or("no home team")?;
-        let away = self.team_cell(row, away_col).ok_or("no away team")?;
+        let home = self.team_cell(row, home_col, "home")?;
+        let away = self.team_cell(row, away_col, "away")?;
         if home == away {
             return Err(format!("home and away team are the same ({home:?})"));
         }
@@ -858,6 +940,7 @@ impl RowParser {
         }
         self.matches.push((
             league,
+            u32::try_from(self.report.rows).unwrap_or(u32::MAX),
             Match {
                 date,
                 home,
@@ -899,8 +982,12 @@ impl RowParser {
                 }
             })
             .collect();
-        self.matches
-            .extend(next.matches.into_iter().map(|(league, m)| (ids[league], m)));
+        let offset = u32::try_from(offset).unwrap_or(u32::MAX);
+        self.matches.extend(
+            next.matches
+                .into_iter()
+                .map(|(league, row, m)| (ids[league], row.saturating_add(offset), m)),
+        );
         self.extra_values.extend(next.extra_values);
         for (mine, theirs) in self.slot_has_number.iter_mut().zip(next.slot_has_number) {
             *mine |= theirs;
@@ -916,33 +1003,38 @@ impl RowParser {
             .iter()
             .map(|&s| self.layout.extra_names[s].clone())
             .collect();
-        let with_extras = |(i, (_, mut m)): (usize, (usize, Match))| {
+        let with_extras = |(i, (_, _, mut m)): (usize, (usize, u32, Match))| {
             let row = &self.extra_values[i * slots..(i + 1) * slots];
             m.extras = Extras::from_columns(names.clone(), kept.iter().map(|&s| row[s]).collect());
             m
         };
-        let by_league: Vec<Vec<Match>> = if self.leagues.len() == 1 {
+        let by_league: Vec<(Vec<Match>, Vec<u32>)> = if self.leagues.len() == 1 {
             // The usual file of one league: the rows stay where they are (collected in place).
-            vec![self
-                .matches
-                .into_iter()
-                .enumerate()
-                .map(with_extras)
-                .collect()]
+            let rows = self.matches.iter().map(|r| r.1).collect();
+            vec![(
+                self.matches
+                    .into_iter()
+                    .enumerate()
+                    .map(with_extras)
+                    .collect(),
+                rows,
+            )]
         } else {
-            let mut by_league: Vec<Vec<Match>> = vec![Vec::new(); self.leagues.len()];
+            let mut by_league: Vec<(Vec<Match>, Vec<u32>)> =
+                vec![(Vec::new(), Vec::new()); self.leagues.len()];
             for (i, row) in self.matches.into_iter().enumerate() {
-                let league = row.0;
-                by_league[league].push(with_extras((i, row)));
+                let (league, number) = (row.0, row.1);
+                by_league[league].0.push(with_extras((i, row)));
+                by_league[league].1.push(number);
             }
             by_league
         };
-        self.report.used = by_league.iter().map(Vec::len).sum();
+        self.report.used = by_league.iter().map(|(m, _)| m.len()).sum();
         let matches = self
             .leagues
             .into_iter()
             .zip(by_league)
-            .filter(|(_, m)| !m.is_empty())
+            .filter(|(_, (m, _))| !m.is_empty())
             .collect();
         ParsedFile {
             report: self.report,
@@ -1064,7 +1156,15 @@ fn parse_espn(
         .map(|(row, reason)| SkippedRow { row, reason })
         .collect();
     report.espn = Some(read.report);
-    parsed.matches = read.matches;
+    let mut numbers = read.match_rows;
+    parsed.matches = read
+        .matches
+        .into_iter()
+        .map(|(league, matches)| {
+            let rows = numbers.remove(&league).unwrap_or_default();
+            (league, (matches, rows))
+        })
+        .collect();
     Ok(parsed)
 }
 
@@ -1427,12 +1527,14 @@ fn folder_league(data_dir: &Path, path: &Path) -> String {
 /// columns with gaps, is accepted).
 fn parse_goals(cell: Option<&str>) -> std::result::Result<u8, String> {
     let s = cell.filter(|s| !s.is_empty()).ok_or("missing")?;
-    let value: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    let value: f64 = s
+        .parse()
+        .map_err(|_| format!("{} is not a number", shown(s)))?;
     if !value.is_finite() || value < 0.0 || value.fract() != 0.0 {
-        return Err(format!("{s:?} is not a non-negative whole number"));
+        return Err(format!("{} is not a non-negative whole number", shown(s)));
     }
     if value > 99.0 {
-        return Err(format!("{s:?} is not a plausible goal count"));
+        return Err(format!("{} is not a plausible goal count", shown(s)));
     }
     Ok(value as u8)
 }

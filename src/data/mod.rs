@@ -8,5 +8,6 @@ pub mod leagues;
 mod load;
 pub mod matches;
 pub mod names;
+mod settle;
 
 pub use load::*;

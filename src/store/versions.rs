@@ -6,7 +6,8 @@
 //! Layout: the first version lives at the seed's path `leagues/<league>/<type>/`; a later one at
 //! `leagues/<league>/<type>@<n>/` (n = 2, 3, ...). Keys: a league and type's first publication
 //! keeps the seed's key `<type>_<league>_<version>`, the n-th one is `<seed key>@<n>`.
-//! The current model is the newest registry entry whose directory is intact.
+//! The current model is the intact version with the highest publication number (never the
+//! registry's file order); entries that do not form one lineage leave no version current.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,6 +19,7 @@ use crate::data::matches::{LeagueMatches, Match};
 use crate::models::model_type::{ModelSpec, ModelType};
 use crate::store::detect;
 use crate::store::manifest::{self, ManifestRead, MANIFEST_FILE};
+use crate::store::pickle::{self, PickleKind};
 use crate::store::registry::{RecordedEntry, Registry, RegistryEntry, TrainingDataSummary};
 
 /// Separates a model type from the number of a later version in a directory name or key.
@@ -86,28 +88,39 @@ pub fn training_summary(league: &LeagueMatches) -> TrainingDataSummary {
 /// `date,home,away,home_goals,away_goals\n` a row.
 pub fn fingerprint(matches: &[Match]) -> String {
     use sha2::{Digest, Sha256};
-    use std::fmt::Write;
     let mut hasher = Sha256::new();
     // The lines are written by hand (no formatter): this runs over every row of a league for
     // each model published.
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     for m in matches {
-        push_date(&mut buf, m.date);
-        buf.push(b',');
-        buf.extend_from_slice(m.home.as_bytes());
-        buf.push(b',');
-        buf.extend_from_slice(m.away.as_bytes());
-        buf.push(b',');
-        push_decimal(&mut buf, m.home_goals);
-        buf.push(b',');
-        push_decimal(&mut buf, m.away_goals);
-        buf.push(b'\n');
+        push_line(&mut buf, m);
         if buf.len() >= (1 << 16) - 512 {
             hasher.update(&buf);
             buf.clear();
         }
     }
     hasher.update(&buf);
+    hex_fingerprint(hasher)
+}
+
+/// A row's fingerprint line.
+fn push_line(buf: &mut Vec<u8>, m: &Match) {
+    push_date(buf, m.date);
+    buf.push(b',');
+    buf.extend_from_slice(m.home.as_bytes());
+    buf.push(b',');
+    buf.extend_from_slice(m.away.as_bytes());
+    buf.push(b',');
+    push_decimal(buf, m.home_goals);
+    buf.push(b',');
+    push_decimal(buf, m.away_goals);
+    buf.push(b'\n');
+}
+
+/// `sha256:<hex>` of what `hasher` has seen.
+fn hex_fingerprint(hasher: sha2::Sha256) -> String {
+    use sha2::Digest;
+    use std::fmt::Write;
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in hasher.finalize() {
@@ -155,10 +168,17 @@ pub struct Staleness {
     /// False when the model has no training record (not made by this tool): never called fresh.
     pub known: bool,
     pub stale: bool,
-    /// Matches dated after the model's training `last_date`.
+    /// Matches the model was not trained on: dated after its training `last_date`, or dated on
+    /// it and added after training (late results of its last day).
     pub new_matches: usize,
+    /// Of `new_matches`, those dated on the training `last_date`.
+    pub late_on_last_day: usize,
     /// The rows up to `last_date` differ from those it was trained on (a corrected score ...).
     pub rows_changed: bool,
+    /// The data holds less than the model was trained on: it ends before the model's last
+    /// match (a clock behind, a wrong `--as-of`) or lost rows up to it (a season file gone).
+    /// A new version would be trained on less or older data: never published.
+    pub behind: bool,
     /// One line for people, e.g. `380 new matches since 2023-05-28`.
     pub reason: String,
 }
@@ -181,11 +201,50 @@ pub fn staleness(record: Option<&TrainingDataSummary>, league: &LeagueMatches) -
         };
     };
     let end = league.matches.partition_point(|m| m.date <= last);
-    let new_matches = league.len() - end;
-    let rows_changed = fingerprint(&league.matches[..end]) != record.fingerprint;
+    let known = Staleness {
+        known: true,
+        ..Staleness::default()
+    };
+    let data_last = league.last_date();
+    if data_last.is_none_or(|d| d < last) {
+        let ends = data_last.map_or("holds no match".to_string(), |d| format!("ends on {d}"));
+        return Staleness {
+            behind: true,
+            reason: format!(
+                "the data {ends}, before the last match this version was trained on ({last}): \
+                 the clock or --as-of is behind, or rows are gone (or set aside as impossible dates)"
+            ),
+            ..known
+        };
+    }
+    if end < record.matches {
+        return Staleness {
+            behind: true,
+            reason: format!(
+                "the data holds {end} matches up to {last}, fewer than the {} this version was \
+                 trained on: rows or a season file are gone",
+                record.matches
+            ),
+            ..known
+        };
+    }
+    let after = league.len() - end;
+    let (late, rows_changed) = if end == record.matches {
+        (0, fingerprint(&league.matches[..end]) != record.fingerprint)
+    } else if trained_on_all_but_late(&league.matches[..end], last, record) {
+        (end - record.matches, false)
+    } else {
+        (0, true)
+    };
+    let new_matches = after + late;
     let mut reasons = Vec::new();
-    if new_matches > 0 {
+    if new_matches > 0 && late == 0 {
         reasons.push(format!("{new_matches} new matches since {last}"));
+    } else if new_matches > 0 {
+        reasons.push(format!(
+            "{new_matches} new matches since {last} ({late} of them dated {last}, added after \
+             training)"
+        ));
     }
     if rows_changed {
         reasons.push(format!(
@@ -194,16 +253,68 @@ pub fn staleness(record: Option<&TrainingDataSummary>, league: &LeagueMatches) -
         ));
     }
     Staleness {
-        known: true,
         stale: new_matches > 0 || rows_changed,
         new_matches,
+        late_on_last_day: late,
         rows_changed,
         reason: if reasons.is_empty() {
             "fresh".into()
         } else {
             reasons.join("; ")
         },
+        ..known
     }
+}
+
+/// Most subsets of a last day's matches tried when looking for the ones a model was trained on.
+const MAX_LAST_DAY_SUBSETS: u64 = 100_000;
+
+/// Whether `matches` (every match up to `last`, sorted) are the rows `record` was trained on
+/// plus some dated `last` itself: results of the model's last day that arrived after training.
+/// The rows before `last` must be unchanged; the rows of `last` are tried as subsets of the
+/// size trained on (the day's matches are few; past `MAX_LAST_DAY_SUBSETS`, no).
+fn trained_on_all_but_late(matches: &[Match], last: Date, record: &TrainingDataSummary) -> bool {
+    use sha2::{Digest, Sha256};
+    let first_of_day = matches.partition_point(|m| m.date < last);
+    let day = &matches[first_of_day..];
+    let Some(keep) = record.matches.checked_sub(first_of_day) else {
+        return false;
+    };
+    if keep > day.len() || binomial(day.len() as u64, keep as u64) > MAX_LAST_DAY_SUBSETS {
+        return false;
+    }
+    let mut before = Sha256::new();
+    let mut line = Vec::new();
+    for m in &matches[..first_of_day] {
+        line.clear();
+        push_line(&mut line, m);
+        before.update(&line);
+    }
+    let mut chosen: Vec<usize> = (0..keep).collect();
+    loop {
+        let mut h = before.clone();
+        for &i in &chosen {
+            line.clear();
+            push_line(&mut line, &day[i]);
+            h.update(&line);
+        }
+        if hex_fingerprint(h) == record.fingerprint {
+            return true;
+        }
+        // The next subset of `keep` indices, in lexicographic order.
+        let Some(i) = (0..keep).rev().find(|&i| chosen[i] < day.len() - keep + i) else {
+            return false;
+        };
+        chosen[i] += 1;
+        for j in i + 1..keep {
+            chosen[j] = chosen[j - 1] + 1;
+        }
+    }
+}
+
+fn binomial(n: u64, k: u64) -> u64 {
+    let k = k.min(n - k);
+    (0..k).fold(1u64, |acc, i| acc.saturating_mul(n - i) / (i + 1))
 }
 
 /// What checking a version's directory found.
@@ -214,7 +325,8 @@ pub enum Health {
     Intact,
     /// No manifest (not published by this tool) and it loads: used as found, unverifiable.
     Foreign,
-    /// No manifest and this tool cannot read it (another tool's model): left alone, never used.
+    /// No manifest, and its pickles are well-formed pickles of another tool's classes (the old
+    /// service's scikit-learn or LightGBM objects): left alone, never used.
     Unreadable(String),
     /// Something is wrong: a file missing, empty, changed, unloadable, or of another league/type.
     Damaged(String),
@@ -227,10 +339,13 @@ impl Health {
     }
 }
 
-/// Checks one version directory: required files present and not empty, the manifest's league
-/// and type equal to the directory's, every file's hash equal to `expected` (the registry's) or
-/// else the manifest's; a directory whose hashes do not cover every required file (another
-/// tool's, or an older release's) must also load and its artifacts record this league and type.
+/// Checks one version directory, with or without a manifest, by one rule: required files
+/// present and not empty; the manifest (when there is one) readable, of this league and type,
+/// and every file's hash equal to `expected` (the registry's) or else the manifest's; then the
+/// model must load, and every file that records a league or model type (the pickles and
+/// `metrics.json`) must record this one. A directory without a manifest whose model does not
+/// load is another tool's when its pickles are well-formed pickles of other classes
+/// (`Unreadable`: left alone, never used); anything else that does not load is damaged.
 pub fn verify(
     ty: &dyn ModelType,
     dir: &Path,
@@ -254,66 +369,137 @@ pub fn verify(
         return (Health::Damaged(damage), manifest);
     }
     if let Some(m) = &manifest {
-        let e = &m.registry_entry;
-        if e.league != league {
-            return (
-                Health::Damaged(format!("belongs to {} (its manifest says so)", e.league)),
-                manifest,
-            );
-        }
-        if e.model_type != spec.name {
-            return (
-                Health::Damaged(format!(
-                    "is a {} model (its manifest says so)",
-                    e.model_type
-                )),
-                manifest,
-            );
-        }
-        let hashes = match expected {
-            Some(h) if !h.is_empty() => h,
-            _ => &e.files,
-        };
-        for (name, hash) in hashes {
-            if name == MANIFEST_FILE && expected.is_none() {
-                continue;
-            }
-            match std::fs::read(dir.join(name)) {
-                Err(_) => return (Health::Damaged(format!("{name} is missing")), manifest),
-                Ok(bytes) if &manifest::sha256(&bytes) != hash => {
-                    return (
-                        Health::Damaged(format!("{name} changed since it was published")),
-                        manifest,
-                    )
-                }
-                Ok(_) => {}
-            }
-        }
-        // Every required file is byte-for-byte what this tool published for this league and
-        // type: it loads as it did then. Loading is left to the one version that is used, so
-        // a lineage of many versions stays cheap to check every night.
-        if spec.required_files.iter().all(|f| hashes.contains_key(*f)) {
-            return (Health::Intact, manifest);
+        if let Err(reason) = check_manifest(m, spec.name, dir, league, expected) {
+            return (Health::Damaged(reason), manifest);
         }
     }
-    match ty.load(dir) {
-        Ok(predictor) => match predictor.recorded_league() {
-            Some(recorded) if recorded != league => (
-                Health::Damaged(format!("belongs to {recorded} (its model files say so)")),
+    let predictor = match ty.load(dir) {
+        Ok(p) => p,
+        Err(e) if manifest.is_some() => {
+            return (Health::Damaged(format!("loads NO: {e:#}")), manifest)
+        }
+        Err(e) => return (not_ours_or_damaged(spec.required_files, dir, &e), manifest),
+    };
+    let in_model_files: Identity = (
+        predictor.recorded_league().map(String::from),
+        Some(predictor.recorded_model_type().to_string()),
+        "its model files say so",
+    );
+    let in_metrics = match read_metrics_identity(dir) {
+        Ok(m) => m,
+        Err(reason) => return (Health::Damaged(reason), manifest),
+    };
+    for (rec_league, rec_type, source) in std::iter::once(in_model_files).chain(in_metrics) {
+        if let Some(l) = rec_league.filter(|l| l != league) {
+            return (
+                Health::Damaged(format!("belongs to {l} ({source})")),
                 manifest,
-            ),
-            _ if predictor.recorded_model_type() != spec.name => (
-                Health::Damaged(format!(
-                    "is a {} model (its model files say so)",
-                    predictor.recorded_model_type()
-                )),
+            );
+        }
+        if let Some(rec_type) = rec_type.filter(|t| !same_model_type(t, spec.name)) {
+            return (
+                Health::Damaged(format!("is a {rec_type} model ({source})")),
                 manifest,
-            ),
-            _ if manifest.is_some() => (Health::Intact, manifest),
-            _ => (Health::Foreign, manifest),
-        },
-        Err(e) if manifest.is_some() => (Health::Damaged(format!("loads NO: {e:#}")), manifest),
-        Err(e) => (Health::Unreadable(format!("{e:#}")), manifest),
+            );
+        }
+    }
+    match manifest {
+        Some(_) => (Health::Intact, manifest),
+        None => (Health::Foreign, manifest),
+    }
+}
+
+/// The manifest's league and type, and every file's hash (`expected`, the registry's, else the
+/// manifest's own list).
+fn check_manifest(
+    m: &manifest::Manifest,
+    model_type: &str,
+    dir: &Path,
+    league: &str,
+    expected: Option<&BTreeMap<String, String>>,
+) -> Result<(), String> {
+    let e = &m.registry_entry;
+    if e.league != league {
+        return Err(format!("belongs to {} (its manifest says so)", e.league));
+    }
+    if e.model_type != model_type {
+        return Err(format!(
+            "is a {} model (its manifest says so)",
+            e.model_type
+        ));
+    }
+    let hashes = match expected {
+        Some(h) if !h.is_empty() => h,
+        _ => &e.files,
+    };
+    for (name, hash) in hashes {
+        if name == MANIFEST_FILE && expected.is_none() {
+            continue;
+        }
+        match std::fs::read(dir.join(name)) {
+            Err(_) => return Err(format!("{name} is missing")),
+            Ok(bytes) if &manifest::sha256(&bytes) != hash => {
+                return Err(format!("{name} changed since it was published"))
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// A model type as a file records it: its name, or its name with a suffix (`1x2_v2_binary`,
+/// the old pipeline's metrics.json spelling).
+fn same_model_type(recorded: &str, model_type: &str) -> bool {
+    recorded == model_type
+        || recorded
+            .strip_prefix(model_type)
+            .is_some_and(|rest| rest.starts_with('_'))
+}
+
+/// The league (if recorded), model type and where they were read (`its metrics.json says so`).
+type Identity = (Option<String>, Option<String>, &'static str);
+
+/// metrics.json's league and model type, when it records either; an error when it is not a
+/// JSON object.
+fn read_metrics_identity(dir: &Path) -> Result<Option<Identity>, String> {
+    let bytes = std::fs::read(dir.join("metrics.json"))
+        .map_err(|e| format!("metrics.json cannot be read: {e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("metrics.json is not valid JSON: {e}"))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| "metrics.json is not a JSON object".to_string())?;
+    let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(String::from);
+    let (league, model_type) = (text("league"), text("model_type"));
+    Ok((league.is_some() || model_type.is_some()).then_some((
+        league,
+        model_type,
+        "its metrics.json says so",
+    )))
+}
+
+/// A directory without a manifest whose model does not load: another tool's when one of its
+/// pickles is a well-formed pickle of other classes (or a joblib file), else damaged.
+fn not_ours_or_damaged(required: &[&str], dir: &Path, error: &anyhow::Error) -> Health {
+    let mut found = None;
+    for f in required.iter().filter(|f| f.ends_with(".pkl")) {
+        let bytes = std::fs::read(dir.join(f)).unwrap_or_default();
+        match pickle::classify(&bytes) {
+            PickleKind::OtherTool(what) => {
+                found = Some(format!(
+                    "another tool's model ({f} is a pickle of {what}): left alone, never used"
+                ));
+                break;
+            }
+            PickleKind::NotAPickle(why) => {
+                return Health::Damaged(format!("loads NO: {f} is not a complete pickle ({why})"))
+            }
+            PickleKind::PlainData => {}
+        }
+    }
+    match found {
+        Some(reason) => Health::Unreadable(reason),
+        None => Health::Damaged(format!("loads NO: {error:#}")),
     }
 }
 
@@ -333,6 +519,8 @@ pub struct Version {
     #[serde(skip)]
     pub record: Option<TrainingDataSummary>,
     pub supersedes: Option<String>,
+    /// The publication number its key holds (`<seed key>@<n>`; the seed's key is 1).
+    pub number: Option<u32>,
     /// `current`, `superseded`, `gone`, `damaged`, `unregistered`, `foreign`, `unreadable`.
     pub role: &'static str,
 }
@@ -350,6 +538,9 @@ pub struct Lineage {
     pub next: u32,
     /// The directory number (>= 2) of the next refreshed version: free on disk.
     pub next_dir: u32,
+    /// Why the registry's entries of this league and type do not form one lineage (a key outside
+    /// the numbering, a `supersedes` that names no earlier entry): then no version is current.
+    pub inconsistent: Option<String>,
 }
 
 impl Lineage {
@@ -368,6 +559,14 @@ impl Lineage {
     /// Any version directory on disk at all.
     pub fn any_present(&self) -> bool {
         self.versions.iter().any(|v| v.present)
+    }
+
+    /// The registered version with the highest publication number (present or not).
+    pub fn newest_registered(&self) -> Option<&Version> {
+        self.versions
+            .iter()
+            .filter(|v| v.registered)
+            .max_by_key(|v| v.number)
     }
 }
 
@@ -447,6 +646,7 @@ pub fn lineage(
         }
         let health = if holds { found.map(|(h, _)| h) } else { None };
         versions.push(Version {
+            number: key_number(&seed_key, &e.key),
             key: Some(e.key.clone()),
             path,
             registered: true,
@@ -463,8 +663,10 @@ pub fn lineage(
         }
         let (health, manifest) =
             check(name, None).unwrap_or((Health::Damaged("not a directory".into()), None));
+        let key = manifest.as_ref().map(|m| m.registry_entry.key.clone());
         versions.push(Version {
-            key: manifest.as_ref().map(|m| m.registry_entry.key.clone()),
+            number: key.as_deref().and_then(|k| key_number(&seed_key, k)),
+            key,
             path: format!("leagues/{league}/{name}"),
             registered: false,
             present: true,
@@ -479,7 +681,11 @@ pub fn lineage(
         });
     }
 
-    let current = current_version(&versions, entries.len(), registry, &seed_key);
+    let inconsistent = inconsistency(&versions[..entries.len()], league, spec.name);
+    let current = match inconsistent {
+        Some(_) => None,
+        None => current_version(&versions, registry),
+    };
     assign_roles(&mut versions, current);
     let (next, next_dir) = next_numbers(&versions, &on_disk, registry, &seed_key);
     Lineage {
@@ -489,37 +695,61 @@ pub fn lineage(
         current,
         next,
         next_dir,
+        inconsistent,
     }
 }
 
-/// The newest version whose directory is intact. Versions of ours that a killed run published
-/// but did not register are newer than every entry (the next run appends them), newest by
-/// publication number; then the entries (the first `registered` versions), newest first; else
-/// a foreign model that loads.
-fn current_version(
-    versions: &[Version],
-    registered: usize,
-    registry: Option<&Registry>,
-    seed_key: &str,
-) -> Option<usize> {
+/// Why the registered versions of a league and type do not form one lineage: every key must
+/// be the seed's or `<seed key>@<n>`, and a `supersedes` must name an entry of the same league
+/// and type with a lower number. The order of the entries in the file does not matter.
+fn inconsistency(registered: &[Version], league: &str, model_type: &str) -> Option<String> {
+    let what = format!("the registry's {league} {model_type} entries do not form one lineage");
+    for v in registered {
+        let key = v.key.as_deref().unwrap_or_default();
+        let Some(n) = v.number else {
+            return Some(format!(
+                "{what}: key {key:?} is not numbered as the lineage's keys are"
+            ));
+        };
+        let Some(old) = &v.supersedes else { continue };
+        match registered.iter().find(|o| o.key.as_ref() == Some(old)) {
+            None => {
+                return Some(format!(
+                    "{what}: {key} supersedes {old}, which is not an entry of {league} {model_type}"
+                ))
+            }
+            Some(o) if o.number.is_none_or(|m| m >= n) => {
+                return Some(format!(
+                    "{what}: {key} supersedes {old}, which is not an earlier version"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// The newest version whose directory is intact: the highest publication number among the
+/// registry's entries and the versions of ours that a killed run published but did not register
+/// (their manifest's key, not yet in the registry); the order of the registry's entries plays
+/// no part. Else a model made by something else that loads.
+fn current_version(versions: &[Version], registry: Option<&Registry>) -> Option<usize> {
     let usable = |v: &Version| v.present && v.health.as_ref().is_some_and(Health::usable);
-    let pending = |v: &Version| {
-        v.health == Some(Health::Intact)
-            && v.key
-                .as_deref()
-                .is_some_and(|k| registry.is_none_or(|r| !r.contains(k)))
+    let ours = |v: &Version| {
+        v.registered
+            || (v.health == Some(Health::Intact)
+                && v.key
+                    .as_deref()
+                    .is_some_and(|k| registry.is_none_or(|r| !r.contains(k))))
     };
-    (registered..versions.len())
-        .filter(|&i| pending(&versions[i]))
-        .max_by_key(|&i| {
-            versions[i]
-                .key
-                .as_deref()
-                .and_then(|k| key_number(seed_key, k))
-                .unwrap_or(0)
+    (0..versions.len())
+        .filter(|&i| usable(&versions[i]) && ours(&versions[i]) && versions[i].number.is_some())
+        .max_by_key(|&i| versions[i].number)
+        .or_else(|| {
+            (0..versions.len()).find(|&i| {
+                usable(&versions[i]) && !versions[i].registered && versions[i].key.is_none()
+            })
         })
-        .or_else(|| (0..registered).rev().find(|&i| usable(&versions[i])))
-        .or_else(|| (registered..versions.len()).find(|&i| usable(&versions[i])))
 }
 
 /// Each version's role beside the current one.

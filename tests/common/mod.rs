@@ -394,3 +394,8 @@ pub fn result_row<'a>(
         .find(|r| r["league"] == league && r["model_type"] == ty)
         .unwrap_or_else(|| panic!("no result {league} {ty}: {summary:#}"))
 }
+
+/// A model file of another tool: what `pickle.dumps(obj, protocol=4)` writes for an object of
+/// scikit-learn's `LogisticRegression` class (`C = 1.0`, `coef_ = [[0.5, -0.25]]`), as the old
+/// Python service's models are. Well-formed, and not this tool's: left alone, never damaged.
+pub const OTHER_TOOL_PICKLE: &[u8] = b"\x80\x04\x95o\x00\x00\x00\x00\x00\x00\x00\x8c\x1esklearn.linear_model._logistic\x94\x8c\x12LogisticRegression\x94\x93\x94)\x81\x94}\x94(\x8c\x01C\x94G?\xf0\x00\x00\x00\x00\x00\x00\x8c\x05coef_\x94]\x94]\x94(G?\xe0\x00\x00\x00\x00\x00\x00G\xbf\xd0\x00\x00\x00\x00\x00\x00eaub.";
