@@ -158,27 +158,27 @@ def _current_entry(models_dir, registry_path, league, model_type):
             and e.get("league") == league
             and e.get("model_type") == model_type
             and isinstance(e.get("key"), str)
-            and _number(seed_key, e["key"]) is not None
         ):
             entries[e["key"]] = e
-
-    def consistent(entry):
-        n = _number(seed_key, entry["key"])
-        while entry.get("supersedes") is not None:
-            before = entries.get(entry["supersedes"])
-            if before is None:
-                return False
-            m = _number(seed_key, before["key"])
-            if m is None or m >= n:
-                return False
-            entry, n = before, m
-        return True
+    # The entries must form one lineage (as auto-train's rule): every key numbered as the
+    # lineage's keys are, every `supersedes` naming an earlier entry. Otherwise nothing is guessed.
+    broken = "the registry's %s %s entries do not form one lineage" % (league, model_type)
+    for key, entry in entries.items():
+        n = _number(seed_key, key)
+        if n is None:
+            raise ModelNotFound("%s: key %r is not numbered as the lineage's keys are" % (broken, key))
+        old = entry.get("supersedes")
+        if old is None:
+            continue
+        before = entries.get(old)
+        if before is None:
+            raise ModelNotFound("%s: %s supersedes %s, which is not an entry" % (broken, key, old))
+        m = _number(seed_key, old)
+        if m is None or m >= n:
+            raise ModelNotFound("%s: %s supersedes %s, not an earlier version" % (broken, key, old))
 
     problems = []
     for entry in sorted(entries.values(), key=lambda e: -_number(seed_key, e["key"])):
-        if not consistent(entry):
-            problems.append("%s: its supersedes chain is broken" % entry["key"])
-            continue
         why = _check_dir(models_dir, entry, model_type)
         if why is None:
             return entry

@@ -246,7 +246,7 @@ fn an_inconsistent_lineage_is_reported_not_guessed() {
         "inconsistent"
     );
     assert_eq!(summary["inconsistent"][0]["league"], PL);
-    assert_eq!(summary["consistent"], false);
+    assert_eq!(summary["selection_consistent"], false);
     assert!(stderr.contains("do not form one lineage"), "{stderr}");
     assert_eq!(std::fs::read(ws.registry()).unwrap(), registry_before);
     assert_eq!(models_snapshot(&ws), models_before);
@@ -304,7 +304,7 @@ fn assert_refresh_refused(ws: &Workspace, args: &[&str], reason: &str) {
     assert!(r["reason"].as_str().unwrap().contains(reason), "{r}");
     assert_eq!(summary["data_behind"][0]["league"], PL);
     assert_eq!(summary["totals"]["refreshed"], 0);
-    assert_eq!(summary["consistent"], false);
+    assert_eq!(summary["selection_consistent"], false);
     assert!(stderr.contains(reason), "{stderr}");
     assert_eq!(std::fs::read(ws.registry()).unwrap(), registry_before);
     assert_eq!(models_snapshot(ws), models_before);
@@ -374,7 +374,7 @@ fn a_missing_season_file_never_publishes_a_smaller_model() {
     .unwrap();
     let (code, summary, _) = ws.run_json(POISSON);
     assert_eq!(code, 0);
-    assert_eq!(summary["consistent"], true);
+    assert_eq!(summary["selection_consistent"], true);
 }
 
 /// Item 4: a typo'd date two years past the data moves neither the Poisson reference date nor
@@ -474,7 +474,7 @@ fn a_copied_first_release_model_of_another_league_is_damaged() {
     let (code, summary, stderr) = ws.run_json(&["--model-type", "1x2_v2"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(result_row(&summary, PL, "1x2_v2")["status"], "damaged");
-    assert_eq!(summary["consistent"], false);
+    assert_eq!(summary["selection_consistent"], false);
     assert_eq!(
         snapshot(&ws.models().join("leagues")),
         before,
@@ -560,7 +560,7 @@ fn an_unloadable_pickle_is_damaged_another_tools_is_left_alone() {
         );
         let (code, summary, stderr) = ws.run_json(POISSON);
         assert_eq!(code, 1, "{what}: {stderr}");
-        assert_eq!(summary["consistent"], false, "{what}");
+        assert_eq!(summary["selection_consistent"], false, "{what}");
         assert_eq!(
             result_row(&summary, PL, "poisson_v2")["status"],
             "damaged",

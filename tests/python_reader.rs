@@ -320,4 +320,20 @@ except atm.ModelNotFound as e:
     std::fs::write(&pkl, b"\x80\x04\x95\x1f\x00\x00\x00\x00\x00\x00\x00\x8c\x0elightgbm.basic\x94\x8c\x07Booster\x94\x93\x94)\x81\x94.").unwrap();
     let out = python::run_with_reader(script, &args);
     assert!(out.contains("changed since it was published"), "{out}");
+    // A registry entry outside the lineage's numbering: auto-train reports the lineage as
+    // inconsistent and serves nothing; the reader refuses it the same way (never guesses).
+    let text = std::fs::read_to_string(ws.registry()).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut stray = doc["models"][0].clone();
+    stray["key"] = serde_json::json!("poisson_v2_eredivisie_copy");
+    doc["models"].as_array_mut().unwrap().push(stray);
+    std::fs::write(ws.registry(), serde_json::to_string(&doc).unwrap()).unwrap();
+    let out = python::run_with_reader(script, &args);
+    assert!(
+        out.starts_with("refused:") && out.contains("do not form one lineage"),
+        "{out}"
+    );
+    let (code, doc, stderr) = ws.run_json(&["--dry-run", "--model-type", "poisson_v2"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(doc["inconsistent"][0]["league"], "eredivisie", "{doc}");
 }

@@ -159,9 +159,11 @@ const RUN_PAGE: PageText = PageText {
         ("0", "Nothing failed (also when there was nothing to do)."),
         (
             "1",
-            "A model is damaged, a model failed to train or could not be written, the models \
-             directory could not be created or its lock file opened, or the registry could not \
-             be updated (the models are in place and the next run registers them).",
+            "A model is damaged, a model failed to train or could not be written, a registry \
+             lineage is inconsistent, the data is behind a current model (clock, --as-of, rows or \
+             a season file gone: nothing published, the current version still served), the \
+             models directory could not be created or its lock file opened, or the registry \
+             could not be updated (the models are in place and the next run registers them).",
         ),
         (
             "2",
@@ -226,7 +228,11 @@ const RUN_PAGE: PageText = PageText {
 const STATUS_PAGE: PageText = PageText {
     exit_status: &[
         ("0", "The table was shown and no model is damaged."),
-        ("1", "A model is damaged (a run would exit 1 too)."),
+        (
+            "1",
+            "A model is damaged, a registry lineage is inconsistent or the data is behind a \
+             current model (a run would exit 1 too).",
+        ),
         (
             "2",
             "Bad usage, the models directory does not exist, or the registry is invalid (the \
@@ -293,7 +299,8 @@ const BACKTEST_PAGE: PageText = PageText {
         (
             "2",
             "Bad usage: bad dates, --to before --from, a league without data, no match in the \
-             period, or --out exists and is not empty (nothing written).",
+             period, --out exists and is not empty, or --out is inside the data or models \
+             directory (nothing written).",
         ),
     ],
     environment: &RUN_ENV,

@@ -129,10 +129,19 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
             ));
         }
     }
+    // What makes a run exit 1 makes status exit 1: damaged models, inconsistent lineages and
+    // data behind a current model.
     let damaged: Vec<String> = rows
         .iter()
-        .filter(|r| r.state == "damaged")
-        .map(|r| format!("{} {}", r.league, r.model_type))
+        .filter(|r| r.state == "damaged" || r.state == "inconsistent" || r.data_behind)
+        .map(|r| {
+            let what = if r.data_behind {
+                "data behind"
+            } else {
+                r.state.as_str()
+            };
+            format!("{} {} ({what})", r.league, r.model_type)
+        })
         .collect();
     let code = if registry.is_err() {
         ExitCode::Usage
@@ -144,7 +153,7 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
     let error = match &registry {
         Err(e) => Some(e.to_string()),
         Ok(_) if !damaged.is_empty() => Some(format!(
-            "damaged (a run exits 1 too): {}",
+            "needs an operator (a run exits 1 too): {}",
             damaged.join(", ")
         )),
         Ok(_) => None,
