@@ -20,12 +20,13 @@ if ! "$VENV/bin/python" -c "import penaltyblog, sys; sys.exit(penaltyblog.__vers
     "$VENV/bin/pip" install --quiet "penaltyblog==$PB_VERSION"
 fi
 cargo build --release --quiet --bin auto-train --example fit_timing
+RELEASE="${CARGO_TARGET_DIR:-$PWD/target}/release"
 WORK="$(mktemp -d /tmp/auto-train-pbcompare.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 # Our whole process, Poisson only, with the same fixed decay (load, every league's training,
 # metrics, model files, registry): median wall time of PROCESS_RUNS cold runs, a fresh models dir
 # and registry each. The last run's metrics.json files hold the weighted log-likelihoods.
-python3 - "$WORK" "$DATA_DIR" "$XI" "${PROCESS_RUNS:-30}" >"$WORK/process.tsv" <<'PY'
+RELEASE="$RELEASE" python3 - "$WORK" "$DATA_DIR" "$XI" "${PROCESS_RUNS:-30}" >"$WORK/process.tsv" <<'PY'
 import os, resource, shutil, statistics, subprocess, sys, time
 work, data_dir, xi, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 walls, cpus = [], []
@@ -35,7 +36,7 @@ for i in range(runs):
         os.remove(f"{work}/registry.json")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(["target/release/auto-train", "-q", "--model-type", "poisson_v2", "--xi", xi,
+    subprocess.run([os.environ["RELEASE"] + "/auto-train", "-q", "--model-type", "poisson_v2", "--xi", xi,
                     "--data-dir", data_dir, "--models-dir", f"{work}/models",
                     "--registry", f"{work}/registry.json"], check=True)
     walls.append(time.perf_counter() - t0)
@@ -45,7 +46,7 @@ print("runs\tmedian_wall_s\tmin_wall_s\tmedian_cpu_s")
 print(f"{runs}\t{statistics.median(walls)}\t{min(walls)}\t{statistics.median(cpus)}")
 PY
 # Our fit alone, same inputs as the trainer builds, median of 20; dumps those inputs for Python.
-target/release/examples/fit_timing --data-dir "$DATA_DIR" --xi "$XI" --repeats 20 \
+"$RELEASE/examples/fit_timing" --data-dir "$DATA_DIR" --xi "$XI" --repeats 20 \
     --dump "$WORK/dump" >"$WORK/ours.tsv"
 "$VENV/bin/python" scripts/penaltyblog_compare.py "$WORK/dump" "$WORK/ours.tsv" "$WORK/models" "$REPEATS" \
     "$WORK/process.tsv"
