@@ -52,12 +52,120 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
             None
         }
     };
+    let CurrentModels {
+        predictors,
+        needs_history,
+        trained_to,
+    } = current_predictors(args, registry.as_ref());
+    if predictors.is_empty() {
+        return Err(CommandError::failed(anyhow::anyhow!(
+            "no complete model for league {:?} in {} (no usable version of any model type)",
+            args.league,
+            args.models_dir.display()
+        )));
+    }
+    // Only the models that read features need history, and of it only what the feature pass
+    // learns from (goals and shots on target): each fixture brings its own odds. Without them,
+    // the required columns alone: the fixtures' club names are checked against them (#22.1).
+    let dataset = if args.data_dir.is_dir() {
+        let columns = if needs_history || args.features {
+            data::Columns::Wanted(features::HISTORY_COLUMNS)
+        } else {
+            data::Columns::Required
+        };
+        let loaded = data::load_data_dir_as_of(&args.data_dir, columns, args.as_of)?;
+        for f in &loaded.unreadable {
+            tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
+        }
+        loaded.dataset
+    } else {
+        tracing::warn!(
+            "data dir {} not found: models that need history see none, and the fixtures' club \
+             names cannot be checked",
+            args.data_dir.display()
+        );
+        Dataset::default()
+    };
+    check_history(args, &fixtures, &dataset, needs_history)?;
+    checks::warn_past_fixtures(&args.league, &fixtures, &trained_to);
+
+    // One feature pass for every model that reads features.
+    let raw = if args.features || predictors.iter().any(|p| p.uses_features()) {
+        common::fixture_features(&dataset, &args.league, &fixtures)?
+    } else {
+        Vec::new()
+    };
+    let mut header = vec!["date".to_string(), "home_team".into(), "away_team".into()];
+    let mut columns: Vec<Vec<Vec<f64>>> = Vec::new();
+    for p in &predictors {
+        header.extend(p.columns());
+        columns.push(p.predict_with(&fixtures, &raw)?);
+    }
+    if args.features {
+        header.push("feature_market".into());
+        header.extend(
+            crate::features::FEATURES
+                .iter()
+                .map(|f| format!("feature_{}", f.name)),
+        );
+        columns.push(
+            raw.iter()
+                .map(|r| {
+                    let market = if r.market.is_some() { 1.0 } else { 0.0 };
+                    std::iter::once(market)
+                        .chain(r.values.iter().copied())
+                        .collect()
+                })
+                .collect(),
+        );
+    }
+    let out = predictions_csv(&header, &fixtures, &columns)?;
+    match &args.out {
+        Some(path) if path != Path::new("-") => safe_writer::write_new_file(path, &out)?,
+        _ => crate::write_stdout(&out)?,
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// The output CSV: the header, then each fixture's date and clubs and every model's columns.
+fn predictions_csv(
+    header: &[String],
+    fixtures: &[Fixture],
+    columns: &[Vec<Vec<f64>>],
+) -> anyhow::Result<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(header)?;
+        for (i, f) in fixtures.iter().enumerate() {
+            let mut row = vec![f.date.to_string(), f.home.to_string(), f.away.to_string()];
+            for c in columns {
+                row.extend(c[i].iter().map(|v| v.to_string()));
+            }
+            w.write_record(&row)?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
+/// The league's models that predict can use.
+struct CurrentModels {
+    /// The current version of each model type that loads (warnings name the rest).
+    predictors: Vec<Box<dyn Predictor>>,
+    /// Whether any of them reads features (and so the data dir's history).
+    needs_history: bool,
+    /// Each one's last training date, by model type.
+    trained_to: Vec<(&'static str, Date)>,
+}
+
+fn current_predictors(args: &PredictArgs, registry: Option<&Registry>) -> CurrentModels {
     let mut predictors: Vec<Box<dyn Predictor>> = Vec::new();
     let mut needs_history = false;
     let mut trained_to: Vec<(&str, Date)> = Vec::new();
     for ty in models::model_types() {
         let spec = ty.spec();
-        let lineage = versions::lineage(&args.models_dir, registry.as_ref(), &args.league, ty);
+        let lineage = versions::lineage(&args.models_dir, registry, &args.league, ty);
         for (v, reason) in lineage.damaged() {
             tracing::warn!(
                 "{} {} at {}: damaged, not used: {reason}",
@@ -102,85 +210,11 @@ pub fn run_predict(args: &PredictArgs) -> CommandResult {
             ),
         }
     }
-    if predictors.is_empty() {
-        return Err(CommandError::failed(anyhow::anyhow!(
-            "no complete model for league {:?} in {} (no usable version of any model type)",
-            args.league,
-            args.models_dir.display()
-        )));
+    CurrentModels {
+        predictors,
+        needs_history,
+        trained_to,
     }
-    // Only the models that read features need history, and of it only what the feature pass
-    // learns from (goals and shots on target): each fixture brings its own odds. Without them,
-    // the required columns alone: the fixtures' club names are checked against them (#22.1).
-    let dataset = if args.data_dir.is_dir() {
-        let columns = if needs_history {
-            data::Columns::Wanted(features::HISTORY_COLUMNS)
-        } else {
-            data::Columns::Required
-        };
-        let loaded = data::load_data_dir_as_of(&args.data_dir, columns, args.as_of)?;
-        for f in &loaded.unreadable {
-            tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
-        }
-        loaded.dataset
-    } else {
-        tracing::warn!(
-            "data dir {} not found: models that need history see none, and the fixtures' club \
-             names cannot be checked",
-            args.data_dir.display()
-        );
-        Dataset::default()
-    };
-    check_history(args, &fixtures, &dataset, needs_history)?;
-    checks::warn_past_fixtures(&args.league, &fixtures, &trained_to);
-
-    // One feature pass for every model that reads features.
-    let raw = if predictors.iter().any(|p| p.uses_features()) {
-        common::fixture_features(&dataset, &args.league, &fixtures)?
-    } else {
-        Vec::new()
-    };
-    let mut header = vec!["date".to_string(), "home_team".into(), "away_team".into()];
-    let mut columns: Vec<Vec<Vec<f64>>> = Vec::new();
-    for p in &predictors {
-        header.extend(p.columns());
-        columns.push(p.predict_with(&fixtures, &raw)?);
-    }
-    if args.features {
-        header.push("feature_market".into());
-        header.extend(
-            crate::features::FEATURES
-                .iter()
-                .map(|f| format!("feature_{}", f.name)),
-        );
-        let raw = models::common::fixture_features(&dataset, &args.league, &fixtures)?;
-        columns.push(
-            raw.into_iter()
-                .map(|r| {
-                    let market = if r.market.is_some() { 1.0 } else { 0.0 };
-                    std::iter::once(market).chain(r.values).collect()
-                })
-                .collect(),
-        );
-    }
-    let mut out: Vec<u8> = Vec::new();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(&header)?;
-        for (i, f) in fixtures.iter().enumerate() {
-            let mut row = vec![f.date.to_string(), f.home.to_string(), f.away.to_string()];
-            for c in &columns {
-                row.extend(c[i].iter().map(|v| v.to_string()));
-            }
-            w.write_record(&row)?;
-        }
-        w.flush()?;
-    }
-    match &args.out {
-        Some(path) if path != Path::new("-") => safe_writer::write_new_file(path, &out)?,
-        _ => crate::write_stdout(&out)?,
-    }
-    Ok(ExitCode::Ok)
 }
 
 /// Refuses outright when the league has no history at all and a model needs it (every fixture

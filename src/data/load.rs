@@ -61,6 +61,21 @@ pub struct FileReport {
     pub espn: Option<espn::EspnReport>,
 }
 
+impl FileReport {
+    /// The report of `path` before any row is read.
+    fn empty(path: &Path) -> FileReport {
+        FileReport {
+            path: path.to_path_buf(),
+            rows: 0,
+            used: 0,
+            skipped: 0,
+            future: 0,
+            skipped_examples: Vec::new(),
+            espn: None,
+        }
+    }
+}
+
 /// A file that could not be read at all.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UnreadableFile {
@@ -722,15 +737,7 @@ impl RowParser {
         RowParser {
             layout,
             folder_league,
-            report: FileReport {
-                path: path.to_path_buf(),
-                rows: 0,
-                used: 0,
-                skipped: 0,
-                future: 0,
-                skipped_examples: Vec::new(),
-                espn: None,
-            },
+            report: FileReport::empty(path),
             unknown_divisions: BTreeSet::new(),
             matches: Vec::new(),
             extra_values: Vec::new(),
@@ -1126,15 +1133,7 @@ fn parse_espn(
         return Err(not_football_data);
     };
     let mut parsed = ParsedFile {
-        report: FileReport {
-            path: path.to_path_buf(),
-            rows: 0,
-            used: 0,
-            skipped: 0,
-            future: 0,
-            skipped_examples: Vec::new(),
-            espn: None,
-        },
+        report: FileReport::empty(path),
         matches: BTreeMap::new(),
         unknown_divisions: BTreeSet::new(),
         league_names: Vec::new(),

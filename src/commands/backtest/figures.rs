@@ -86,6 +86,20 @@ pub struct Bin {
     pub high: f64,
 }
 
+impl Bin {
+    /// A bin from its sums: forecasts `sp`, events `sy`, `c` forecasts; its Wilson interval.
+    fn from_sums(sp: f64, sy: f64, c: usize) -> Bin {
+        let (low, high) = wilson(sy, c);
+        Bin {
+            mean_forecast: if c > 0 { sp / c as f64 } else { 0.0 },
+            observed: if c > 0 { sy / c as f64 } else { 0.0 },
+            count: c,
+            low,
+            high,
+        }
+    }
+}
+
 /// The 95% Wilson score interval of `hits` successes in `n` trials.
 pub fn wilson(hits: f64, n: usize) -> (f64, f64) {
     if n == 0 {
@@ -126,16 +140,7 @@ pub fn reliability(rows: &[Row], name: &str) -> Vec<(&'static str, Vec<Bin>)> {
             }
             let bins = sums
                 .into_iter()
-                .map(|(sp, sy, c)| {
-                    let (low, high) = wilson(sy, c);
-                    Bin {
-                        mean_forecast: if c > 0 { sp / c as f64 } else { 0.0 },
-                        observed: if c > 0 { sy / c as f64 } else { 0.0 },
-                        count: c,
-                        low,
-                        high,
-                    }
-                })
+                .map(|(sp, sy, c)| Bin::from_sums(sp, sy, c))
                 .collect();
             (OUTCOME_NAMES[k], bins)
         })
@@ -843,16 +848,7 @@ pub fn over_reliability(rows: &[Row], name: &str, column: usize) -> Vec<Bin> {
         sums[b].2 += 1;
     }
     sums.into_iter()
-        .map(|(sp, sy, c)| {
-            let (low, high) = wilson(sy, c);
-            Bin {
-                mean_forecast: if c > 0 { sp / c as f64 } else { 0.0 },
-                observed: if c > 0 { sy / c as f64 } else { 0.0 },
-                count: c,
-                low,
-                high,
-            }
-        })
+        .map(|(sp, sy, c)| Bin::from_sums(sp, sy, c))
         .collect()
 }
 
