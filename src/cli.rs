@@ -94,6 +94,12 @@ pub struct ModelOptions {
     #[arg(long, value_name = "PER_DAY", value_parser = parse_xi)]
     pub xi: Option<f64>,
 
+    /// Poisson: the ridge on team strengths, R x (sum attack^2 + sum (defence - mean)^2), a
+    /// Gaussian prior of sd 1/sqrt(2R) around the league average [default: 3; 0 = the plain
+    /// maximum likelihood, as penaltyblog fits it].
+    #[arg(long, value_name = "R", value_parser = parse_ridge)]
+    pub ridge: Option<f64>,
+
     /// How hyperparameters (Poisson decay, L2 strength, calibration) are chosen: on the latest
     /// matches counted across season boundaries with refits replayed (window), or on the
     /// latest season (season, the earlier protocol).
@@ -343,6 +349,14 @@ fn parse_cli_date(s: &str) -> Result<Date, String> {
         return Err(format!("{s:?} is not a date in the form YYYY-MM-DD"));
     }
     Ok(date)
+}
+
+fn parse_ridge(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !r.is_finite() || !(0.0..=1000.0).contains(&r) {
+        return Err(format!("{s} is outside 0..=1000"));
+    }
+    Ok(r)
 }
 
 fn parse_xi(s: &str) -> Result<f64, String> {

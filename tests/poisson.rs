@@ -44,7 +44,15 @@ fn premier_league_fit_reaches_the_oracle_and_predicts_its_fixtures() {
     let ws = Workspace::new(&["E0"]);
     let out = ws
         .cmd()
-        .args(["--model-type", "poisson_v2", "--xi", "0.0018", "-q"])
+        .args([
+            "--model-type",
+            "poisson_v2",
+            "--xi",
+            "0.0018",
+            "--ridge",
+            "0",
+            "-q",
+        ])
         .output()
         .unwrap();
     assert_eq!(
@@ -57,6 +65,7 @@ fn premier_league_fit_reaches_the_oracle_and_predicts_its_fixtures() {
     let metrics: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
     let oracle = oracle();
+    assert_eq!(metrics["strength_ridge"], 0.0);
     assert_eq!(metrics["total_matches"], oracle["matches"]);
     assert_eq!(metrics["n_teams"], oracle["teams"]);
     assert_eq!(metrics["reference_date"], oracle["reference_date"]);
@@ -114,6 +123,51 @@ fn premier_league_fit_reaches_the_oracle_and_predicts_its_fixtures() {
     }
 }
 
+/// Without `--ridge` the fit has the default ridge on team strengths: metrics.json says so, and
+/// predictions of a strong side against a weak one are less extreme than the plain maximum
+/// likelihood's (`--ridge 0`), while the league's scoring level stays where the data put it.
+#[test]
+fn the_default_fit_shrinks_strengths_towards_the_league_average() {
+    let lambdas = |ridge: Option<&str>| -> (serde_json::Value, Vec<f64>) {
+        let ws = Workspace::new(&["E0"]);
+        let mut args = vec!["--model-type", "poisson_v2", "--xi", "0.0018", "-q"];
+        if let Some(r) = ridge {
+            args.extend(["--ridge", r]);
+        }
+        ws.cmd().args(&args).assert().code(0);
+        let dir = ws.model_dir("premier_league", "poisson_v2");
+        let metrics: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+        let pairs = [
+            ("Man City".to_string(), "Southampton".to_string()),
+            ("Southampton".to_string(), "Man City".to_string()),
+        ];
+        let rows = predict(&ws, &write_fixtures(&ws, &pairs), "premier_league");
+        let l: Vec<f64> = rows
+            .iter()
+            .flat_map(|r| [r[6].parse().unwrap(), r[7].parse().unwrap()])
+            .collect();
+        (metrics, l)
+    };
+    let (plain_metrics, plain) = lambdas(Some("0"));
+    let (metrics, shrunk) = lambdas(None);
+    assert_eq!(plain_metrics["strength_ridge"], 0.0);
+    assert_eq!(metrics["strength_ridge"], 3.0);
+    let sd = metrics["strength_prior_sd"].as_f64().unwrap();
+    assert!((sd - 1.0 / 6f64.sqrt()).abs() < 1e-9, "{sd}");
+    // Man City's goals at home and away are fewer, Southampton's more, with the ridge.
+    assert!(
+        shrunk[0] < plain[0] && shrunk[3] < plain[3],
+        "{shrunk:?} vs {plain:?}"
+    );
+    assert!(
+        shrunk[1] > plain[1] && shrunk[2] > plain[2],
+        "{shrunk:?} vs {plain:?}"
+    );
+    let total = |l: &[f64]| l.iter().sum::<f64>();
+    assert!((total(&shrunk) / total(&plain) - 1.0).abs() < 0.1);
+}
+
 #[test]
 fn pickle_loads_in_python_with_no_imports() {
     let ws = Workspace::new(&["N1"]);
@@ -133,6 +187,7 @@ for t in d["teams"].values():
     assert isinstance(t["attack"], float) and isinstance(t["defence"], float)
 for k in ["home_advantage", "rho", "xi_per_day", "reference_date", "promoted_prior"]:
     assert k in d, k
+assert d["strength_ridge"] == 3.0, d["strength_ridge"]
 print("ok")
 "#;
     assert_eq!(python::run_on_files(script, &[&pkl]), "ok");

@@ -36,6 +36,7 @@ fn train(ty: &dyn ModelType, ds: &Dataset, warm: Option<&WarmStart>) -> TrainedM
         league: ds.league("premier_league").expect("league"),
         dataset: ds,
         xi_per_day: None,
+        strength_ridge: None,
         selection: Default::default(),
         trained_date: "2024-01-01 00:00:00",
         features: &FeatureCache::new(),

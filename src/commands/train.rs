@@ -357,6 +357,7 @@ fn context<'a>(
         league,
         dataset,
         xi_per_day: args.model.xi,
+        strength_ridge: args.model.ridge,
         selection: args.model.selection,
         trained_date,
         features,

@@ -42,6 +42,10 @@ const XI_CANDIDATES: [f64; 9] = [
 ];
 /// Used when a league has no earlier season to validate on and `--xi` is not given.
 const DEFAULT_XI: f64 = 0.0018;
+/// The ridge on team strengths (`dixon_coles::fit_penalised`) without `--ridge`: a Gaussian prior
+/// of sd 0.41 around the league average. Chosen on backtests of 2015-16 to 2018-19 (README,
+/// "Poisson v2"), seasons that no criterion of the refresh protocol is measured on.
+const DEFAULT_STRENGTH_RIDGE: f64 = 3.0;
 /// The validation fit needs at least this many matches before the validation season.
 const MIN_VALIDATION_TRAIN: usize = 100;
 /// A season with fewer matches than this (one just started) is too small to choose xi on:
@@ -78,6 +82,10 @@ pub struct PoissonModelFile {
     pub home_advantage: f64,
     pub rho: f64,
     pub xi_per_day: f64,
+    /// The ridge on team strengths the fit used (0 in files written before it existed: those
+    /// fits had none).
+    #[serde(default)]
+    pub strength_ridge: f64,
     /// Weights are exp(-xi * days before this date) (the latest training match).
     pub reference_date: String,
     pub promoted_prior: PromotedPrior,
@@ -143,7 +151,7 @@ impl PoissonStart {
 /// The likelihood's inputs as the trainer builds them: teams sorted by name, each match weighted
 /// exp(-xi * days before the latest match). Public for the benches and timing example.
 pub fn goals_data(matches: &[Match], xi: f64) -> (Vec<Arc<str>>, GoalsData) {
-    IndexedMatches::new(matches).goals_data(matches.len(), xi)
+    IndexedMatches::new(matches, 0.0).goals_data(matches.len(), xi)
 }
 
 /// A league's matches (sorted by date) with each side as an index into the league's team names
@@ -151,6 +159,8 @@ pub fn goals_data(matches: &[Match], xi: f64) -> (Vec<Arc<str>>, GoalsData) {
 /// final fit and the promoted prior, so no fit compares team names.
 struct IndexedMatches<'a> {
     matches: &'a [Match],
+    /// The ridge on team strengths every fit of these matches uses.
+    strength_ridge: f64,
     names: Vec<Arc<str>>,
     home: Vec<u32>,
     away: Vec<u32>,
@@ -158,7 +168,7 @@ struct IndexedMatches<'a> {
 }
 
 impl<'a> IndexedMatches<'a> {
-    fn new(matches: &'a [Match]) -> IndexedMatches<'a> {
+    fn new(matches: &'a [Match], strength_ridge: f64) -> IndexedMatches<'a> {
         // Ids in order of first appearance, then renumbered in name order.
         let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut first_order: Vec<&Arc<str>> = Vec::new();
@@ -185,6 +195,7 @@ impl<'a> IndexedMatches<'a> {
         }
         IndexedMatches {
             matches,
+            strength_ridge,
             names: by_name
                 .iter()
                 .map(|&id| first_order[id as usize].clone())
@@ -264,7 +275,8 @@ fn fit_league(
 ) -> Result<LeagueFit> {
     let (teams, data) = indexed.goals_data(n, xi);
     let warm = warm.map(|w| w.start_for(&teams));
-    let fit = dixon_coles::fit(&data, warm.as_ref()).context("Dixon-Coles fit")?;
+    let fit = dixon_coles::fit_penalised(&data, indexed.strength_ridge, warm.as_ref())
+        .context("Dixon-Coles fit")?;
     if !fit.converged {
         tracing::warn!(
             "Dixon-Coles fit stopped after {} iterations before full convergence",
@@ -522,6 +534,12 @@ fn metrics_json(
         "note": "Time-decay Poisson model for scoreline prediction",
         "xi_per_day": model.xi_per_day,
         "xi_selection": xi,
+        "strength_ridge": model.strength_ridge,
+        "strength_prior_sd": if model.strength_ridge > 0.0 {
+            serde_json::json!(round(1.0 / (2.0 * model.strength_ridge).sqrt()))
+        } else {
+            serde_json::Value::Null
+        },
         "reference_date": model.reference_date,
         "weighted_log_likelihood": weighted_log_likelihood,
         "n_teams": model.teams.len(),
@@ -670,6 +688,7 @@ fn replay_fits(
     let key = (
         hash,
         n,
+        indexed.strength_ridge.to_bits(),
         candidates.iter().map(|c| c.to_bits()).collect::<Vec<u64>>(),
     );
     let cache = REPLAY_FITS.get_or_init(Default::default);
@@ -691,8 +710,9 @@ fn replay_fits(
     Ok(fits)
 }
 
-/// (content hash of the first n matches, n, candidate decays' bits) -> their fits.
-type ReplayKey = (u64, usize, Vec<u64>);
+/// (content hash of the first n matches, n, strength ridge's bits, candidate decays' bits) ->
+/// their fits.
+type ReplayKey = (u64, usize, u64, Vec<u64>);
 static REPLAY_FITS: std::sync::OnceLock<
     std::sync::Mutex<FxHashMap<ReplayKey, Arc<Vec<LeagueFit>>>>,
 > = std::sync::OnceLock::new();
@@ -769,7 +789,11 @@ impl ModelType for PoissonV2 {
         let start = ctx
             .warm_start
             .and_then(|w| w.downcast_ref::<PoissonStart>());
-        let indexed = IndexedMatches::new(matches);
+        let strength_ridge = ctx.strength_ridge.unwrap_or(DEFAULT_STRENGTH_RIDGE);
+        if !(strength_ridge.is_finite() && strength_ridge >= 0.0) {
+            bail!("--ridge must be a non-negative number, got {strength_ridge}");
+        }
+        let indexed = IndexedMatches::new(matches, strength_ridge);
         let (xi, validation, validation_fits) =
             choose_xi(&indexed, ctx.xi_per_day, ctx.selection, start)?;
         let fitted = fit_league(
@@ -799,6 +823,7 @@ impl ModelType for PoissonV2 {
             home_advantage: fitted.fit.home_advantage,
             rho: fitted.fit.rho,
             xi_per_day: xi.xi_per_day,
+            strength_ridge,
             reference_date: reference.to_string(),
             promoted_prior: fitted.prior.clone(),
             max_goals: MAX_GOALS,
@@ -870,7 +895,7 @@ impl ModelType for PoissonV2 {
             model.rho,
         );
         let (xi, validation, _) = choose_xi(
-            &IndexedMatches::new(matches),
+            &IndexedMatches::new(matches, model.strength_ridge),
             Some(model.xi_per_day),
             ctx.selection,
             None,

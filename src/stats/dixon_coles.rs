@@ -407,8 +407,11 @@ struct PairStats {
 /// Parameter layout: `[attack_0..n, defence_0..n, home_advantage, rho]`.
 ///
 /// F = -(WLL without ln x! constants) + 0.5 * (sum attack)^2 + RIDGE * sum(attack^2 + defence^2)
+///     + strength_ridge * (sum attack^2 + sum (defence - mean defence)^2)
 struct Problem {
     n: usize,
+    /// The ridge on team strengths around the league average (0: none); see [`fit_penalised`].
+    strength_ridge: f64,
     /// active index -> team index
     active: Vec<usize>,
     pairs: Vec<PairStats>,
@@ -417,7 +420,12 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(data: &GoalsData) -> Result<Problem, FitError> {
+    fn new(data: &GoalsData, strength_ridge: f64) -> Result<Problem, FitError> {
+        if !(strength_ridge.is_finite() && strength_ridge >= 0.0) {
+            return Err(FitError::BadInput(format!(
+                "strength ridge must be a finite number >= 0, got {strength_ridge}"
+            )));
+        }
         let mut team_w = vec![0.0f64; data.n_teams];
         for i in 0..data.home.len() {
             let w = data.weight[i];
@@ -468,6 +476,7 @@ impl Problem {
         }
         Ok(Problem {
             n,
+            strength_ridge,
             active,
             pairs,
             w11,
@@ -514,7 +523,17 @@ impl Problem {
         let n = self.n;
         let s: f64 = x[..n].iter().sum();
         let sq: f64 = x[..2 * n].iter().map(|v| v * v).sum();
-        0.5 * s * s + RIDGE * sq
+        let mut f = 0.5 * s * s + RIDGE * sq;
+        if self.strength_ridge > 0.0 {
+            let mean_defence = x[n..2 * n].iter().sum::<f64>() / n as f64;
+            let spread: f64 = x[..n].iter().map(|a| a * a).sum::<f64>()
+                + x[n..2 * n]
+                    .iter()
+                    .map(|d| (d - mean_defence) * (d - mean_defence))
+                    .sum::<f64>();
+            f += self.strength_ridge * spread;
+        }
+        f
     }
 
     /// Objective value, gradient `g` and dense row-major Hessian `h` (overwritten).
@@ -612,6 +631,7 @@ impl Problem {
             g[i] += 2.0 * RIDGE * x[i];
             h[i * p + i] += 2.0 * RIDGE;
         }
+        self.add_strength_ridge(x, g, h);
         f += self.regulariser(x);
         if f.is_finite() {
             f
@@ -621,6 +641,26 @@ impl Problem {
     }
 
     /// Starting point from weighted mean goals (all taus are 1 there, so it is always valid).
+    /// The strength ridge's gradient and Hessian (r = strength_ridge): 2 r attack_i for attack,
+    /// and 2 r (defence_i - mean defence) for defence, whose Hessian block is 2 r (I - 11'/n)
+    /// (the mean moves with every defence).
+    fn add_strength_ridge(&self, x: &[f64], g: &mut [f64], h: &mut [f64]) {
+        if self.strength_ridge <= 0.0 {
+            return;
+        }
+        let (n, p, two) = (self.n, self.dim(), 2.0 * self.strength_ridge);
+        let mean_defence = x[n..2 * n].iter().sum::<f64>() / n as f64;
+        for i in 0..n {
+            g[i] += two * x[i];
+            h[i * p + i] += two;
+            g[n + i] += two * (x[n + i] - mean_defence);
+            for j in 0..n {
+                let identity = if i == j { 1.0 } else { 0.0 };
+                h[(n + i) * p + n + j] += two * (identity - 1.0 / n as f64);
+            }
+        }
+    }
+
     fn cold_start(&self) -> Vec<f64> {
         let (mut w, mut sx, mut sy) = (0.0, 0.0, 0.0);
         for p in &self.pairs {
@@ -651,13 +691,27 @@ impl Problem {
     }
 }
 
-/// Maximum of the weighted log-likelihood. `warm_start` (same n_teams) speeds up repeated fits.
+/// Maximum of the weighted log-likelihood (the plain maximum-likelihood fit, as penaltyblog's):
+/// [`fit_penalised`] with no strength ridge.
+pub fn fit(
+    data: &GoalsData,
+    warm_start: Option<&DixonColesFit>,
+) -> Result<DixonColesFit, FitError> {
+    fit_penalised(data, 0.0, warm_start)
+}
+
+/// Maximum of the weighted log-likelihood minus `strength_ridge * (sum attack^2 + sum (defence -
+/// mean defence)^2)`: a Gaussian prior of standard deviation `1 / sqrt(2 strength_ridge)` on every team's
+/// attack and defence around the league's average (the maximum a posteriori fit), which keeps
+/// a club with a handful of matches from extreme strengths. `strength_ridge` 0 is the plain maximum of
+/// the likelihood. `warm_start` (same n_teams) speeds up repeated fits.
 ///
 /// Teams with zero total weight are not fitted: they get attack 0 (the mean attack, since
 /// `sum(attack) = 0` over the other teams) and the mean defence of the other teams.
 /// A warm start that is non-finite or outside the valid region is ignored (cold start).
-pub fn fit(
+pub fn fit_penalised(
     data: &GoalsData,
+    strength_ridge: f64,
     warm_start: Option<&DixonColesFit>,
 ) -> Result<DixonColesFit, FitError> {
     validate(data)?;
@@ -671,7 +725,7 @@ pub fn fit(
             )));
         }
     }
-    let prob = Problem::new(data)?;
+    let prob = Problem::new(data, strength_ridge)?;
     let n = prob.n;
     let p = prob.dim();
     let mut g = vec![0.0; p];
@@ -1016,9 +1070,14 @@ mod tests {
     #[test]
     fn gradient_and_hessian_match_finite_differences() {
         let data = small_data(6, 120, 7);
-        let prob = Problem::new(&data).unwrap();
-        let p = prob.dim();
-        for (seed, rho) in [(1u64, 0.08), (2, -0.12), (3, 0.0)] {
+        for (seed, rho, strength_ridge) in [
+            (1u64, 0.08, 0.0),
+            (2, -0.12, 0.0),
+            (3, 0.0, 0.0),
+            (4, 0.05, 2.5),
+        ] {
+            let prob = Problem::new(&data, strength_ridge).unwrap();
+            let p = prob.dim();
             let mut x = random_point(&prob, seed);
             x[p - 1] = rho;
             let mut g = vec![0.0; p];
@@ -1059,7 +1118,7 @@ mod tests {
     #[test]
     fn objective_matches_public_wll() {
         let data = small_data(5, 80, 11);
-        let prob = Problem::new(&data).unwrap();
+        let prob = Problem::new(&data, 0.0).unwrap();
         let x = random_point(&prob, 5);
         let n = prob.n;
         let wll = weighted_log_likelihood(&data, &x[..n], &x[n..2 * n], x[2 * n], x[2 * n + 1]);
@@ -1150,6 +1209,68 @@ mod tests {
                 fit0.rho + delta,
             );
             assert!(w < base);
+        }
+    }
+
+    /// The strength ridge pulls every team towards the league average without moving the league's level:
+    /// the spread of the strengths shrinks, the mean defence (the away scoring level) stays, the
+    /// fit maximises the penalised objective (any perturbation lowers it), and a warm start
+    /// converges to the same point.
+    #[test]
+    fn strength_ridge_shrinks_towards_the_average_and_keeps_the_level() {
+        let data = small_data(8, 120, 23);
+        let plain = fit(&data, None).unwrap();
+        let shrunk = fit_penalised(&data, 3.0, None).unwrap();
+        assert!(plain.converged && shrunk.converged);
+        let spread = |f: &DixonColesFit| {
+            let md = f.defence.iter().sum::<f64>() / f.defence.len() as f64;
+            f.attack.iter().map(|a| a * a).sum::<f64>()
+                + f.defence.iter().map(|d| (d - md) * (d - md)).sum::<f64>()
+        };
+        assert!(
+            spread(&shrunk) < 0.8 * spread(&plain),
+            "{} vs {}",
+            spread(&shrunk),
+            spread(&plain)
+        );
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        // The league's level: the weighted goals both fits expect over the data.
+        let expected_goals = |f: &DixonColesFit| -> f64 {
+            (0..data.home.len())
+                .map(|i| {
+                    let (h, a) = (data.home[i] as usize, data.away[i] as usize);
+                    data.weight[i]
+                        * ((f.home_advantage + f.attack[h] + f.defence[a]).exp()
+                            + (f.attack[a] + f.defence[h]).exp())
+                })
+                .sum()
+        };
+        let (e0, e1) = (expected_goals(&plain), expected_goals(&shrunk));
+        assert!((e1 / e0 - 1.0).abs() < 0.005, "{e0} vs {e1}");
+        assert!(shrunk.weighted_log_likelihood < plain.weighted_log_likelihood);
+        let objective = |a: &[f64], d: &[f64], ha: f64, rho: f64| {
+            let md = mean(d);
+            weighted_log_likelihood(&data, a, d, ha, rho)
+                - 3.0
+                    * (a.iter().map(|x| x * x).sum::<f64>()
+                        + d.iter().map(|x| (x - md) * (x - md)).sum::<f64>())
+        };
+        let best = objective(
+            &shrunk.attack,
+            &shrunk.defence,
+            shrunk.home_advantage,
+            shrunk.rho,
+        );
+        for i in 0..8 {
+            for delta in [-1e-3, 1e-3] {
+                let mut d = shrunk.defence.clone();
+                d[i] += delta;
+                assert!(objective(&shrunk.attack, &d, shrunk.home_advantage, shrunk.rho) < best);
+            }
+        }
+        let warm = fit_penalised(&data, 3.0, Some(&plain)).unwrap();
+        for (a, b) in warm.attack.iter().zip(&shrunk.attack) {
+            assert!((a - b).abs() < 1e-9);
         }
     }
 
