@@ -44,7 +44,8 @@ fn bundesliga_with(new: usize) -> Workspace {
 
 /// Ten matches into a season, the Poisson decay is chosen on the latest season's worth of matches
 /// (306 in the Bundesliga) across the season boundary, each predicted from a fit that ends before
-/// it; metrics.json records the window, every candidate's score and the choice (the best score).
+/// it; metrics.json records the window, every candidate's score and the choice (the best score
+/// when it beats the default decay by two standard errors, else the default).
 #[test]
 fn poisson_decay_is_chosen_on_the_latest_matches_across_the_season_boundary() {
     let ws = bundesliga_with(10);
@@ -57,7 +58,7 @@ fn poisson_decay_is_chosen_on_the_latest_matches_across_the_season_boundary() {
     assert_eq!(sel["protocol"], "window");
     assert_eq!(sel["fallback"], false);
     let candidates = sel["candidates"].as_array().unwrap();
-    assert_eq!(candidates.len(), 9);
+    assert_eq!(candidates.len(), 10);
     let scores: Vec<(f64, f64)> = candidates
         .iter()
         .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
@@ -65,7 +66,28 @@ fn poisson_decay_is_chosen_on_the_latest_matches_across_the_season_boundary() {
     let best = scores
         .iter()
         .fold(scores[0], |b, c| if c.1 > b.1 { *c } else { b });
-    assert_eq!(m["xi_per_day"].as_f64().unwrap(), best.0, "{scores:?}");
+    let default = scores
+        .iter()
+        .find(|c| c.0 == 0.0018)
+        .expect("the default is a candidate");
+    // The best replaces the default only beyond two standard errors of the per-match differences.
+    let against = &sel["against_default"];
+    assert_eq!(against["best"].as_f64().unwrap(), best.0);
+    let mean = against["mean_difference"].as_f64().unwrap();
+    let se = against["standard_error"].as_f64().unwrap();
+    assert!(
+        (mean - (best.1 - default.1)).abs() < 1e-9,
+        "{mean} vs {best:?} {default:?}"
+    );
+    assert!(se > 0.0);
+    let replaces = mean > 2.0 * se;
+    assert_eq!(against["best_replaces_default"], replaces);
+    let chosen = if replaces { best.0 } else { 0.0018 };
+    assert_eq!(
+        m["xi_per_day"].as_f64().unwrap(),
+        chosen,
+        "{scores:?} {against}"
+    );
     let v = &m["validation"];
     let window = &v["window"];
     let n = window["matches"].as_u64().unwrap();

@@ -404,6 +404,11 @@ struct XiChoice {
     fallback: bool,
     /// (xi, mean validation scoreline log-likelihood) for each candidate tried.
     candidates: Vec<(f64, f64)>,
+    /// The window protocol: the best candidate against the default decay (per-match mean
+    /// difference of the scoreline log-likelihood and its standard error); the best replaces
+    /// the default only beyond `selection::MIN_STANDARD_ERRORS` of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    against_default: Option<serde_json::Value>,
 }
 
 /// Time-ordered validation: fits on every match before the validation season with each decay in
@@ -507,6 +512,7 @@ fn validate(
             source: source.to_string(),
             fallback: false,
             candidates: tried,
+            against_default: None,
         },
         validation,
         fits,
@@ -561,9 +567,16 @@ fn choose_xi(
     protocol: Protocol,
     start: Option<&PoissonStart>,
 ) -> Result<(XiChoice, Option<Validation>, XiFits)> {
-    let candidates: Vec<f64> = match fixed {
-        Some(xi) => vec![xi],
-        None => XI_CANDIDATES.to_vec(),
+    let candidates: Vec<f64> = match (fixed, protocol) {
+        (Some(xi), _) => vec![xi],
+        (None, Protocol::Season) => XI_CANDIDATES.to_vec(),
+        // The window protocol weighs every candidate against the default, so it is one of them.
+        (None, Protocol::Window) => {
+            let mut c = XI_CANDIDATES.to_vec();
+            c.push(DEFAULT_XI);
+            c.sort_by(f64::total_cmp);
+            c
+        }
     };
     let (found, why_not) = match protocol {
         Protocol::Season => (
@@ -588,6 +601,7 @@ fn choose_xi(
                 },
                 fallback: fixed.is_none(),
                 candidates: Vec::new(),
+                against_default: None,
             },
             None,
             Vec::new(),
@@ -642,10 +656,11 @@ fn validate_window(
             score: mean_scoreline_log_likelihood(val, r),
         })
         .collect();
-    let Some(chosen) = selection::best(&tried, false) else {
+    let Some(best) = selection::best(&tried, false) else {
         return Ok(Err("no candidate decay scored".to_string()));
     };
-    let c = tried.iter().position(|t| *t == chosen).unwrap_or(0);
+    let (c, against_default) = weigh_against_default(val, candidates, &tried, best, &replayed);
+    let chosen = tried[c];
     let mut described = selection::describe(&dates, &window);
     if let Some(obj) = described.as_object_mut() {
         obj.insert("refits".into(), blocks.len().into());
@@ -657,7 +672,18 @@ fn validate_window(
         "fixed by --xi (scored on the validation window)".to_string()
     } else {
         format!(
-            "chosen on the latest {} matches ({} refits every {} days)",
+            "{} on the latest {} matches ({} refits every {} days)",
+            if chosen.value == DEFAULT_XI {
+                format!(
+                    "default {DEFAULT_XI} kept unless beaten by {} standard errors",
+                    selection::MIN_STANDARD_ERRORS
+                )
+            } else {
+                format!(
+                    "beat the default {DEFAULT_XI} by more than {} standard errors",
+                    selection::MIN_STANDARD_ERRORS
+                )
+            },
             val.len(),
             blocks.len(),
             selection::REFIT_DAYS
@@ -670,9 +696,55 @@ fn validate_window(
             source,
             fallback: false,
             candidates: tried.iter().map(|t| (t.value, round(t.score))).collect(),
+            against_default,
         },
         validation,
     )))
+}
+
+/// The candidate the window protocol uses (its index in `tried`): the best one when it beats the
+/// default decay by more than `selection::MIN_STANDARD_ERRORS` standard errors of the per-match
+/// differences of their scoreline log-likelihoods on the window, else the default; and what
+/// metrics.json says about that comparison. Without the default among the candidates (a fixed
+/// `--xi`), the best.
+fn weigh_against_default(
+    val: &[Match],
+    candidates: &[f64],
+    tried: &[selection::Candidate],
+    best: selection::Candidate,
+    replayed: &[Replayed],
+) -> (usize, Option<serde_json::Value>) {
+    let b = tried.iter().position(|t| *t == best).unwrap_or(0);
+    let Some(d) = candidates.iter().position(|&x| x == DEFAULT_XI) else {
+        return (b, None);
+    };
+    if candidates.len() < 2 {
+        return (b, None);
+    }
+    let log_probs = |r: &Replayed| -> Vec<f64> {
+        val.iter()
+            .zip(r)
+            .map(|(m, &(l, mu, rho))| {
+                dixon_coles::log_prob(l, mu, rho, m.home_goals as u16, m.away_goals as u16)
+            })
+            .collect()
+    };
+    let (best_lp, default_lp) = (log_probs(&replayed[b]), log_probs(&replayed[d]));
+    let differences: Vec<f64> = best_lp
+        .iter()
+        .zip(&default_lp)
+        .map(|(x, y)| x - y)
+        .collect();
+    let (beats, mean, se) = selection::beats_default(&differences);
+    let described = serde_json::json!({
+        "default": DEFAULT_XI,
+        "best": best.value,
+        "mean_difference": round(mean),
+        "standard_error": round(se),
+        "min_standard_errors": selection::MIN_STANDARD_ERRORS,
+        "best_replaces_default": beats,
+    });
+    (if beats { b } else { d }, Some(described))
 }
 
 /// Each candidate's fit on the first `n` matches (whose content hash is `hash`), the candidates

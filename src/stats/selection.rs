@@ -155,6 +155,34 @@ pub fn best(candidates: &[Candidate], lower_is_better: bool) -> Option<Candidate
         })
 }
 
+/// How many standard errors a candidate must beat the default by before it replaces it
+/// ([`beats_default`]).
+pub const MIN_STANDARD_ERRORS: f64 = 2.0;
+
+/// Whether a candidate beats the stated default by more than [`MIN_STANDARD_ERRORS`] standard
+/// errors of the paired per-match differences (`candidate score - default score`, higher is
+/// better, one per window match): a best-of-many choice on one window is otherwise mostly the
+/// window's noise (README, "Selection protocol"). Also returns the mean difference and its
+/// standard error. Fewer than two matches never beat the default.
+pub fn beats_default(differences: &[f64]) -> (bool, f64, f64) {
+    let n = differences.len();
+    if n < 2 {
+        return (false, 0.0, 0.0);
+    }
+    let mean = differences.iter().sum::<f64>() / n as f64;
+    let var = differences
+        .iter()
+        .map(|d| (d - mean) * (d - mean))
+        .sum::<f64>()
+        / (n - 1) as f64;
+    let se = (var / n as f64).sqrt();
+    (
+        mean.is_finite() && se.is_finite() && mean > MIN_STANDARD_ERRORS * se,
+        mean,
+        se,
+    )
+}
+
 /// What metrics.json says about a window: its first and last date and its size.
 pub fn describe(dates: &[Date], r: &Range<usize>) -> serde_json::Value {
     match (
@@ -173,6 +201,27 @@ pub fn describe(dates: &[Date], r: &Range<usize>) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_candidate_replaces_the_default_only_beyond_two_standard_errors() {
+        // Mean 0.01, sd about 0.1 over 100 matches: SE about 0.01, one standard error.
+        let noisy: Vec<f64> = (0..100)
+            .map(|i| if i % 2 == 0 { 0.11 } else { -0.09 })
+            .collect();
+        let (beats, mean, se) = beats_default(&noisy);
+        assert!(!beats);
+        assert!((mean - 0.01).abs() < 1e-12);
+        assert!(
+            (se - 0.1 * (100.0f64 / 99.0).sqrt() / 10.0).abs() < 1e-12,
+            "{se}"
+        );
+        // The same spread around a mean of 0.03 (three standard errors) does.
+        let clear: Vec<f64> = noisy.iter().map(|d| d + 0.02).collect();
+        assert!(beats_default(&clear).0);
+        assert!(!beats_default(&[0.5]).0);
+        assert!(!beats_default(&[]).0);
+        assert!(!beats_default(&[f64::NAN, 1.0, 2.0]).0);
+    }
 
     fn days(spec: &[(i32, usize)]) -> Vec<Date> {
         // `spec`: (day number, matches that day).
