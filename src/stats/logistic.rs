@@ -10,9 +10,7 @@ use ndarray::{Array1, Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::linalg;
-use crate::stats::link::{
-    log_sigmoid, logit, logit_log_loss, mean_binary_log_loss, neg_log, sigmoid,
-};
+use crate::stats::link::{log_sigmoid, logit, mean_binary_log_loss, neg_log, sigmoid};
 
 /// Per-feature mean and standard deviation of the training rows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,6 +149,65 @@ pub fn fit_binary(
     Ok(out)
 }
 
+/// One pass over the rows at a point: each row's linear predictor `z`, `exp(-|z|)` and
+/// probability, and the summed gradient of the data term. The log loss at the same point follows
+/// from the kept values without another `exp`, so a line search's accepted point is also the
+/// next Newton step's gradient (the same arithmetic, in the same order, as computing each
+/// separately: the results are bit for bit those of separate passes).
+struct RowPass {
+    z: Vec<f64>,
+    e: Vec<f64>,
+    mu: Vec<f64>,
+    /// Gradient of the summed log loss (no penalty), `p` coefficients then the intercept.
+    grad: Vec<f64>,
+}
+
+impl RowPass {
+    fn new(n: usize, d: usize) -> RowPass {
+        RowPass {
+            z: vec![0.0; n],
+            e: vec![0.0; n],
+            mu: vec![0.0; n],
+            grad: vec![0.0; d],
+        }
+    }
+
+    /// Evaluates every row at `beta` (`p` coefficients then the intercept).
+    fn evaluate(&mut self, rows: &[f64], y: &[bool], beta: &[f64]) {
+        let p = beta.len() - 1;
+        self.grad.fill(0.0);
+        let grad = &mut self.grad;
+        let rows = rows.chunks_exact(p).zip(y);
+        let kept = self.z.iter_mut().zip(&mut self.e).zip(&mut self.mu);
+        for ((row, &yi), ((z_i, e_i), mu_i)) in rows.zip(kept) {
+            let z = beta[p] + row.iter().zip(beta).map(|(v, b)| v * b).sum::<f64>();
+            // `link::sigmoid` and `link::logit_log_loss` with their one shared exp.
+            let e = (-z.abs()).exp();
+            let mu = if z >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
+            (*z_i, *e_i, *mu_i) = (z, e, mu);
+            let r = mu - if yi { 1.0 } else { 0.0 };
+            for j in 0..p {
+                grad[j] += r * row[j];
+            }
+            grad[p] += r;
+        }
+    }
+
+    /// The summed log loss at the evaluated point (`link::logit_log_loss` per row).
+    fn data_loss(&self, y: &[bool]) -> f64 {
+        self.z
+            .iter()
+            .zip(&self.e)
+            .zip(y)
+            .map(|((&z, &e), &yi)| z.max(0.0) + e.ln_1p() - if yi { z } else { 0.0 })
+            .sum()
+    }
+}
+
 /// The minimum of linfa-logistic's objective, sum of log losses + alpha/2 |coef|^2 (intercept
 /// not penalised), by Newton's method with the exact Hessian and step halving, from `start`
 /// (or zero coefficients and the intercept of the base rate). `None` unless the gradient norm
@@ -180,35 +237,18 @@ pub fn newton_optimum(
             beta[p] = logit(rate);
         }
     }
-    let linear_predictor =
-        |beta: &[f64], row: &[f64]| beta[p] + row.iter().zip(beta).map(|(v, b)| v * b).sum::<f64>();
-    let loss = |beta: &[f64]| {
-        let data: f64 = rows
-            .chunks_exact(p)
-            .zip(y)
-            .map(|(row, &yi)| logit_log_loss(linear_predictor(beta, row), yi))
-            .sum();
-        data + 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>()
-    };
+    let penalty = |beta: &[f64]| 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>();
+    // The rows evaluated at `beta` (kept so by every step below).
+    let pass = std::cell::RefCell::new(RowPass::new(n, d));
+    pass.borrow_mut().evaluate(rows, y, &beta);
     let target = GRADIENT_TOLERANCE * 1e-3;
     // The value at the current point, summed only when a line search needs it.
     let mut current = f64::NAN;
     let mut work = Vec::with_capacity(d * d);
-    let mut mus = vec![0.0; n];
     let mut polished = false;
     for _ in 0..50 {
-        // The gradient first (a start at the optimum needs nothing more), keeping each row's
-        // probability for the Hessian.
-        let mut grad = vec![0.0; d];
-        for ((row, &yi), mu_i) in rows.chunks_exact(p).zip(y).zip(mus.iter_mut()) {
-            let mu = sigmoid(linear_predictor(&beta, row));
-            *mu_i = mu;
-            let r = mu - if yi { 1.0 } else { 0.0 };
-            for j in 0..p {
-                grad[j] += r * row[j];
-            }
-            grad[p] += r;
-        }
+        // The gradient first (a start at the optimum needs nothing more).
+        let mut grad = pass.borrow().grad.clone();
         for j in 0..p {
             grad[j] += alpha * beta[j];
         }
@@ -227,22 +267,7 @@ pub fn newton_optimum(
             return Some(as_linear(&beta));
         }
         polished |= norm < target;
-        // Lower triangle of the Hessian (what the Cholesky reads).
-        let mut hess = vec![0.0; d * d];
-        for (row, &mu) in rows.chunks_exact(p).zip(&mus) {
-            let w = mu * (1.0 - mu);
-            for j in 0..p {
-                let wx = w * row[j];
-                for k in 0..=j {
-                    hess[j * d + k] += wx * row[k];
-                }
-                hess[p * d + j] += wx;
-            }
-            hess[p * d + p] += w;
-        }
-        for j in 0..p {
-            hess[j * d + j] += alpha;
-        }
+        let hess = hessian(rows, &pass.borrow().mu, alpha, p);
         let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
         // A step whose predicted decrease is this small is one the line search accepts whole
         // (it tolerates rounding noise of 1e-12 of the value): taken without evaluating it.
@@ -251,13 +276,21 @@ pub fn newton_optimum(
             for (b, s) in beta.iter_mut().zip(&direction) {
                 *b += 1.0 * s;
             }
+            pass.borrow_mut().evaluate(rows, y, &beta);
             current = f64::NAN;
             continue;
         }
         if current.is_nan() {
-            current = loss(&beta);
+            current = pass.borrow().data_loss(y) + penalty(&beta);
         }
-        match linalg::line_search(loss, &beta, current, &grad, &direction) {
+        // Each trial point is evaluated whole: the accepted one (the last evaluated) leaves
+        // its gradient and probabilities in `pass` for the next step.
+        let value = |b: &[f64]| {
+            let mut at = pass.borrow_mut();
+            at.evaluate(rows, y, b);
+            at.data_loss(y) + penalty(b)
+        };
+        match linalg::line_search(value, &beta, current, &grad, &direction) {
             Some((next, value)) => {
                 beta = next;
                 current = value;
@@ -267,6 +300,29 @@ pub fn newton_optimum(
         }
     }
     None
+}
+
+/// Lower triangle of the penalised Hessian (what the Cholesky reads) from each row's
+/// probability `mu`: X^T diag(mu (1 - mu)) X with the intercept last, plus `alpha` on the
+/// coefficients' diagonal.
+fn hessian(rows: &[f64], mus: &[f64], alpha: f64, p: usize) -> Vec<f64> {
+    let d = p + 1;
+    let mut hess = vec![0.0; d * d];
+    for (row, &mu) in rows.chunks_exact(p).zip(mus) {
+        let w = mu * (1.0 - mu);
+        for j in 0..p {
+            let wx = w * row[j];
+            for k in 0..=j {
+                hess[j * d + k] += wx * row[k];
+            }
+            hess[p * d + j] += wx;
+        }
+        hess[p * d + p] += w;
+    }
+    for j in 0..p {
+        hess[j * d + j] += alpha;
+    }
+    hess
 }
 
 pub fn softmax3(h: [f64; 3]) -> [f64; 3] {
