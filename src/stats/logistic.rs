@@ -190,8 +190,8 @@ impl RowPass {
             };
             (*z_i, *e_i, *mu_i) = (z, e, mu);
             let r = mu - if yi { 1.0 } else { 0.0 };
-            for j in 0..p {
-                grad[j] += r * row[j];
+            for (g, &v) in grad[..p].iter_mut().zip(row) {
+                *g += r * v;
             }
             grad[p] += r;
         }
@@ -308,14 +308,20 @@ pub fn newton_optimum(
 fn hessian(rows: &[f64], mus: &[f64], alpha: f64, p: usize) -> Vec<f64> {
     let d = p + 1;
     let mut hess = vec![0.0; d * d];
+    // Each entry sums its rows in row order, as one loop per entry would; written as slices so
+    // the entries of a row are updated together (vectorised), which does not reorder any sum.
     for (row, &mu) in rows.chunks_exact(p).zip(mus) {
         let w = mu * (1.0 - mu);
         for j in 0..p {
             let wx = w * row[j];
-            for k in 0..=j {
-                hess[j * d + k] += wx * row[k];
+            let entries = &mut hess[j * d..j * d + j + 1];
+            for (h, &v) in entries.iter_mut().zip(&row[..=j]) {
+                *h += wx * v;
             }
-            hess[p * d + j] += wx;
+        }
+        let last = &mut hess[p * d..p * d + p];
+        for (h, &v) in last.iter_mut().zip(row) {
+            *h += w * v;
         }
         hess[p * d + p] += w;
     }
