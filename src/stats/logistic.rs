@@ -750,6 +750,85 @@ mod tests {
         }
     }
 
+    /// Newton as it was written before its passes were shared: a separate pass for the
+    /// gradient, one for the Hessian and one per loss the line search evaluates.
+    fn separate_passes(x: &Array2<f64>, y: &[bool], alpha: f64, start: &[f64]) -> Vec<f64> {
+        let (_, p) = x.dim();
+        let d = p + 1;
+        let rows = x.as_slice().unwrap();
+        let lp = |b: &[f64], row: &[f64]| b[p] + row.iter().zip(b).map(|(v, c)| v * c).sum::<f64>();
+        let loss = |b: &[f64]| {
+            let data: f64 = rows
+                .chunks_exact(p)
+                .zip(y)
+                .map(|(row, &yi)| crate::stats::link::logit_log_loss(lp(b, row), yi))
+                .sum();
+            data + 0.5 * alpha * b[..p].iter().map(|c| c * c).sum::<f64>()
+        };
+        let (mut beta, mut current, mut polished) = (start.to_vec(), f64::NAN, false);
+        let target = GRADIENT_TOLERANCE * 1e-3;
+        for _ in 0..50 {
+            let mut grad = vec![0.0; d];
+            let mut mus = Vec::new();
+            for (row, &yi) in rows.chunks_exact(p).zip(y) {
+                let mu = sigmoid(lp(&beta, row));
+                mus.push(mu);
+                let r = mu - if yi { 1.0 } else { 0.0 };
+                for j in 0..p {
+                    grad[j] += r * row[j];
+                }
+                grad[p] += r;
+            }
+            for j in 0..p {
+                grad[j] += alpha * beta[j];
+            }
+            let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
+            if norm < target * 1e-6 || (norm < target && polished) {
+                return beta;
+            }
+            polished |= norm < target;
+            let hess = hessian(rows, &mus, alpha, p);
+            let dir = linalg::newton_direction(&hess, &grad, d, &mut Vec::new());
+            let decrease: f64 = -grad.iter().zip(&dir).map(|(g, s)| g * s).sum::<f64>();
+            if (0.0..SURE_STEP).contains(&decrease) {
+                for (b, s) in beta.iter_mut().zip(&dir) {
+                    *b += 1.0 * s;
+                }
+                current = f64::NAN;
+                continue;
+            }
+            if current.is_nan() {
+                current = loss(&beta);
+            }
+            let (next, value) = linalg::line_search(loss, &beta, current, &grad, &dir).unwrap();
+            (beta, current) = (next, value);
+        }
+        panic!("no convergence");
+    }
+
+    #[test]
+    fn shared_passes_give_the_separate_passes_fit_bit_for_bit() {
+        for (seed, alpha, p) in [(21, 1.0, 8), (22, 10.0, 4), (23, 100.0, 12), (24, 1e-3, 1)] {
+            let (x, y) = problem(2500, p, seed);
+            let rate = y.iter().filter(|&&b| b).count() as f64 / y.len() as f64;
+            let mut cold = vec![0.0; p + 1];
+            cold[p] = logit(rate);
+            let far: Vec<f64> = (0..=p).map(|j| 0.7 - 0.3 * j as f64).collect();
+            for start in [cold, far] {
+                let reference = separate_passes(&x, &y, alpha, &start);
+                let warm = Linear {
+                    coef: start[..p].to_vec(),
+                    intercept: start[p],
+                };
+                let shared = newton_optimum(&x, &y, alpha, Some(&warm)).expect("converges");
+                let mut got = shared.coef.clone();
+                got.push(shared.intercept);
+                let bits = |v: &[f64]| v.iter().map(|c| c.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&reference), "seed {seed} alpha {alpha}");
+            }
+        }
+    }
+
     #[test]
     fn fit_binary_is_the_optimum_from_any_start() {
         let (x, y) = problem(2000, 4, 7);
