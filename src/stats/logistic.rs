@@ -51,7 +51,11 @@ impl Standardiser {
 
     pub fn matrix(&self, rows: &[Vec<f64>]) -> Result<Array2<f64>> {
         let width = self.mean.len();
-        let flat: Vec<f64> = rows.iter().flat_map(|r| self.apply(r)).collect();
+        let mut flat = Vec::with_capacity(rows.len() * width);
+        for r in rows {
+            let scale = self.mean.iter().zip(&self.std);
+            flat.extend(r.iter().zip(scale).map(|(v, (m, s))| (v - m) / s));
+        }
         Array2::from_shape_vec((rows.len(), width), flat).context("building a feature matrix")
     }
 }
