@@ -69,6 +69,7 @@ fn run(full: &Dataset, odds_full: &Dataset, div: &str, tmp: &Path) -> Result<Row
         league,
         dataset: &train_ds,
         xi_per_day: None,
+        strength_ridge: None,
         selection: Default::default(),
         trained_date: "2023-07-01 00:00:00",
         features: &auto_train::features::FeatureCache::new(),
