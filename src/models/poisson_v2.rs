@@ -95,31 +95,48 @@ struct LeagueFit {
 
 impl LeagueFit {
     fn strengths(&self, team: &str) -> (f64, f64) {
-        match self.teams.binary_search_by(|t| t.as_ref().cmp(team)) {
-            Ok(i) => (self.fit.attack[i], self.fit.defence[i]),
-            Err(_) => (self.prior.attack, self.prior.defence),
-        }
+        fitted_strengths(&self.teams, &self.fit, team)
+            .unwrap_or((self.prior.attack, self.prior.defence))
     }
 
     fn rates(&self, home: &str, away: &str) -> (f64, f64) {
-        let (ah, dh) = self.strengths(home);
-        let (aa, da) = self.strengths(away);
-        ((self.fit.home_advantage + ah + da).exp(), (aa + dh).exp())
+        rates_of(&self.fit, self.strengths(home), self.strengths(away))
     }
 
     /// These parameters as a start for a fit of `teams` (sorted): each team's strengths by
     /// name, the prior's for a team this fit did not have.
     fn start_for(&self, teams: &[Arc<str>]) -> DixonColesFit {
-        let (attack, defence) = teams.iter().map(|t| self.strengths(t)).unzip();
-        DixonColesFit {
-            attack,
-            defence,
-            home_advantage: self.fit.home_advantage,
-            rho: self.fit.rho,
-            weighted_log_likelihood: f64::NAN,
-            iterations: 0,
-            converged: false,
-        }
+        start_by_name(&self.fit, teams, |t| self.strengths(t))
+    }
+}
+
+/// A fitted team's (attack, defence), `None` for a team the fit does not hold.
+fn fitted_strengths(teams: &[Arc<str>], fit: &DixonColesFit, team: &str) -> Option<(f64, f64)> {
+    let i = teams.binary_search_by(|t| t.as_ref().cmp(team)).ok()?;
+    Some((fit.attack[i], fit.defence[i]))
+}
+
+/// (lambda, mu) of a match from the two sides' (attack, defence).
+fn rates_of(fit: &DixonColesFit, (ah, dh): (f64, f64), (aa, da): (f64, f64)) -> (f64, f64) {
+    ((fit.home_advantage + ah + da).exp(), (aa + dh).exp())
+}
+
+/// `fit`'s home advantage and rho, and each of `teams` (sorted) at `strengths`: a start for a
+/// fit of those teams.
+fn start_by_name(
+    fit: &DixonColesFit,
+    teams: &[Arc<str>],
+    strengths: impl Fn(&str) -> (f64, f64),
+) -> DixonColesFit {
+    let (attack, defence) = teams.iter().map(|t| strengths(t)).unzip();
+    DixonColesFit {
+        attack,
+        defence,
+        home_advantage: fit.home_advantage,
+        rho: fit.rho,
+        weighted_log_likelihood: f64::NAN,
+        iterations: 0,
+        converged: false,
     }
 }
 
@@ -599,18 +616,19 @@ fn validate_window(
     };
     let window = windows.windows[0].clone();
     let blocks = selection::refit_blocks(&dates, window.clone(), selection::REFIT_DAYS);
-    let hashes = indexed.prefix_hashes();
+    let replay = Replay::new(indexed, &dates, candidates);
     let mut replayed: Vec<Replayed> = vec![Vec::with_capacity(window.len()); candidates.len()];
     for (refit, block) in &blocks {
         // Every match before the refit date; never fewer than the window's own start allows.
-        let mut end = dates.partition_point(|d| d < refit);
-        if end < MIN_VALIDATION_TRAIN {
-            end = block.start;
-        }
-        let fits = replay_fits(indexed, end, hashes[end], candidates)?;
+        let end = dates.partition_point(|d| d < refit);
+        let fits = if end < MIN_VALIDATION_TRAIN {
+            replay.fits(block.start, *refit, None)?
+        } else {
+            replay.chained(*refit)?
+        };
         for (c, fitted) in fits.iter().enumerate() {
             for m in &matches[block.clone()] {
-                let (l, mu) = fitted.rates(&m.home, &m.away);
+                let (l, mu) = fitted.rates(indexed, &m.home, &m.away);
                 replayed[c].push((l, mu, fitted.fit.rho));
             }
         }
@@ -657,44 +675,158 @@ fn validate_window(
     )))
 }
 
-/// Each candidate's fit on the first `n` matches (whose content hash is `hash`), the candidates
-/// in order, each starting from the previous one's optimum. Computed once per process for the
-/// same matches and candidates: consecutive trainings of a nightly refresh or a daily backtest
-/// share their refit dates, and a fit depends on nothing but the matches before its date.
-fn replay_fits(
-    indexed: &IndexedMatches,
+/// The refits of a validation replay are chained through the refit calendar: the fit at a
+/// refit date starts from the fit of the same decay at the refit date before it (four weeks
+/// less data, usually two or three Newton steps away), except at every `CHAIN_REFITS`-th date of
+/// the grid (an anchor), where the first candidate starts cold and each next one from the
+/// previous candidate's fit. A fit's start, and so its last bits, is then a function of the
+/// matches before its date and of the date alone, whichever training or process computes it:
+/// the replay cache stays deterministic, and a training whose window starts between two
+/// anchors first fits the dates since the anchor before it (at most `CHAIN_REFITS - 1`).
+const CHAIN_REFITS: i32 = 4;
+
+/// One candidate's refit of a validation replay: the parameters, and the promoted prior only
+/// once a block meets a club the fit does not hold (a block after a season boundary).
+struct ReplayFit {
+    teams: Vec<Arc<str>>,
+    fit: DixonColesFit,
     n: usize,
-    hash: u64,
-    candidates: &[f64],
-) -> Result<Arc<Vec<LeagueFit>>> {
-    let key = (
-        hash,
-        n,
-        candidates.iter().map(|c| c.to_bits()).collect::<Vec<u64>>(),
-    );
-    let cache = REPLAY_FITS.get_or_init(Default::default);
-    if let Some(fits) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return Ok(fits);
-    }
-    let mut fits: Vec<LeagueFit> = Vec::with_capacity(candidates.len());
-    for &xi in candidates {
-        let fitted = fit_league(indexed, n, xi, fits.last())?;
-        fits.push(fitted);
-    }
-    let fits = Arc::new(fits);
-    if let Ok(mut c) = cache.lock() {
-        if c.len() >= REPLAY_CACHE_ENTRIES {
-            c.clear();
-        }
-        c.insert(key, fits.clone());
-    }
-    Ok(fits)
+    xi: f64,
+    prior: std::sync::OnceLock<PromotedPrior>,
 }
 
-/// (content hash of the first n matches, n, candidate decays' bits) -> their fits.
-type ReplayKey = (u64, usize, Vec<u64>);
+impl ReplayFit {
+    /// (lambda, mu) of a match; the prior (computed here on first use) for an unseen club.
+    /// `indexed` holds the fit's matches (a cache entry is keyed by their content).
+    fn rates(&self, indexed: &IndexedMatches, home: &str, away: &str) -> (f64, f64) {
+        let strengths = |team: &str| {
+            fitted_strengths(&self.teams, &self.fit, team).unwrap_or_else(|| {
+                let prior = self.prior.get_or_init(|| {
+                    let (teams, data) = indexed.goals_data(self.n, self.xi);
+                    promoted_prior(indexed, self.n, &teams, &data, &self.fit)
+                });
+                (prior.attack, prior.defence)
+            })
+        };
+        rates_of(&self.fit, strengths(home), strengths(away))
+    }
+
+    /// These parameters as a start for a fit of `teams` (sorted): a club this fit does not
+    /// hold starts at attack 0 and the mean defence (not at the prior, which is computed only
+    /// when needed: the start must not depend on whether it was).
+    fn start_for(&self, teams: &[Arc<str>]) -> DixonColesFit {
+        let defence = &self.fit.defence;
+        let mean_defence = defence.iter().sum::<f64>() / defence.len().max(1) as f64;
+        start_by_name(&self.fit, teams, |t| {
+            fitted_strengths(&self.teams, &self.fit, t).unwrap_or((0.0, mean_defence))
+        })
+    }
+}
+
+/// A training's view of the process-wide replay cache: its matches, their dates and content
+/// hashes, and the candidate decays.
+struct Replay<'a> {
+    indexed: &'a IndexedMatches<'a>,
+    dates: &'a [Date],
+    hashes: Vec<u64>,
+    candidates: &'a [f64],
+}
+
+impl<'a> Replay<'a> {
+    fn new(indexed: &'a IndexedMatches<'a>, dates: &'a [Date], candidates: &'a [f64]) -> Self {
+        Replay {
+            indexed,
+            dates,
+            hashes: indexed.prefix_hashes(),
+            candidates,
+        }
+    }
+
+    /// The candidates' fits on every match before `refit`, each started from the fit at the
+    /// refit date before it unless `refit` is an anchor or fewer than the validation's
+    /// minimum of matches precede that date (then the chain starts here).
+    fn chained(&self, refit: Date) -> Result<Arc<Vec<ReplayFit>>> {
+        let end = |g: Date| self.dates.partition_point(|d| *d < g);
+        let days = selection::REFIT_DAYS;
+        // Back to the chain's start, then forward through the cache.
+        let mut chain = vec![refit];
+        let mut g = refit;
+        while selection::refit_index(g, days).rem_euclid(CHAIN_REFITS) != 0
+            && end(Date(g.0 - days)) >= MIN_VALIDATION_TRAIN
+        {
+            g = Date(g.0 - days);
+            chain.push(g);
+        }
+        let mut previous: Option<Arc<Vec<ReplayFit>>> = None;
+        for &g in chain.iter().rev() {
+            previous = Some(self.fits(end(g), g, previous.as_deref().map(Vec::as_slice))?);
+        }
+        previous.context("an empty refit chain")
+    }
+
+    /// Each candidate's fit on the first `n` matches for the refit at `refit`, started from
+    /// `from` (the same candidates' fits at the refit date before) or, without it, the first
+    /// cold and each next from the previous candidate's. Computed once per process for the
+    /// same matches, date and candidates: consecutive trainings of a nightly refresh or a
+    /// daily backtest share their refit dates, and a fit depends on nothing but the matches
+    /// before its date and its place in the chain (which the date and those matches decide).
+    fn fits(
+        &self,
+        n: usize,
+        refit: Date,
+        from: Option<&[ReplayFit]>,
+    ) -> Result<Arc<Vec<ReplayFit>>> {
+        let key = (
+            self.hashes[n],
+            n,
+            refit.0,
+            from.is_some(),
+            self.candidates
+                .iter()
+                .map(|c| c.to_bits())
+                .collect::<Vec<u64>>(),
+        );
+        let cache = REPLAY_FITS.get_or_init(Default::default);
+        if let Some(fits) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(fits);
+        }
+        let mut fits: Vec<ReplayFit> = Vec::with_capacity(self.candidates.len());
+        for (c, &xi) in self.candidates.iter().enumerate() {
+            let (teams, data) = self.indexed.goals_data(n, xi);
+            // A club the refit before did not hold (a promoted club's first matches) is weakly
+            // determined: where its fit stops depends on the start by more than rounding, so
+            // such a refit starts as an anchor does.
+            let start = match from.and_then(|previous| previous.get(c)) {
+                Some(previous) if previous.teams == teams => Some(previous),
+                _ => fits.last(),
+            }
+            .map(|f| f.start_for(&teams));
+            let fit =
+                dixon_coles::fit_parameters(&data, start.as_ref()).context("Dixon-Coles fit")?;
+            fits.push(ReplayFit {
+                teams,
+                fit,
+                n,
+                xi,
+                prior: Default::default(),
+            });
+        }
+        let fits = Arc::new(fits);
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= REPLAY_CACHE_ENTRIES {
+                c.clear();
+            }
+            c.insert(key, fits.clone());
+        }
+        Ok(fits)
+    }
+}
+
+/// (content hash of the first n matches, n, refit date, chained from the refit before, the
+/// candidate decays' bits) -> their fits.
+type ReplayKey = (u64, usize, i32, bool, Vec<u64>);
 static REPLAY_FITS: std::sync::OnceLock<
-    std::sync::Mutex<FxHashMap<ReplayKey, Arc<Vec<LeagueFit>>>>,
+    std::sync::Mutex<FxHashMap<ReplayKey, Arc<Vec<ReplayFit>>>>,
 > = std::sync::OnceLock::new();
 /// Bound of the replay cache (about 10 KB an entry); emptied when full.
 const REPLAY_CACHE_ENTRIES: usize = 2048;

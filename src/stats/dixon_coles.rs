@@ -660,6 +660,24 @@ pub fn fit(
     data: &GoalsData,
     warm_start: Option<&DixonColesFit>,
 ) -> Result<DixonColesFit, FitError> {
+    fit_with(data, warm_start, true)
+}
+
+/// [`fit`] without the log-likelihood of the result (`weighted_log_likelihood` is NaN): the
+/// same parameters, bit for bit, without the pass over every match that computes it (about a
+/// sixth of a fit), for fits that only predict (the validation replay's refits).
+pub fn fit_parameters(
+    data: &GoalsData,
+    warm_start: Option<&DixonColesFit>,
+) -> Result<DixonColesFit, FitError> {
+    fit_with(data, warm_start, false)
+}
+
+fn fit_with(
+    data: &GoalsData,
+    warm_start: Option<&DixonColesFit>,
+    likelihood: bool,
+) -> Result<DixonColesFit, FitError> {
     validate(data)?;
     if let Some(ws) = warm_start {
         if ws.attack.len() != data.n_teams || ws.defence.len() != data.n_teams {
@@ -743,8 +761,12 @@ pub fn fit(
     }
     let home_advantage = x[2 * n];
     let rho = x[2 * n + 1];
-    let wll = weighted_log_likelihood(data, &attack, &defence, home_advantage, rho);
-    let all_finite = wll.is_finite()
+    let wll = if likelihood {
+        weighted_log_likelihood(data, &attack, &defence, home_advantage, rho)
+    } else {
+        f64::NAN
+    };
+    let all_finite = (wll.is_finite() || !likelihood)
         && home_advantage.is_finite()
         && rho.is_finite()
         && attack.iter().chain(&defence).all(|v| v.is_finite());
