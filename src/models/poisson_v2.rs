@@ -242,16 +242,22 @@ impl<'a> IndexedMatches<'a> {
             }
         }
         let matches = &self.matches[..n];
-        let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
         let data = GoalsData {
             n_teams: teams.len(),
             home: home.iter().map(|&t| local[t as usize]).collect(),
             away: away.iter().map(|&t| local[t as usize]).collect(),
             home_goals: matches.iter().map(|m| m.home_goals as u16).collect(),
             away_goals: matches.iter().map(|m| m.away_goals as u16).collect(),
-            weight: decay_weights(matches.iter().map(|m| m.date), reference, xi),
+            weight: self.weights(n, xi),
         };
         (teams, data)
+    }
+
+    /// The first `n` matches' weights with decay `xi`, relative to the latest of them.
+    fn weights(&self, n: usize, xi: f64) -> Vec<f64> {
+        let matches = &self.matches[..n];
+        let reference = matches.last().map(|m| m.date).unwrap_or(Date(0));
+        decay_weights(matches.iter().map(|m| m.date), reference, xi)
     }
 }
 
@@ -791,8 +797,10 @@ impl<'a> Replay<'a> {
             return Ok(fits);
         }
         let mut fits: Vec<ReplayFit> = Vec::with_capacity(self.candidates.len());
+        // The candidates differ only in the weights.
+        let (teams, mut data) = self.indexed.goals_data(n, 0.0);
         for (c, &xi) in self.candidates.iter().enumerate() {
-            let (teams, data) = self.indexed.goals_data(n, xi);
+            data.weight = self.indexed.weights(n, xi);
             // A club the refit before did not hold (a promoted club's first matches) is weakly
             // determined: where its fit stops depends on the start by more than rounding, so
             // such a refit starts as an anchor does.
@@ -804,7 +812,7 @@ impl<'a> Replay<'a> {
             let fit =
                 dixon_coles::fit_parameters(&data, start.as_ref()).context("Dixon-Coles fit")?;
             fits.push(ReplayFit {
-                teams,
+                teams: teams.clone(),
                 fit,
                 n,
                 xi,

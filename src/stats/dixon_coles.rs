@@ -14,7 +14,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::stats::linalg::{line_search, max_abs, newton_direction};
+use crate::stats::linalg::{self, line_search, max_abs, newton_direction};
 use crate::stats::scoreline::tau;
 
 /// Stop when the max-abs gradient of the minimised objective is below this.
@@ -695,6 +695,7 @@ fn fit_with(
     let mut g = vec![0.0; p];
     let mut h = vec![0.0; p * p];
     let mut work = Vec::with_capacity(p * p);
+    let (mut g_next, mut h_next) = (vec![0.0; p], vec![0.0; p * p]);
 
     let mut x = prob.cold_start();
     let mut f = f64::INFINITY;
@@ -730,22 +731,32 @@ fn fit_with(
             break;
         }
         let d = newton_direction(&h, &g, p, &mut work);
-        match line_search(|z| prob.value(z), &x, f, &g, &d) {
-            Some((xn, _)) => {
-                last_step = xn
-                    .iter()
-                    .zip(&x)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max);
-                x = xn;
+        let xn = match full_step(&prob, &x, f, &g, &d, &mut g_next, &mut h_next) {
+            Some((xn, f_next)) => {
+                // Taken with its derivatives (near the optimum, nearly every step).
+                std::mem::swap(&mut g, &mut g_next);
+                std::mem::swap(&mut h, &mut h_next);
+                f = f_next;
+                xn
             }
-            None => break,
-        }
+            None => match line_search(|z| prob.value(z), &x, f, &g, &d) {
+                Some((xn, _)) => {
+                    f = prob.value_grad_hess(&xn, &mut g, &mut h);
+                    if !f.is_finite() {
+                        return Err(FitError::NotFinite);
+                    }
+                    xn
+                }
+                None => break,
+            },
+        };
+        last_step = xn
+            .iter()
+            .zip(&x)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        x = xn;
         iterations += 1;
-        f = prob.value_grad_hess(&x, &mut g, &mut h);
-        if !f.is_finite() {
-            return Err(FitError::NotFinite);
-        }
     }
     if !converged && max_abs(&g) < GRAD_TOL {
         converged = true;
@@ -782,6 +793,29 @@ fn fit_with(
         iterations,
         converged,
     })
+}
+
+/// The full Newton step `x + d` with its value, gradient and Hessian (into `g`, `h`) when the
+/// line search would accept it at once (the same rule, [`linalg::accepts`] at step 1, so the
+/// same point, value and derivatives as the line search followed by a fresh evaluation); `None`
+/// when it would not (`d` not a descent direction, or too small a decrease).
+fn full_step(
+    prob: &Problem,
+    x: &[f64],
+    f: f64,
+    grad: &[f64],
+    d: &[f64],
+    g: &mut [f64],
+    h: &mut [f64],
+) -> Option<(Vec<f64>, f64)> {
+    let gd: f64 = grad.iter().zip(d).map(|(a, b)| a * b).sum();
+    let slope_ok = gd < 0.0;
+    if !slope_ok {
+        return None;
+    }
+    let xn: Vec<f64> = x.iter().zip(d).map(|(xi, di)| xi + 1.0 * di).collect();
+    let f_next = prob.value_grad_hess(&xn, g, h);
+    linalg::accepts(f, gd, 1.0, f_next).then_some((xn, f_next))
 }
 
 // ---------------------------------------------------------------------------------------------
