@@ -1070,6 +1070,29 @@ mod tests {
     }
 
     #[test]
+    fn fit_parameters_is_fit_without_the_likelihood() {
+        for seed in [3u64, 11, 29] {
+            let data = small_data(8, 300, seed);
+            let full = fit(&data, None).unwrap();
+            let params = fit_parameters(&data, None).unwrap();
+            let bits = |f: &DixonColesFit| {
+                let mut v: Vec<u64> = f
+                    .attack
+                    .iter()
+                    .chain(&f.defence)
+                    .map(|x| x.to_bits())
+                    .collect();
+                v.extend([f.home_advantage.to_bits(), f.rho.to_bits()]);
+                v
+            };
+            assert_eq!(bits(&full), bits(&params), "seed {seed}");
+            assert_eq!(full.iterations, params.iterations);
+            assert!(full.weighted_log_likelihood.is_finite());
+            assert!(params.weighted_log_likelihood.is_nan());
+        }
+    }
+
+    #[test]
     fn gradient_and_hessian_match_finite_differences() {
         let data = small_data(6, 120, 7);
         let prob = Problem::new(&data).unwrap();
