@@ -23,6 +23,11 @@ const GRAD_TOL: f64 = 1e-7;
 const STEP_TOL: f64 = 1e-6;
 /// Newton iteration cap for the full fit.
 const MAX_ITER: usize = 200;
+/// A fit stops (not converged) when an accepted step moved no parameter by more than this: no
+/// progress is left, because the maximum lies on the edge of the region where every pair's
+/// tau stays positive (a pair with lambda * rho at -1). A converging fit's steps stay far above
+/// it until the stopping rule ends it (the Hessian's scale is the weighted match count).
+const STUCK_STEP: f64 = 1e-14;
 /// Newton iteration cap for the single-team fit.
 const MAX_ITER_SINGLE: usize = 200;
 /// Ridge on attack/defence (objective gets `RIDGE * sum of squares`), only for robustness
@@ -757,6 +762,9 @@ fn fit_with(
             .fold(0.0, f64::max);
         x = xn;
         iterations += 1;
+        if last_step <= STUCK_STEP && max_abs(&g) >= GRAD_TOL {
+            break;
+        }
     }
     if !converged && max_abs(&g) < GRAD_TOL {
         converged = true;
