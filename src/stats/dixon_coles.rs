@@ -695,7 +695,6 @@ fn fit_with(
         }
     }
     let prob = Problem::new(data)?;
-    let n = prob.n;
     let p = prob.dim();
     let mut g = vec![0.0; p];
     let mut h = vec![0.0; p * p];
@@ -770,6 +769,20 @@ fn fit_with(
         converged = true;
     }
 
+    fit_result(&prob, data, &x, likelihood, iterations, converged)
+}
+
+/// The fit at `x` (the active teams' parameters) as [`DixonColesFit`], with the log-likelihood
+/// when `likelihood`; teams without weight at attack 0 and the mean defence.
+fn fit_result(
+    prob: &Problem,
+    data: &GoalsData,
+    x: &[f64],
+    likelihood: bool,
+    iterations: usize,
+    converged: bool,
+) -> Result<DixonColesFit, FitError> {
+    let n = prob.n;
     let mut attack = vec![0.0; data.n_teams];
     let mut defence = vec![0.0; data.n_teams];
     let mean_def = x[n..2 * n].iter().sum::<f64>() / n as f64;
