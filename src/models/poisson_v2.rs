@@ -1,6 +1,7 @@
 //! Poisson v2: a time-decay Dixon-Coles goals model per league. It predicts a scoreline grid,
 //! and every market (1X2, over/under, both teams to score) is read off that grid. The decay `xi`
-//! is chosen per league by time-ordered validation on the latest season unless `--xi` fixes it.
+//! is chosen per league on a replay of refits across the latest season's worth of matches
+//! (`stats::selection`; the latest season with `--selection season`) unless `--xi` fixes it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
