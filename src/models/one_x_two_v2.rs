@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::matches::Dataset;
@@ -177,13 +178,20 @@ fn fit_variant(
     let prep = Prepared::new(&x, splits)?;
     let y = &rows.outcomes;
     let start = start.and_then(|s| s.variant(&names));
+    // The three targets are independent fits (in target order, the first error first).
+    let fitted: Vec<Result<_>> = TARGETS
+        .par_iter()
+        .enumerate()
+        .map(|(k, target)| {
+            let yk: Vec<bool> = y.iter().map(|&o| o == k).collect();
+            plan.run_binary(&prep, &yk, start.and_then(|s| s.target(k)))
+                .with_context(|| format!("fitting the {target} model"))
+        })
+        .collect();
     let mut runs = Vec::with_capacity(3);
     let mut alpha_scores = Vec::with_capacity(3);
-    for (k, target) in TARGETS.iter().enumerate() {
-        let yk: Vec<bool> = y.iter().map(|&o| o == k).collect();
-        let (run, tried) = plan
-            .run_binary(&prep, &yk, start.and_then(|s| s.target(k)))
-            .with_context(|| format!("fitting the {target} model"))?;
+    for f in fitted {
+        let (run, tried) = f?;
         runs.push(run);
         alpha_scores.push(tried);
     }
@@ -330,14 +338,15 @@ fn train_all(ctx: &TrainContext) -> Result<TrainedFiles> {
     let start = ctx
         .warm_start
         .and_then(|w| w.downcast_ref::<LogisticStart>());
-    let base = fit_variant(&rows, to_strings(BASE_FEATURES), &plan, start)?;
-    let (main, fallback) = if use_market {
-        (
-            fit_variant(&rows, to_strings(MARKET_FEATURES), &plan, start)?,
-            Some(base),
-        )
-    } else {
-        (base, None)
+    // The two feature sets are independent fits: on two threads when there are two.
+    let (base, market) = rayon::join(
+        || fit_variant(&rows, to_strings(BASE_FEATURES), &plan, start),
+        || use_market.then(|| fit_variant(&rows, to_strings(MARKET_FEATURES), &plan, start)),
+    );
+    let base = base?;
+    let (main, fallback) = match market {
+        Some(market) => (market?, Some(base)),
+        None => (base, None),
     };
     let val_raw = &rows.raw[plan.splits.val.clone()];
     let predicted = Predicted {
