@@ -6,13 +6,14 @@
 #
 #   scripts/bench_run.sh [RUNS]          (default 10 runs each)
 #   DATA_DIR=/tmp/x scripts/bench_run.sh
+#   BIN=/path/to/other/auto-train scripts/bench_run.sh     (another build, e.g. main's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-10}"
 DATA_DIR="${DATA_DIR:-data/processed}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"
 cargo build --release --quiet
-BIN="$PWD/target/release/auto-train"
+BIN="${BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/auto-train}"
 WORK="$(mktemp -d /tmp/auto-train-bench.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 

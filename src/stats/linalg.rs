@@ -87,7 +87,6 @@ pub fn line_search(
     if !slope_ok {
         return None;
     }
-    let noise = 1e-12 * (1.0 + f.abs());
     let mut t = 1.0;
     let mut xn = vec![0.0; x.len()];
     for _ in 0..60 {
@@ -95,12 +94,21 @@ pub fn line_search(
             *o = xi + t * di;
         }
         let fnew = value(&xn);
-        if fnew.is_finite() && fnew <= f + 1e-4 * t * gd + noise {
+        if accepts(f, gd, t, fnew) {
             return Some((xn, fnew));
         }
         t *= 0.5;
     }
     None
+}
+
+/// The acceptance rule of [`line_search`]: from value `f` with slope `gd` along the direction,
+/// the point at step `t` with value `fnew` decreases enough (Armijo, with a tolerance for
+/// rounding noise in `f`). Public so that a caller that evaluates the full step itself (with
+/// its derivatives) accepts exactly the points `line_search` would.
+pub fn accepts(f: f64, gd: f64, t: f64, fnew: f64) -> bool {
+    let noise = 1e-12 * (1.0 + f.abs());
+    fnew.is_finite() && fnew <= f + 1e-4 * t * gd + noise
 }
 
 /// Largest absolute entry (0 for an empty slice).

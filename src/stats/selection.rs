@@ -135,6 +135,12 @@ pub fn refit_blocks(dates: &[Date], window: Range<usize>, days: i32) -> Vec<(Dat
     blocks
 }
 
+/// The place of a refit date on the grid of [`refit_blocks`]: consecutive refits of the grid
+/// have consecutive indices (0 is 1970-01-05).
+pub fn refit_index(refit: Date, days: i32) -> i32 {
+    (refit.0 - 4).div_euclid(days.max(1))
+}
+
 /// One candidate value and its validation score.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Candidate {
@@ -276,6 +282,10 @@ mod tests {
             vec![(Date(4), 3..6), (Date(32), 6..10), (Date(60), 10..13)]
         );
         assert!(refit_blocks(&dates, 5..5, 28).is_empty());
+        assert_eq!(
+            [4, 32, 60, -24].map(|d| refit_index(Date(d), 28)),
+            [0, 1, 2, -1]
+        );
     }
 
     #[test]
