@@ -45,7 +45,7 @@ pub struct TrainContext<'a> {
     pub league: &'a LeagueMatches,
     /// Every league of the data dir (features may follow a club across leagues).
     pub dataset: &'a Dataset,
-    /// `--xi`: a fixed Poisson time decay per day instead of choosing it per league.
+    /// `--xi`: a fixed Poisson time decay per day instead of the window protocol's choice.
     pub xi_per_day: Option<f64>,
     /// `--ridge`: the Poisson team-strength ridge instead of the default.
     pub strength_ridge: Option<f64>,
