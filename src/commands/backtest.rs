@@ -179,45 +179,10 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
         tracing::warn!("cannot read {}: {}", f.path.display(), f.reason);
     }
     let dataset = loaded.dataset;
-    let leagues: Vec<String> = if args.leagues.is_empty() {
-        dataset.leagues.keys().cloned().collect()
-    } else {
-        let set: BTreeSet<String> = args.leagues.iter().cloned().collect();
-        if let Some(l) = set.iter().find(|l| !dataset.leagues.contains_key(*l)) {
-            return Err(Failure::Usage(format!(
-                "no data for league {l:?} in {}",
-                args.data_dir.display()
-            )));
-        }
-        set.into_iter().collect()
-    };
+    let leagues = selected_leagues(args, &dataset)?;
     let types = selected_types(args);
     let from = args.from;
-    let last_day = leagues
-        .iter()
-        .filter_map(|l| dataset.league(l).and_then(LeagueMatches::last_date))
-        .max();
-    let to = match (args.to, last_day) {
-        (Some(to), _) => to,
-        (None, Some(last)) => last,
-        (None, None) => return Err(Failure::Usage("the data dir holds no matches".into())),
-    };
-    if to < from {
-        return Err(Failure::Usage(format!("--to {to} is before --from {from}")));
-    }
-    let days: Vec<Date> = leagues
-        .iter()
-        .filter_map(|l| dataset.league(l))
-        .flat_map(|l| l.matches.iter().map(|m| m.date))
-        .filter(|d| (from..=to).contains(d))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if days.is_empty() {
-        return Err(Failure::Usage(format!(
-            "no match of the selected leagues between {from} and {to}"
-        )));
-    }
+    let (to, days) = match_days(args, &dataset, &leagues)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
 
@@ -316,22 +281,90 @@ fn backtest(args: &BacktestArgs, quiet: bool) -> std::result::Result<ExitCode, F
             metadata: run_metadata(&dataset, &leagues),
         },
     );
+    write_outputs(args, quiet, &rows, &types, &columns, &goals, &summary)?;
+    Ok(ExitCode::Ok)
+}
+
+/// predictions.csv, summary.json and report.html into `--out`, then the summary on stdout (JSON
+/// with `--json`, the text table unless quiet).
+fn write_outputs(
+    args: &BacktestArgs,
+    quiet: bool,
+    rows: &[Row],
+    types: &[&'static dyn ModelType],
+    columns: &[(&'static str, Vec<String>)],
+    goals: &BTreeMap<String, scores::GoalColumns>,
+    summary: &scores::Summary,
+) -> Result<()> {
     write_new(
         &args.out.join("predictions.csv"),
-        &predictions_csv(&rows, &columns)?,
+        &predictions_csv(rows, columns)?,
     )?;
-    let mut summary_json = serde_json::to_vec_pretty(&summary).context("summary.json")?;
+    let mut summary_json = serde_json::to_vec_pretty(summary).context("summary.json")?;
     summary_json.push(b'\n');
     write_new(&args.out.join("summary.json"), &summary_json)?;
-    let html = figures::report_html(&summary, &rows, &types, &goals)?;
+    let html = figures::report_html(summary, rows, types, goals)?;
     write_new(&args.out.join("report.html"), html.as_bytes())?;
-
     if args.json {
         crate::write_stdout(&summary_json)?;
     } else if !quiet {
-        crate::write_stdout(scores::text_table(&summary, &args.out).as_bytes())?;
+        crate::write_stdout(scores::text_table(summary, &args.out).as_bytes())?;
     }
-    Ok(ExitCode::Ok)
+    Ok(())
+}
+
+/// `--league` (every league of the data dir without it); a league the data dir lacks is refused.
+fn selected_leagues(
+    args: &BacktestArgs,
+    dataset: &Dataset,
+) -> std::result::Result<Vec<String>, Failure> {
+    if args.leagues.is_empty() {
+        return Ok(dataset.leagues.keys().cloned().collect());
+    }
+    let set: BTreeSet<String> = args.leagues.iter().cloned().collect();
+    if let Some(l) = set.iter().find(|l| !dataset.leagues.contains_key(*l)) {
+        return Err(Failure::Usage(format!(
+            "no data for league {l:?} in {}",
+            args.data_dir.display()
+        )));
+    }
+    Ok(set.into_iter().collect())
+}
+
+/// The last day of the backtest (`--to`, else the leagues' latest match) and every day from
+/// `--from` to it on which one of `leagues` played; refused when there is none.
+fn match_days(
+    args: &BacktestArgs,
+    dataset: &Dataset,
+    leagues: &[String],
+) -> std::result::Result<(Date, Vec<Date>), Failure> {
+    let from = args.from;
+    let last_day = leagues
+        .iter()
+        .filter_map(|l| dataset.league(l).and_then(LeagueMatches::last_date))
+        .max();
+    let to = match (args.to, last_day) {
+        (Some(to), _) => to,
+        (None, Some(last)) => last,
+        (None, None) => return Err(Failure::Usage("the data dir holds no matches".into())),
+    };
+    if to < from {
+        return Err(Failure::Usage(format!("--to {to} is before --from {from}")));
+    }
+    let days: Vec<Date> = leagues
+        .iter()
+        .filter_map(|l| dataset.league(l))
+        .flat_map(|l| l.matches.iter().map(|m| m.date))
+        .filter(|d| (from..=to).contains(d))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if days.is_empty() {
+        return Err(Failure::Usage(format!(
+            "no match of the selected leagues between {from} and {to}"
+        )));
+    }
+    Ok((to, days))
 }
 
 /// The report's metadata block: tool version, command line, working directory, data

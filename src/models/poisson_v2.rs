@@ -746,18 +746,8 @@ fn weigh_against_default(
     if candidates.len() < 2 {
         return (b, None);
     }
-    let log_probs = |r: &Replayed| -> Vec<f64> {
-        val.iter()
-            .zip(r)
-            .map(|(m, &(l, mu, rho))| {
-                dixon_coles::log_prob(l, mu, rho, m.home_goals as u16, m.away_goals as u16)
-            })
-            .collect()
-    };
-    let (best_lp, default_lp) = (log_probs(&replayed[b]), log_probs(&replayed[d]));
-    let differences: Vec<f64> = best_lp
-        .iter()
-        .zip(&default_lp)
+    let differences: Vec<f64> = scoreline_log_likelihoods(val, &replayed[b])
+        .zip(scoreline_log_likelihoods(val, &replayed[d]))
         .map(|(x, y)| x - y)
         .collect();
     let (beats, mean, se) = selection::beats_default(&differences);
@@ -939,14 +929,18 @@ fn clear_replay_cache() {
     }
 }
 
+/// Each window match's scoreline log-likelihood under its replayed prediction.
+fn scoreline_log_likelihoods<'a>(
+    val: &'a [Match],
+    replayed: &'a Replayed,
+) -> impl Iterator<Item = f64> + 'a {
+    val.iter().zip(replayed).map(|(m, &(l, mu, rho))| {
+        dixon_coles::log_prob(l, mu, rho, m.home_goals as u16, m.away_goals as u16)
+    })
+}
+
 fn mean_scoreline_log_likelihood(val: &[Match], replayed: &Replayed) -> f64 {
-    val.iter()
-        .zip(replayed)
-        .map(|(m, &(l, mu, rho))| {
-            dixon_coles::log_prob(l, mu, rho, m.home_goals as u16, m.away_goals as u16)
-        })
-        .sum::<f64>()
-        / val.len().max(1) as f64
+    scoreline_log_likelihoods(val, replayed).sum::<f64>() / val.len().max(1) as f64
 }
 
 /// The scores of the chosen decay's replayed predictions on the window, beside the base rates
