@@ -232,8 +232,9 @@ fn fits(v: &Variant) -> VariantStart {
     }
 }
 
-/// The fits the files of a version hold (each binary model's final fit), as a start.
-fn warm_start(dir: &Path) -> Result<LogisticStart> {
+/// The three binary models' files (each checked to hold its target) and the calibrator of a
+/// version's directory.
+fn read_files(dir: &Path) -> Result<(Vec<BinaryFile>, CalibratorFile)> {
     let mut files = Vec::new();
     for (k, name) in FILES.iter().enumerate() {
         let f: BinaryFile = read_artifact(dir, name, BINARY_FORMAT, READABLE_VERSIONS, SPEC.name)?;
@@ -249,6 +250,12 @@ fn warm_start(dir: &Path) -> Result<LogisticStart> {
         READABLE_VERSIONS,
         SPEC.name,
     )?;
+    Ok((files, cal))
+}
+
+/// The fits the files of a version hold (each binary model's final fit), as a start.
+fn warm_start(dir: &Path) -> Result<LogisticStart> {
+    let (files, cal) = read_files(dir)?;
     let variant = |part: fn(&BinaryFile) -> Option<&LinearPart>,
                    temperature: Option<f64>|
      -> Option<VariantStart> {
@@ -633,22 +640,7 @@ impl Model {
 
 impl LoadedLogisticModel for Model {
     fn load(dir: &Path) -> Result<Model> {
-        let mut files = Vec::new();
-        for k in 0..3 {
-            let f: BinaryFile =
-                read_artifact(dir, FILES[k], BINARY_FORMAT, READABLE_VERSIONS, SPEC.name)?;
-            if f.target != TARGETS[k] {
-                bail!("{} holds the {:?} model", FILES[k], f.target);
-            }
-            files.push(f);
-        }
-        let cal: CalibratorFile = read_artifact(
-            dir,
-            "calibrator.pkl",
-            CALIBRATOR_FORMAT,
-            READABLE_VERSIONS,
-            SPEC.name,
-        )?;
+        let (files, cal) = read_files(dir)?;
         let league =
             common::agreed_league(dir, files.iter().map(|f| &f.header).chain([&cal.header]))?;
         let main = Part::from_files(
