@@ -166,6 +166,19 @@ struct RowPass {
     grad: Vec<f64>,
 }
 
+/// A row's linear predictor `z` with `exp(-|z|)` and its probability: `link::sigmoid` and
+/// `link::logit_log_loss` with their one shared exp.
+#[inline(always)]
+fn row_link(z: f64) -> (f64, f64, f64) {
+    let e = (-z.abs()).exp();
+    let mu = if z >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
+    (z, e, mu)
+}
+
 impl RowPass {
     fn new(n: usize, d: usize) -> RowPass {
         RowPass {
@@ -179,19 +192,57 @@ impl RowPass {
     /// Evaluates every row at `beta` (`p` coefficients then the intercept).
     fn evaluate(&mut self, rows: &[f64], y: &[bool], beta: &[f64]) {
         let p = beta.len() - 1;
+        wide::run(
+            #[inline(always)]
+            || match p {
+                1 => self.evaluate_of::<1>(rows, y, beta),
+                3 => self.evaluate_of::<3>(rows, y, beta),
+                4 => self.evaluate_of::<4>(rows, y, beta),
+                7 => self.evaluate_of::<7>(rows, y, beta),
+                8 => self.evaluate_of::<8>(rows, y, beta),
+                _ => self.evaluate_any(rows, y, beta),
+            },
+        )
+    }
+
+    /// [`RowPass::evaluate`] with the width known (the loops unroll).
+    #[inline(always)]
+    fn evaluate_of<const P: usize>(&mut self, rows: &[f64], y: &[bool], beta: &[f64]) {
+        let b0 = beta[P];
+        let beta: &[f64; P] = beta[..P].try_into().expect("P coefficients");
+        let mut grad = [0.0; P];
+        let mut grad0 = 0.0;
+        let rows = rows.chunks_exact(P).zip(y);
+        let kept = self.z.iter_mut().zip(&mut self.e).zip(&mut self.mu);
+        for ((row, &yi), ((z_i, e_i), mu_i)) in rows.zip(kept) {
+            let row: &[f64; P] = row.try_into().expect("rows of width P");
+            // From -0.0, as `Iterator::sum` of floats starts.
+            let mut dot = -0.0;
+            for j in 0..P {
+                dot += row[j] * beta[j];
+            }
+            let (z, e, mu) = row_link(b0 + dot);
+            (*z_i, *e_i, *mu_i) = (z, e, mu);
+            let r = mu - if yi { 1.0 } else { 0.0 };
+            for j in 0..P {
+                grad[j] += r * row[j];
+            }
+            grad0 += r;
+        }
+        self.grad[..P].copy_from_slice(&grad);
+        self.grad[P] = grad0;
+    }
+
+    #[inline(always)]
+    fn evaluate_any(&mut self, rows: &[f64], y: &[bool], beta: &[f64]) {
+        let p = beta.len() - 1;
         self.grad.fill(0.0);
         let grad = &mut self.grad;
         let rows = rows.chunks_exact(p).zip(y);
         let kept = self.z.iter_mut().zip(&mut self.e).zip(&mut self.mu);
         for ((row, &yi), ((z_i, e_i), mu_i)) in rows.zip(kept) {
             let z = beta[p] + row.iter().zip(beta).map(|(v, b)| v * b).sum::<f64>();
-            // `link::sigmoid` and `link::logit_log_loss` with their one shared exp.
-            let e = (-z.abs()).exp();
-            let mu = if z >= 0.0 {
-                1.0 / (1.0 + e)
-            } else {
-                e / (1.0 + e)
-            };
+            let (z, e, mu) = row_link(z);
             (*z_i, *e_i, *mu_i) = (z, e, mu);
             let r = mu - if yi { 1.0 } else { 0.0 };
             for (g, &v) in grad[..p].iter_mut().zip(row) {
@@ -335,12 +386,23 @@ fn accepts_whole_step(rows: &[f64], hess: &[f64], direction: &[f64], decrease: f
     if !(curvature.is_finite() && curvature > 0.0) {
         return false;
     }
-    let reach = rows
-        .chunks_exact(p)
-        .map(|row| {
-            (direction[p] + row.iter().zip(direction).map(|(v, s)| v * s).sum::<f64>()).abs()
-        })
-        .fold(0.0f64, f64::max);
+    let reach = wide::run(
+        #[inline(always)]
+        || match p {
+            1 => reach_of::<1>(rows, direction),
+            3 => reach_of::<3>(rows, direction),
+            4 => reach_of::<4>(rows, direction),
+            7 => reach_of::<7>(rows, direction),
+            8 => reach_of::<8>(rows, direction),
+            _ => rows
+                .chunks_exact(p)
+                .map(|row| {
+                    let dot = row.iter().zip(direction).map(|(v, s)| v * s).sum::<f64>();
+                    (direction[p] + dot).abs()
+                })
+                .fold(0.0f64, f64::max),
+        },
+    );
     if !(reach.is_finite() && reach < 2.0) {
         return false;
     }
@@ -350,6 +412,24 @@ fn accepts_whole_step(rows: &[f64], hess: &[f64], direction: &[f64], decrease: f
         (reach.exp_m1() - reach) / (reach * reach)
     };
     phi * curvature <= 0.9 * decrease
+}
+
+/// The largest |x.d| over the rows (`d`: `P` coefficients then the intercept), with the width
+/// known (the loop unrolls); the sums of [`accepts_whole_step`]'s general loop, in its order.
+#[inline(always)]
+fn reach_of<const P: usize>(rows: &[f64], direction: &[f64]) -> f64 {
+    let d0 = direction[P];
+    let direction: &[f64; P] = direction[..P].try_into().expect("P coefficients");
+    let mut reach = 0.0f64;
+    for row in rows.chunks_exact(P) {
+        let row: &[f64; P] = row.try_into().expect("rows of width P");
+        let mut dot = -0.0;
+        for j in 0..P {
+            dot += row[j] * direction[j];
+        }
+        reach = reach.max((d0 + dot).abs());
+    }
+    reach
 }
 
 /// Lower triangle of the penalised Hessian (what the Cholesky reads) from each row's
