@@ -6,7 +6,9 @@
 
 use anyhow::{bail, Result};
 
-use crate::stats::logistic::{self, BinaryRun, BinaryStarts, Linear, Platt, Prepared, Splits};
+use crate::stats::logistic::{
+    self, BinaryRun, BinaryStarts, Linear, Platt, Polish, Prepared, Splits,
+};
 use crate::stats::selection::{self, Candidate, Protocol};
 
 /// L2 strength used when there are too few calibration rows to choose it on (the middle of
@@ -130,7 +132,8 @@ impl Plan {
             choose_alpha(p, y_fit, &y[s.cal.clone()], start)?
         } else {
             let warm = start.and_then(|s| s.for_alpha(DEFAULT_ALPHA));
-            let m = logistic::fit_binary(&p.x_fit, y_fit, DEFAULT_ALPHA, warm)?;
+            let polish = Polish::from_earlier(warm);
+            let m = logistic::fit_binary(&p.x_fit, y_fit, DEFAULT_ALPHA, warm, polish)?;
             (
                 DEFAULT_ALPHA,
                 m.clone(),
@@ -144,10 +147,16 @@ impl Plan {
             &y[s.fit.start..s.cal.end],
             alpha,
             Some(warm.unwrap_or(&m_fit)),
+            Polish::from_earlier(warm),
         )?;
         let warm = start.and_then(|s| s.final_model.as_ref());
-        let final_model =
-            logistic::fit_binary(&p.x_all, y, alpha, Some(warm.unwrap_or(&m_fitcal)))?;
+        let final_model = logistic::fit_binary(
+            &p.x_all,
+            y,
+            alpha,
+            Some(warm.unwrap_or(&m_fitcal)),
+            Polish::from_earlier(warm),
+        )?;
         let run = BinaryRun {
             alpha,
             cal_logits: logistic::scores(&m_fit, &p.x_cal),
@@ -196,8 +205,9 @@ fn choose_alpha(
     let mut best: Option<(f64, f64, Linear)> = None;
     let mut previous: Option<Linear> = None;
     for &alpha in logistic::ALPHAS.iter().rev() {
-        let warm = start.and_then(|s| s.for_alpha(alpha)).or(previous.as_ref());
-        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, warm)?;
+        let earlier = start.and_then(|s| s.for_alpha(alpha));
+        let warm = earlier.or(previous.as_ref());
+        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, warm, Polish::from_earlier(earlier))?;
         fits.push((alpha, m.clone()));
         let q: Vec<f64> = logistic::scores(&m, &p.x_cal)
             .into_iter()
