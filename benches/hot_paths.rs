@@ -69,7 +69,7 @@ fn bench_logistic(c: &mut Criterion) {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let raw = auto_train::features::select(&rows.raw, &names).expect("features");
+    let raw = auto_train::features::select_rows(&rows.raw, &names).expect("features");
     let x = Standardiser::fit(&raw, names.len())
         .matrix(&raw)
         .expect("matrix");

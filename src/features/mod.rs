@@ -827,6 +827,17 @@ pub fn select(raw: &[RawFeatures], names: &[String]) -> Result<Vec<Vec<f64>>> {
         .collect())
 }
 
+/// The named features of every row in one row-major buffer (`names.len()` values a row): what
+/// a training standardises, without a vector per row.
+pub fn select_rows(raw: &[RawFeatures], names: &[String]) -> Result<Vec<f64>> {
+    let idx = indices(names)?;
+    let mut flat = Vec::with_capacity(raw.len() * idx.len());
+    for r in raw {
+        flat.extend(idx.iter().map(|&i| r.values[i]));
+    }
+    Ok(flat)
+}
+
 pub fn indices(names: &[String]) -> Result<Vec<usize>> {
     names
         .iter()

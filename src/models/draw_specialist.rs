@@ -144,8 +144,8 @@ fn fit_variant(
 ) -> Result<Variant> {
     let splits = &plan.splits;
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-    let x = features::select(&rows.raw, &names)?;
-    let prep = Prepared::new(&x, splits)?;
+    let x = features::select_rows(&rows.raw, &names)?;
+    let prep = Prepared::new(&x, names.len(), splits)?;
     let start = start.and_then(|s| s.variant(&names));
     let (run, alpha_scores) = plan
         .run_binary(&prep, y, start.and_then(|s| s.target(0)))

@@ -174,8 +174,8 @@ fn fit_variant(
     start: Option<&LogisticStart>,
 ) -> Result<Variant> {
     let splits = &plan.splits;
-    let x = features::select(&rows.raw, &names)?;
-    let prep = Prepared::new(&x, splits)?;
+    let x = features::select_rows(&rows.raw, &names)?;
+    let prep = Prepared::new(&x, names.len(), splits)?;
     let y = &rows.outcomes;
     let start = start.and_then(|s| s.variant(&names));
     // The three targets are independent fits (in target order, the first error first).

@@ -20,11 +20,12 @@ pub struct Standardiser {
 }
 
 impl Standardiser {
-    /// Fits on `rows` (each of the same width). Constant columns get std 1.
-    pub fn fit(rows: &[Vec<f64>], width: usize) -> Standardiser {
+    /// Fits on `rows` (row-major, `width` values a row). Constant columns get std 1.
+    pub fn fit(rows: &[f64], width: usize) -> Standardiser {
+        let rows = rows.chunks_exact(width.max(1));
         let n = rows.len().max(1) as f64;
         let mut mean = vec![0.0; width];
-        for r in rows {
+        for r in rows.clone() {
             for (m, v) in mean.iter_mut().zip(r) {
                 *m += v / n;
             }
@@ -49,14 +50,16 @@ impl Standardiser {
             .collect()
     }
 
-    pub fn matrix(&self, rows: &[Vec<f64>]) -> Result<Array2<f64>> {
+    /// The standardised matrix of `rows` (row-major, as wide as the standardiser).
+    pub fn matrix(&self, rows: &[f64]) -> Result<Array2<f64>> {
         let width = self.mean.len();
-        let mut flat = Vec::with_capacity(rows.len() * width);
-        for r in rows {
+        let n = rows.len().checked_div(width).unwrap_or(0);
+        let mut flat = Vec::with_capacity(rows.len());
+        for r in rows.chunks_exact(width.max(1)) {
             let scale = self.mean.iter().zip(&self.std);
             flat.extend(r.iter().zip(scale).map(|(v, (m, s))| (v - m) / s));
         }
-        Array2::from_shape_vec((rows.len(), width), flat).context("building a feature matrix")
+        Array2::from_shape_vec((n, width), flat).context("building a feature matrix")
     }
 }
 
@@ -731,17 +734,18 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    pub fn new(rows: &[Vec<f64>], s: &Splits) -> Result<Prepared> {
-        let width = rows.first().map(|r| r.len()).unwrap_or(0);
-        let std_fit = Standardiser::fit(&rows[s.fit.clone()], width);
+    /// The stages' matrices of `rows` (row-major, `width` values a row, in date order).
+    pub fn new(rows: &[f64], width: usize, s: &Splits) -> Result<Prepared> {
+        let part = |r: std::ops::Range<usize>| &rows[r.start * width..r.end * width];
         let fitcal = s.fit.start..s.cal.end;
-        let std_fitcal = Standardiser::fit(&rows[fitcal.clone()], width);
+        let std_fit = Standardiser::fit(part(s.fit.clone()), width);
+        let std_fitcal = Standardiser::fit(part(fitcal.clone()), width);
         let std_all = Standardiser::fit(rows, width);
         Ok(Prepared {
-            x_fit: std_fit.matrix(&rows[s.fit.clone()])?,
-            x_cal: std_fit.matrix(&rows[s.cal.clone()])?,
-            x_fitcal: std_fitcal.matrix(&rows[fitcal])?,
-            x_val: std_fitcal.matrix(&rows[s.val.clone()])?,
+            x_fit: std_fit.matrix(part(s.fit.clone()))?,
+            x_cal: std_fit.matrix(part(s.cal.clone()))?,
+            x_fitcal: std_fitcal.matrix(part(fitcal))?,
+            x_val: std_fitcal.matrix(part(s.val.clone()))?,
             x_all: std_all.matrix(rows)?,
             std_all,
         })
