@@ -22,6 +22,14 @@ pub struct Standardiser {
 impl Standardiser {
     /// Fits on `rows` (row-major, `width` values a row). Constant columns get std 1.
     pub fn fit(rows: &[f64], width: usize) -> Standardiser {
+        wide::run(
+            #[inline(always)]
+            || Standardiser::fit_rows(rows, width),
+        )
+    }
+
+    #[inline(always)]
+    fn fit_rows(rows: &[f64], width: usize) -> Standardiser {
         let rows = rows.chunks_exact(width.max(1));
         let n = rows.len().max(1) as f64;
         let mut mean = vec![0.0; width];
@@ -55,10 +63,15 @@ impl Standardiser {
         let width = self.mean.len();
         let n = rows.len().checked_div(width).unwrap_or(0);
         let mut flat = Vec::with_capacity(rows.len());
-        for r in rows.chunks_exact(width.max(1)) {
-            let scale = self.mean.iter().zip(&self.std);
-            flat.extend(r.iter().zip(scale).map(|(v, (m, s))| (v - m) / s));
-        }
+        wide::run(
+            #[inline(always)]
+            || {
+                for r in rows.chunks_exact(width.max(1)) {
+                    let scale = self.mean.iter().zip(&self.std);
+                    flat.extend(r.iter().zip(scale).map(|(v, (m, s))| (v - m) / s));
+                }
+            },
+        );
         Array2::from_shape_vec((n, width), flat).context("building a feature matrix")
     }
 }
