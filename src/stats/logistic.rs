@@ -368,9 +368,10 @@ pub fn newton_optimum(
         if norm < target * 1e-6 || (norm < target && polished) {
             return Some(as_linear(&beta));
         }
-        polished |= norm < target;
+        let within = norm < target;
+        polished |= within;
         let decrease_of = |dir: &[f64]| -grad.iter().zip(dir).map(|(g, s)| g * s).sum::<f64>();
-        if let (Some(h), true, Polish::Chord) = (&last_hess, polished, polish) {
+        if let (Some(h), true, Polish::Chord) = (&last_hess, within, polish) {
             let direction = linalg::newton_direction(h, &grad, d, &mut work);
             if (0.0..SURE_STEP).contains(&decrease_of(&direction)) {
                 let stepped = beta.iter().zip(&direction).map(|(b, s)| b + 1.0 * s);
@@ -391,7 +392,7 @@ pub fn newton_optimum(
             }
             // The polishing step (taken from within the target, where Newton's error squares):
             // its point is the optimum to rounding level, returned without a pass to check it.
-            if polished {
+            if within {
                 return Some(as_linear(&beta));
             }
             pass.borrow_mut().evaluate(rows, y, &beta);
