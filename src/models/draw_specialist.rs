@@ -17,9 +17,11 @@ use crate::models::common::{
     self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
     LogisticStart, TrainedFiles, VariantStart,
 };
-use crate::models::logistic_protocol::Plan;
+use crate::models::logistic_protocol::{market_centre, Plan};
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
-use crate::stats::logistic::{BinaryRun, BinaryStarts, Linear, Platt, Prepared, Standardiser};
+use crate::stats::logistic::{
+    BinaryRun, BinaryStarts, Linear, PenaltyCentre, Platt, Prepared, Standardiser,
+};
 use crate::stats::metrics;
 use crate::stats::selection::Candidate;
 
@@ -134,6 +136,15 @@ impl Variant {
     }
 }
 
+/// The draw model's penalty centre: the market draw log-odds on the market features.
+fn draw_centre(names: &[String]) -> Option<PenaltyCentre> {
+    // EXPERIMENT (not shipped): AT_EXP_DRAW_CENTRE=1 turns it on.
+    if !std::env::var("AT_EXP_DRAW_CENTRE").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    market_centre(names, "mkt_draw_logit")
+}
+
 /// Fits one feature set; its fits start from `start`'s fits of the same features when given.
 fn fit_variant(
     rows: &LeagueRows,
@@ -148,7 +159,12 @@ fn fit_variant(
     let prep = Prepared::new(&x, splits)?;
     let start = start.and_then(|s| s.variant(&names));
     let (run, alpha_scores) = plan
-        .run_binary(&prep, y, start.and_then(|s| s.target(0)))
+        .run_binary(
+            &prep,
+            y,
+            draw_centre(&names),
+            start.and_then(|s| s.target(0)),
+        )
         .context("fitting the draw model")?;
     let platt_start = |i: usize| start.and_then(|s| s.platt.get(i));
     let platt_val = plan

@@ -6,7 +6,9 @@
 
 use anyhow::{bail, Result};
 
-use crate::stats::logistic::{self, BinaryRun, BinaryStarts, Linear, Platt, Prepared, Splits};
+use crate::stats::logistic::{
+    self, BinaryRun, BinaryStarts, Centres, Linear, PenaltyCentre, Platt, Prepared, Splits,
+};
 use crate::stats::selection::{self, Candidate, Protocol};
 
 /// L2 strength used when there are too few calibration rows to choose it on (the middle of
@@ -19,6 +21,31 @@ pub const DEFAULT_TEMPERATURE: f64 = 1.0;
 pub const DEFAULT_PLATT: Platt = Platt { a: 1.0, b: 0.0 };
 /// The fewest rows the binary models are fitted on while choosing.
 const MIN_FIT_ROWS: usize = 150;
+
+/// The penalty centre of a binary model on `names` that pulls it towards the market log-odds
+/// `feature` (`mkt_absent` rows towards its mean), or `None` when `names` does not hold it.
+pub fn market_centre(names: &[String], feature: &str) -> Option<PenaltyCentre> {
+    // EXPERIMENT (not shipped): AT_EXP_NO_CENTRE=1 turns centring off.
+    if std::env::var("AT_EXP_NO_CENTRE").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    let at = |name: &str| names.iter().position(|n| n == name);
+    Some(PenaltyCentre {
+        feature: at(feature)?,
+        absent: at("mkt_absent"),
+    })
+}
+
+/// The L2 strengths tried for a model (centred or not).
+pub fn alphas(centre: Option<PenaltyCentre>) -> Vec<f64> {
+    // EXPERIMENT (not shipped): AT_EXP_CENTRED_ALPHAS=a,b,c for centred fits.
+    if centre.is_some() {
+        if let Ok(v) = std::env::var("AT_EXP_CENTRED_ALPHAS") {
+            return v.split(',').map(|a| a.parse().unwrap()).collect();
+        }
+    }
+    logistic::ALPHAS.to_vec()
+}
 
 /// The rows' split and whether choices are made on it.
 pub struct Plan {
@@ -113,24 +140,34 @@ impl Plan {
     /// (or the default), then refitted on fit + calibration rows (validation logits) and on
     /// every row (the shipped model). Also the candidates' calibration log losses.
     /// Each fit starts from `start` (an earlier training's fits of the same target and
-    /// features) when given, else cold.
+    /// features) when given, else cold. With `centre`, every fit's penalty is centred on it.
     pub fn run_binary(
         &self,
         p: &Prepared,
         y: &[bool],
+        centre: Option<PenaltyCentre>,
         start: Option<&BinaryStarts>,
     ) -> Result<(BinaryRun, Vec<Candidate>)> {
         let s = &self.splits;
+        let centres = p.centres(centre);
         if self.protocol == Protocol::Season {
-            let run = logistic::run_binary(p, y, s, start)?;
+            let run = logistic::run_binary(p, y, s, &centres, start)?;
             return Ok((run, Vec::new()));
         }
         let y_fit = &y[s.fit.clone()];
         let (alpha, m_fit, tried, fits) = if self.choose {
-            choose_alpha(p, y_fit, &y[s.cal.clone()], start)?
+            choose_alpha(
+                p,
+                y_fit,
+                &y[s.cal.clone()],
+                &centres,
+                &alphas(centre),
+                start,
+            )?
         } else {
             let warm = start.and_then(|s| s.for_alpha(DEFAULT_ALPHA));
-            let m = logistic::fit_binary(&p.x_fit, y_fit, DEFAULT_ALPHA, warm)?;
+            let c = centres.fit.as_deref();
+            let m = logistic::fit_binary(&p.x_fit, y_fit, DEFAULT_ALPHA, c, warm)?;
             (
                 DEFAULT_ALPHA,
                 m.clone(),
@@ -143,11 +180,17 @@ impl Plan {
             &p.x_fitcal,
             &y[s.fit.start..s.cal.end],
             alpha,
+            centres.fitcal.as_deref(),
             Some(warm.unwrap_or(&m_fit)),
         )?;
         let warm = start.and_then(|s| s.final_model.as_ref());
-        let final_model =
-            logistic::fit_binary(&p.x_all, y, alpha, Some(warm.unwrap_or(&m_fitcal)))?;
+        let final_model = logistic::fit_binary(
+            &p.x_all,
+            y,
+            alpha,
+            centres.all.as_deref(),
+            Some(warm.unwrap_or(&m_fitcal)),
+        )?;
         let run = BinaryRun {
             alpha,
             cal_logits: logistic::scores(&m_fit, &p.x_cal),
@@ -189,15 +232,17 @@ fn choose_alpha(
     p: &Prepared,
     y_fit: &[bool],
     y_cal: &[bool],
+    centres: &Centres,
+    candidates: &[f64],
     start: Option<&BinaryStarts>,
 ) -> Result<(f64, Linear, Vec<Candidate>, logistic::AlphaFits)> {
     let mut tried = Vec::new();
     let mut fits = Vec::new();
     let mut best: Option<(f64, f64, Linear)> = None;
     let mut previous: Option<Linear> = None;
-    for &alpha in logistic::ALPHAS.iter().rev() {
+    for &alpha in candidates.iter().rev() {
         let warm = start.and_then(|s| s.for_alpha(alpha)).or(previous.as_ref());
-        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, warm)?;
+        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, centres.fit.as_deref(), warm)?;
         fits.push((alpha, m.clone()));
         let q: Vec<f64> = logistic::scores(&m, &p.x_cal)
             .into_iter()

@@ -16,7 +16,7 @@ use crate::models::common::{
     self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel,
     LogisticModelType, LogisticStart, TrainedFiles, VariantStart,
 };
-use crate::models::logistic_protocol::Plan;
+use crate::models::logistic_protocol::{market_centre, Plan};
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{self, BinaryRun, BinaryStarts, Linear, Prepared, Standardiser};
 use crate::stats::metrics;
@@ -184,7 +184,8 @@ fn fit_variant(
         .enumerate()
         .map(|(k, target)| {
             let yk: Vec<bool> = y.iter().map(|&o| o == k).collect();
-            plan.run_binary(&prep, &yk, start.and_then(|s| s.target(k)))
+            let centre = market_centre(&names, MARKET_FEATURES[k]);
+            plan.run_binary(&prep, &yk, centre, start.and_then(|s| s.target(k)))
                 .with_context(|| format!("fitting the {target} model"))
         })
         .collect();

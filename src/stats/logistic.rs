@@ -60,6 +60,36 @@ impl Standardiser {
     }
 }
 
+/// Where the L2 penalty of a binary model is centred: on the coefficients that make its linear
+/// predictor the raw feature `feature` (a log-odds, e.g. the market's) up to a constant, so that a
+/// strong penalty means "that log-odds as it is" instead of "the base rate". On standardised
+/// features the centre is std[`feature`] on that feature (std * (x - mean) / std = x - mean; the
+/// unpenalised intercept absorbs the mean). Rows flagged by the 0/1 feature `absent` (whose
+/// `feature` is 0) get the mean of `feature` over the other rows instead: centre
+/// std[`absent`] * mean / (1 - mean[`absent`]) on the flag. The fitted model stays a plain
+/// linear model on the same features: only the penalty changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PenaltyCentre {
+    pub feature: usize,
+    pub absent: Option<usize>,
+}
+
+impl PenaltyCentre {
+    /// The centre of the standardised coefficients under `std` (the standardiser of the rows
+    /// fitted).
+    pub fn coefficients(&self, std: &Standardiser) -> Vec<f64> {
+        let mut c = vec![0.0; std.mean.len()];
+        c[self.feature] = std.std[self.feature];
+        if let Some(a) = self.absent {
+            let present = 1.0 - std.mean[a];
+            if present > 0.0 {
+                c[a] = std.std[a] * std.mean[self.feature] / present;
+            }
+        }
+        c
+    }
+}
+
 /// A fitted binary logistic model on standardised features: P = sigmoid(intercept + coef . x).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Linear {
@@ -94,7 +124,9 @@ const SURE_STEP: f64 = 1e-8;
 const GRADIENT_TOLERANCE: f64 = 1e-3;
 
 /// Fits a binary L2 logistic regression with linfa-logistic (`alpha` weights the penalty on the
-/// summed log loss; the intercept is not penalised).
+/// summed log loss; the intercept is not penalised). With `centre`, the penalty is
+/// alpha/2 |coef - centre|^2: it pulls the coefficients towards `centre` (see [`PenaltyCentre`])
+/// instead of towards zero.
 ///
 /// The model is the optimum that [`newton_optimum`] reaches in a few exact Newton steps (from
 /// `warm`, a model of the same features, when given, else cold): on these small, often nearly
@@ -106,23 +138,50 @@ pub fn fit_binary(
     x: &Array2<f64>,
     y: &[bool],
     alpha: f64,
+    centre: Option<&[f64]>,
     warm: Option<&Linear>,
 ) -> Result<Linear> {
     if x.nrows() != y.len() {
         bail!("{} rows but {} labels", x.nrows(), y.len());
+    }
+    if centre.is_some_and(|c| c.len() != x.ncols()) {
+        bail!(
+            "a penalty centre of the wrong width for {} features",
+            x.ncols()
+        );
     }
     let pos = y.iter().filter(|&&b| b).count();
     if pos == 0 || pos == y.len() {
         bail!("only one class in {} training rows", y.len());
     }
     let warm = warm.filter(|w| w.coef.len() == x.ncols());
-    let start = newton_optimum(x, y, alpha, warm);
+    let start = newton_optimum(x, y, alpha, centre, warm);
     // Newton's point meets a gradient tolerance 1000 times tighter than linfa's, and linfa
     // returns a start that meets its own unchanged (checked: every model of a season's weekly
     // backtest byte-identical either way), so linfa only runs when Newton did not converge.
     if let Some(optimum) = start {
         return Ok(optimum);
     }
+    linfa_fit(x, y, alpha, centre, warm)
+}
+
+/// linfa-logistic's L-BFGS fit, when Newton did not converge. linfa penalises towards zero and
+/// has no offset, so a fit with a non-zero penalty centre is refused rather than silently fitted
+/// towards zero (a different model).
+fn linfa_fit(
+    x: &Array2<f64>,
+    y: &[bool],
+    alpha: f64,
+    centre: Option<&[f64]>,
+    warm: Option<&Linear>,
+) -> Result<Linear> {
+    if centre.is_some_and(|c| c.iter().any(|&v| v != 0.0)) {
+        bail!(
+            "a logistic fit with a penalty centre did not converge by Newton's method, and \
+             the fallback solver (linfa-logistic) cannot fit a penalty centre: refused"
+        );
+    }
+    let pos = y.iter().filter(|&&b| b).count();
     let targets: Array1<usize> = y.iter().map(|&b| b as usize).collect();
     // Column-major: linfa's gradient is X^T r, which ndarray (without BLAS) computes as one dot
     // product per row of X^T, i.e. per column of X; contiguous columns make those dot products
@@ -212,8 +271,8 @@ impl RowPass {
     }
 }
 
-/// The minimum of linfa-logistic's objective, sum of log losses + alpha/2 |coef|^2 (intercept
-/// not penalised), by Newton's method with the exact Hessian and step halving, from `start`
+/// The minimum of linfa-logistic's objective, sum of log losses + alpha/2 |coef - centre|^2
+/// (intercept not penalised; `centre` zero when `None`: linfa's own objective), by Newton's method with the exact Hessian and step halving, from `start`
 /// (or zero coefficients and the intercept of the base rate). `None` unless the gradient norm
 /// ends far below linfa's tolerance. With at most a dozen columns each step is one pass over
 /// the rows plus a Cholesky solve of a 13x13 system at most.
@@ -221,13 +280,16 @@ pub fn newton_optimum(
     x: &Array2<f64>,
     y: &[bool],
     alpha: f64,
+    centre: Option<&[f64]>,
     start: Option<&Linear>,
 ) -> Option<Linear> {
     let (n, p) = x.dim();
     let d = p + 1;
-    if n == 0 || p == 0 || n != y.len() {
+    if n == 0 || p == 0 || n != y.len() || centre.is_some_and(|c| c.len() != p) {
         return None;
     }
+    // Zero: b - 0.0 is b exactly, so an uncentred fit is bit for bit what it was.
+    let centre = centre.map_or_else(|| vec![0.0; p], <[f64]>::to_vec);
     let x = x.as_standard_layout();
     let rows = x.as_slice()?;
     let mut beta = vec![0.0; d];
@@ -241,7 +303,13 @@ pub fn newton_optimum(
             beta[p] = logit(rate);
         }
     }
-    let penalty = |beta: &[f64]| 0.5 * alpha * beta[..p].iter().map(|b| b * b).sum::<f64>();
+    let penalty = |beta: &[f64]| {
+        let off = beta[..p]
+            .iter()
+            .zip(&centre)
+            .map(|(b, c)| (b - c) * (b - c));
+        0.5 * alpha * off.sum::<f64>()
+    };
     // The rows evaluated at `beta` (kept so by every step below).
     let pass = std::cell::RefCell::new(RowPass::new(n, d));
     pass.borrow_mut().evaluate(rows, y, &beta);
@@ -254,7 +322,7 @@ pub fn newton_optimum(
         // The gradient first (a start at the optimum needs nothing more).
         let mut grad = pass.borrow().grad.clone();
         for j in 0..p {
-            grad[j] += alpha * beta[j];
+            grad[j] += alpha * (beta[j] - centre[j]);
         }
         let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
         if !norm.is_finite() {
@@ -405,7 +473,7 @@ pub fn fit_platt(z: &[f64], y: &[bool], start: Option<&Platt>) -> Result<Platt> 
         coef: vec![p.a],
         intercept: p.b,
     });
-    let l = fit_binary(&x, y, 1e-3, start.as_ref())?;
+    let l = fit_binary(&x, y, 1e-3, None, start.as_ref())?;
     let a = l.coef.first().copied().unwrap_or(1.0);
     Ok(Platt { a, b: l.intercept })
 }
@@ -456,6 +524,7 @@ pub fn choose_alpha(
     y_fit: &[bool],
     x_val: &Array2<f64>,
     y_val: &[bool],
+    centre: Option<&[f64]>,
     start: Option<&BinaryStarts>,
 ) -> Result<(f64, Linear, AlphaFits)> {
     let mut best: Option<(f64, f64, Linear)> = None;
@@ -464,7 +533,7 @@ pub fn choose_alpha(
         let warm = start
             .and_then(|s| s.for_alpha(alpha))
             .or(tried.last().map(|(_, m)| m));
-        let m = fit_binary(x_fit, y_fit, alpha, warm)?;
+        let m = fit_binary(x_fit, y_fit, alpha, centre, warm)?;
         tried.push((alpha, m.clone()));
         let p: Vec<f64> = scores(&m, x_val).into_iter().map(sigmoid).collect();
         let ll = mean_binary_log_loss(&p, y_val);
@@ -538,6 +607,17 @@ pub struct Prepared {
     /// Every row, standardised on all of them (the final model).
     pub x_all: Array2<f64>,
     pub std_all: Standardiser,
+    /// The standardisers of `x_fit` and `x_fitcal`.
+    pub std_fit: Standardiser,
+    pub std_fitcal: Standardiser,
+}
+
+/// A penalty centre's coefficients for each stage's standardisation (all `None`: uncentred).
+#[derive(Clone, Debug, Default)]
+pub struct Centres {
+    pub fit: Option<Vec<f64>>,
+    pub fitcal: Option<Vec<f64>>,
+    pub all: Option<Vec<f64>>,
 }
 
 impl Prepared {
@@ -554,7 +634,19 @@ impl Prepared {
             x_val: std_fitcal.matrix(&rows[s.val.clone()])?,
             x_all: std_all.matrix(rows)?,
             std_all,
+            std_fit,
+            std_fitcal,
         })
+    }
+
+    /// `centre`'s coefficients for each stage (each standardised on its own rows).
+    pub fn centres(&self, centre: Option<PenaltyCentre>) -> Centres {
+        let on = |s: &Standardiser| centre.map(|c| c.coefficients(s));
+        Centres {
+            fit: on(&self.std_fit),
+            fitcal: on(&self.std_fitcal),
+            all: on(&self.std_all),
+        }
     }
 }
 
@@ -580,6 +672,7 @@ pub fn run_binary(
     p: &Prepared,
     y: &[bool],
     s: &Splits,
+    centres: &Centres,
     start: Option<&BinaryStarts>,
 ) -> Result<BinaryRun> {
     let (alpha, m_fit, tried) = choose_alpha(
@@ -587,6 +680,7 @@ pub fn run_binary(
         &y[s.fit.clone()],
         &p.x_cal,
         &y[s.cal.clone()],
+        centres.fit.as_deref(),
         start,
     )?;
     let warm = start.and_then(|s| s.fitcal.as_ref().or(s.final_model.as_ref()));
@@ -594,10 +688,17 @@ pub fn run_binary(
         &p.x_fitcal,
         &y[s.fit.start..s.cal.end],
         alpha,
+        centres.fitcal.as_deref(),
         Some(warm.unwrap_or(&m_fit)),
     )?;
     let warm = start.and_then(|s| s.final_model.as_ref());
-    let final_model = fit_binary(&p.x_all, y, alpha, Some(warm.unwrap_or(&m_fitcal)))?;
+    let final_model = fit_binary(
+        &p.x_all,
+        y,
+        alpha,
+        centres.all.as_deref(),
+        Some(warm.unwrap_or(&m_fitcal)),
+    )?;
     Ok(BinaryRun {
         alpha,
         cal_logits: scores(&m_fit, &p.x_cal),
@@ -747,7 +848,7 @@ mod tests {
     fn newton_reaches_linfas_own_optimum() {
         for (seed, alpha) in [(1, 1.0), (2, 10.0), (3, 100.0), (4, 1e-3)] {
             let (x, y) = problem(3000, 6, seed);
-            let newton = newton_optimum(&x, &y, alpha, None).expect("Newton converges");
+            let newton = newton_optimum(&x, &y, alpha, None, None).expect("Newton converges");
             let linfa = linfa_from_zero(&x, &y, alpha);
             let d = max_difference(&newton, &linfa);
             assert!(d < 1e-4, "seed {seed} alpha {alpha}: differ by {d}");
@@ -824,7 +925,7 @@ mod tests {
                     coef: start[..p].to_vec(),
                     intercept: start[p],
                 };
-                let shared = newton_optimum(&x, &y, alpha, Some(&warm)).expect("converges");
+                let shared = newton_optimum(&x, &y, alpha, None, Some(&warm)).expect("converges");
                 let mut got = shared.coef.clone();
                 got.push(shared.intercept);
                 let bits = |v: &[f64]| v.iter().map(|c| c.to_bits()).collect::<Vec<_>>();
@@ -837,13 +938,13 @@ mod tests {
     fn fit_binary_is_the_optimum_from_any_start() {
         let (x, y) = problem(2000, 4, 7);
         let reference = linfa_from_zero(&x, &y, 10.0);
-        let cold = fit_binary(&x, &y, 10.0, None).unwrap();
+        let cold = fit_binary(&x, &y, 10.0, None, None).unwrap();
         // A poor start (wrong signs, far away) ends at the same model.
         let poor = Linear {
             coef: vec![-3.0, 2.0, -1.0, 4.0],
             intercept: 2.0,
         };
-        let from_poor = fit_binary(&x, &y, 10.0, Some(&poor)).unwrap();
+        let from_poor = fit_binary(&x, &y, 10.0, None, Some(&poor)).unwrap();
         assert!(max_difference(&cold, &reference) < 1e-4);
         assert!(max_difference(&from_poor, &reference) < 1e-4);
     }
@@ -853,8 +954,8 @@ mod tests {
         // Flipping the labels flips the model: linfa's internal sign is undone either way.
         let (x, y) = problem(1500, 3, 11);
         let flipped: Vec<bool> = y.iter().map(|b| !b).collect();
-        let a = fit_binary(&x, &y, 1.0, None).unwrap();
-        let b = fit_binary(&x, &flipped, 1.0, None).unwrap();
+        let a = fit_binary(&x, &y, 1.0, None, None).unwrap();
+        let b = fit_binary(&x, &flipped, 1.0, None, None).unwrap();
         assert!((a.intercept + b.intercept).abs() < 1e-6);
         for (u, v) in a.coef.iter().zip(&b.coef) {
             assert!((u + v).abs() < 1e-6);
@@ -862,9 +963,9 @@ mod tests {
         // Exactly half ones, first row a zero and then a one.
         let (x, _) = problem(10, 2, 5);
         let y: Vec<bool> = (0..10).map(|i| i % 2 == 1).collect();
-        let m = fit_binary(&x, &y, 1.0, None).unwrap();
+        let m = fit_binary(&x, &y, 1.0, None, None).unwrap();
         assert!(m.intercept.is_finite());
-        assert!(fit_binary(&x, &[true; 10], 1.0, None).is_err());
+        assert!(fit_binary(&x, &[true; 10], 1.0, None, None).is_err());
     }
 
     #[test]
@@ -872,7 +973,7 @@ mod tests {
         // y = (x > 0): the optimum's coefficient is huge and only the penalty bounds it.
         let x = Array2::from_shape_fn((400, 1), |(i, _)| i as f64 / 200.0 - 1.0 + 0.0025);
         let y: Vec<bool> = x.column(0).iter().map(|&v| v > 0.0).collect();
-        let m = fit_binary(&x, &y, 1e-3, None).unwrap();
+        let m = fit_binary(&x, &y, 1e-3, None, None).unwrap();
         assert!(m.coef[0] > 10.0 && m.coef[0].is_finite(), "{m:?}");
         let p = fit_platt(&x.column(0).to_vec(), &y, None).unwrap();
         assert!(p.a > 10.0 && p.b.is_finite(), "{p:?}");
@@ -936,5 +1037,117 @@ mod tests {
         let warm = fit_platt(&z, &y, Some(&far)).unwrap();
         let d = (warm.a - cold.a).abs().max((warm.b - cold.b).abs());
         assert!(d < 1e-12, "{warm:?} vs {cold:?}");
+    }
+
+    /// Rows whose outcomes agree exactly with a log-odds feature: market probabilities 0.2, 0.5
+    /// and 0.8 (column 0, as logits), a second feature taking -1 and +1, and rows without the
+    /// market (column 0 is 0, column 2 flags them) with half ones (the mean market logit is 0);
+    /// in every (probability, second feature) group exactly that share of ones.
+    fn market_rows() -> (Vec<Vec<f64>>, Vec<bool>, Vec<f64>) {
+        let (mut rows, mut y, mut market) = (Vec::new(), Vec::new(), Vec::new());
+        for (p, absent) in [(0.2, false), (0.5, false), (0.8, false), (0.5, true)] {
+            for second in [-1.0, 1.0] {
+                for i in 0..10 {
+                    let l = if absent { 0.0 } else { logit(p) };
+                    rows.push(vec![l, second, absent as u8 as f64]);
+                    y.push((i as f64) < p * 10.0);
+                    market.push(p);
+                }
+            }
+        }
+        (rows, y, market)
+    }
+
+    fn probabilities(m: &Linear, x: &Array2<f64>) -> Vec<f64> {
+        scores(m, x).into_iter().map(sigmoid).collect()
+    }
+
+    #[test]
+    fn a_centred_fit_on_outcomes_that_agree_with_the_market_is_the_market() {
+        let (rows, y, market) = market_rows();
+        let std = Standardiser::fit(&rows, 3);
+        let x = std.matrix(&rows).unwrap();
+        let centre = PenaltyCentre {
+            feature: 0,
+            absent: Some(2),
+        }
+        .coefficients(&std);
+        // The market is the exact optimum whatever the penalty's strength: the data's gradient
+        // vanishes there and so does the penalty's.
+        for alpha in [1.0, 10.0, 100.0, 1e4] {
+            let m = fit_binary(&x, &y, alpha, Some(&centre), None).unwrap();
+            for (q, p) in probabilities(&m, &x).iter().zip(&market) {
+                assert!((q - p).abs() < 1e-9, "alpha {alpha}: {q} vs market {p}");
+            }
+        }
+        // Penalised towards zero instead, the model is a damped copy of the market.
+        let m = fit_binary(&x, &y, 10.0, None, None).unwrap();
+        let gap = probabilities(&m, &x)
+            .iter()
+            .zip(&market)
+            .map(|(q, p)| (q - p).abs())
+            .fold(0.0, f64::max);
+        assert!(gap > 0.01, "uncentred gap {gap}");
+    }
+
+    #[test]
+    fn a_strong_centred_penalty_keeps_the_market_log_odds_up_to_a_constant() {
+        // Random outcomes unrelated to the feature: only the intercept can move.
+        let (x_raw, y) = problem(2000, 3, 31);
+        let rows: Vec<Vec<f64>> = x_raw.rows().into_iter().map(|r| r.to_vec()).collect();
+        let std = Standardiser::fit(&rows, 3);
+        let x = std.matrix(&rows).unwrap();
+        let c = PenaltyCentre {
+            feature: 1,
+            absent: None,
+        };
+        let m = fit_binary(&x, &y, 1e8, Some(&c.coefficients(&std)), None).unwrap();
+        let shift: Vec<f64> = scores(&m, &x)
+            .iter()
+            .zip(&rows)
+            .map(|(z, r)| z - r[1])
+            .collect();
+        // At the optimum alpha |w - centre| = |data gradient| <= n max|x|, so the predictor
+        // moves from the log-odds by at most p n max|x|^2 / alpha beyond the constant.
+        let reach = x.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let bound = 3.0 * 2000.0 * reach * reach / 1e8;
+        for s in &shift {
+            assert!(
+                (s - shift[0]).abs() < bound,
+                "{s} vs {} (bound {bound})",
+                shift[0]
+            );
+        }
+        assert!(bound < 1e-3, "{bound}");
+    }
+
+    #[test]
+    fn a_zero_centre_is_the_uncentred_fit_bit_for_bit() {
+        for (seed, alpha) in [(41, 1.0), (42, 100.0)] {
+            let (x, y) = problem(1500, 5, seed);
+            let plain = fit_binary(&x, &y, alpha, None, None).unwrap();
+            let zero = fit_binary(&x, &y, alpha, Some(&[0.0; 5]), None).unwrap();
+            let bits = |m: &Linear| {
+                let mut v: Vec<u64> = m.coef.iter().map(|c| c.to_bits()).collect();
+                v.push(m.intercept.to_bits());
+                v
+            };
+            assert_eq!(bits(&plain), bits(&zero), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn the_fallback_solver_refuses_a_centre_it_cannot_fit() {
+        let (x, y) = problem(500, 2, 51);
+        let err = linfa_fit(&x, &y, 10.0, Some(&[0.5, 0.0]), None).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot fit a penalty centre"),
+            "{err}"
+        );
+        // A zero centre is linfa's own objective: fitted.
+        let m = linfa_fit(&x, &y, 10.0, Some(&[0.0, 0.0]), None).unwrap();
+        let newton = newton_optimum(&x, &y, 10.0, None, None).unwrap();
+        assert!(max_difference(&m, &newton) < 1e-3);
+        assert!(fit_binary(&x, &y, 10.0, Some(&[1.0]), None).is_err());
     }
 }
