@@ -1,7 +1,8 @@
-//! 1x2_v2's market model is penalised towards the opening market, not towards the base rates:
-//! on a league whose results carry no signal beyond its odds (every matchday's outcomes are
-//! exactly its odds' margin-free probabilities), the trained model, through the binary, predicts
-//! the market's probabilities for any odds, and metrics.json says where the penalty is centred.
+//! The market models of 1x2_v2 and draw_specialist are penalised towards the opening market, not
+//! towards the base rates: on a league whose results carry no signal beyond its odds (every
+//! matchday's outcomes are exactly its odds' margin-free probabilities), the trained models,
+//! through the binary, predict the market's probabilities for any odds, and metrics.json says
+//! where the penalty is centred.
 
 mod common;
 
@@ -83,26 +84,39 @@ fn a_market_model_on_results_with_no_signal_beyond_the_odds_predicts_the_market(
     assert_eq!(add_days(18111, 0), "2019-08-03");
     let ws = Workspace::new(&[]);
     write_league(&ws.data().join("E0"));
-    let out = ws
-        .cmd()
-        .args(["-q", "--model-type", "1x2_v2", "--as-of", "2022-07-01"])
-        .output()
-        .unwrap();
+    for ty in ["1x2_v2", "draw_specialist"] {
+        let out = ws
+            .cmd()
+            .args(["-q", "--model-type", ty, "--as-of", "2022-07-01"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let metrics = |dir: &str| -> serde_json::Value {
+        let dir = ws.model_dir("premier_league", dir);
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap()
+    };
+    let draw = metrics("draw_specialist_v1");
+    assert_eq!(draw["regularisation"]["centre"], "mkt_draw_logit");
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        draw["regularisation"]["fallback_centre"],
+        serde_json::Value::Null
     );
-    let dir = ws.model_dir("premier_league", "1x2_v2");
-    let metrics: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    let metrics = metrics("1x2_v2");
     assert_eq!(metrics["uses_market_features"], true);
     let centre = &metrics["regularisation"]["centre"];
     assert_eq!(centre["home"], "mkt_home_logit", "{centre}");
     assert_eq!(centre["draw"], "mkt_draw_logit", "{centre}");
     assert_eq!(centre["away"], "mkt_away_logit", "{centre}");
-    assert_eq!(metrics["regularisation"]["fallback_centre"], serde_json::Value::Null);
+    assert_eq!(
+        metrics["regularisation"]["fallback_centre"],
+        serde_json::Value::Null
+    );
 
     // Odds seen in training and odds never seen: the model is the market function itself.
     let fixtures: [[f64; 3]; 4] = [
@@ -114,7 +128,10 @@ fn a_market_model_on_results_with_no_signal_beyond_the_odds_predicts_the_market(
     let mut csv = String::from("Date,HomeTeam,AwayTeam,PSH,PSD,PSA\n");
     for p in &fixtures {
         let o = odds(*p);
-        csv += &format!("2022-08-06,Club 01,Club 02,{:?},{:?},{:?}\n", o[0], o[1], o[2]);
+        csv += &format!(
+            "2022-08-06,Club 01,Club 02,{:?},{:?},{:?}\n",
+            o[0], o[1], o[2]
+        );
     }
     let file = ws.path().join("fixtures.csv");
     std::fs::write(&file, csv).unwrap();
@@ -133,5 +150,21 @@ fn a_market_model_on_results_with_no_signal_beyond_the_odds_predicts_the_market(
                 "odds {p:?}, outcome {k}: predicted {got}"
             );
         }
+        // The draw model's Platt scaling keeps its own small penalty (alpha 1e-3, towards
+        // a = 0), so P = sigmoid(a z + b) with z the market's draw logit: within
+        // |(a - 1) z + b| / 4 of the market (plus the f32 odds), about 1e-5 here; the model
+        // penalised towards the base rate was 1.5e-3 away.
+        let (a, b) = (
+            draw["calibration"]["a"].as_f64().unwrap(),
+            draw["calibration"]["b"].as_f64().unwrap(),
+        );
+        let z = (p[1] / (1.0 - p[1])).ln();
+        let bound = ((a - 1.0) * z + b).abs() / 4.0 + 5e-7;
+        assert!(bound < 1e-4, "Platt a {a}, b {b}");
+        let got: f64 = row[col("draw_specialist_draw")].parse().unwrap();
+        assert!(
+            (got - p[1]).abs() < bound,
+            "odds {p:?}: draw predicted {got}, bound {bound}"
+        );
     }
 }

@@ -14,6 +14,8 @@ use crate::stats::selection::{self, Candidate, Protocol};
 /// L2 strength used when there are too few calibration rows to choose it on (the middle of
 /// [`logistic::ALPHAS`]).
 pub const DEFAULT_ALPHA: f64 = 10.0;
+/// The same for a model with a penalty centre (the middle of [`logistic::CENTRED_ALPHAS`]).
+pub const DEFAULT_CENTRED_ALPHA: f64 = 10000.0;
 /// The temperature used when there are too few calibration rows: the one-vs-rest probabilities
 /// are only normalised.
 pub const DEFAULT_TEMPERATURE: f64 = 1.0;
@@ -25,26 +27,11 @@ const MIN_FIT_ROWS: usize = 150;
 /// The penalty centre of a binary model on `names` that pulls it towards the market log-odds
 /// `feature` (`mkt_absent` rows towards its mean), or `None` when `names` does not hold it.
 pub fn market_centre(names: &[String], feature: &str) -> Option<PenaltyCentre> {
-    // EXPERIMENT (not shipped): AT_EXP_NO_CENTRE=1 turns centring off.
-    if std::env::var("AT_EXP_NO_CENTRE").is_ok_and(|v| v == "1") {
-        return None;
-    }
     let at = |name: &str| names.iter().position(|n| n == name);
     Some(PenaltyCentre {
         feature: at(feature)?,
         absent: at("mkt_absent"),
     })
-}
-
-/// The L2 strengths tried for a model (centred or not).
-pub fn alphas(centre: Option<PenaltyCentre>) -> Vec<f64> {
-    // EXPERIMENT (not shipped): AT_EXP_CENTRED_ALPHAS=a,b,c for centred fits.
-    if centre.is_some() {
-        if let Ok(v) = std::env::var("AT_EXP_CENTRED_ALPHAS") {
-            return v.split(',').map(|a| a.parse().unwrap()).collect();
-        }
-    }
-    logistic::ALPHAS.to_vec()
 }
 
 /// The rows' split and whether choices are made on it.
@@ -130,6 +117,7 @@ impl Plan {
             "defaults_used": (!self.choose).then(|| serde_json::json!({
                 "reason": format!("{} calibration rows, fewer than {}", s.cal.len(), selection::MIN_CHOICE_MATCHES),
                 "alpha": DEFAULT_ALPHA,
+                "alpha_with_a_penalty_centre": DEFAULT_CENTRED_ALPHA,
                 "temperature": DEFAULT_TEMPERATURE,
                 "platt": {"a": DEFAULT_PLATT.a, "b": DEFAULT_PLATT.b},
             })),
@@ -156,31 +144,24 @@ impl Plan {
         }
         let y_fit = &y[s.fit.clone()];
         let (alpha, m_fit, tried, fits) = if self.choose {
-            choose_alpha(
-                p,
-                y_fit,
-                &y[s.cal.clone()],
-                &centres,
-                &alphas(centre),
-                start,
-            )?
+            choose_alpha(p, y_fit, &y[s.cal.clone()], &centres, start)?
         } else {
-            let warm = start.and_then(|s| s.for_alpha(DEFAULT_ALPHA));
-            let c = centres.fit.as_deref();
-            let m = logistic::fit_binary(&p.x_fit, y_fit, DEFAULT_ALPHA, c, warm)?;
-            (
-                DEFAULT_ALPHA,
-                m.clone(),
-                Vec::new(),
-                vec![(DEFAULT_ALPHA, m)],
-            )
+            let c = centres.fit.as_ref();
+            let alpha = if c.is_some() {
+                DEFAULT_CENTRED_ALPHA
+            } else {
+                DEFAULT_ALPHA
+            };
+            let warm = start.and_then(|s| s.for_alpha(alpha));
+            let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, c, warm)?;
+            (alpha, m.clone(), Vec::new(), vec![(alpha, m)])
         };
         let warm = start.and_then(|s| s.fitcal.as_ref().or(s.final_model.as_ref()));
         let m_fitcal = logistic::fit_binary(
             &p.x_fitcal,
             &y[s.fit.start..s.cal.end],
             alpha,
-            centres.fitcal.as_deref(),
+            centres.fitcal.as_ref(),
             Some(warm.unwrap_or(&m_fit)),
         )?;
         let warm = start.and_then(|s| s.final_model.as_ref());
@@ -188,7 +169,7 @@ impl Plan {
             &p.x_all,
             y,
             alpha,
-            centres.all.as_deref(),
+            centres.all.as_ref(),
             Some(warm.unwrap_or(&m_fitcal)),
         )?;
         let run = BinaryRun {
@@ -233,16 +214,15 @@ fn choose_alpha(
     y_fit: &[bool],
     y_cal: &[bool],
     centres: &Centres,
-    candidates: &[f64],
     start: Option<&BinaryStarts>,
 ) -> Result<(f64, Linear, Vec<Candidate>, logistic::AlphaFits)> {
     let mut tried = Vec::new();
     let mut fits = Vec::new();
     let mut best: Option<(f64, f64, Linear)> = None;
     let mut previous: Option<Linear> = None;
-    for &alpha in candidates.iter().rev() {
+    for &alpha in logistic::alphas(centres.fit.is_some()).iter().rev() {
         let warm = start.and_then(|s| s.for_alpha(alpha)).or(previous.as_ref());
-        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, centres.fit.as_deref(), warm)?;
+        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, centres.fit.as_ref(), warm)?;
         fits.push((alpha, m.clone()));
         let q: Vec<f64> = logistic::scores(&m, &p.x_cal)
             .into_iter()

@@ -490,8 +490,9 @@ fn metrics_json(
         "n_train": splits.val.start,
         "n_val": y_val.len(),
         "regularisation": {
-            "penalty": "L2: linfa-logistic alpha, alpha/2 |w - w0|^2 added to the summed log loss of standardised features, w0 = 0 (towards the base rates) or, for a model with a centre, the coefficients that give that feature's log-odds as they are (towards the market; rows without odds at the mean market log-odds); alpha chosen per model on the calibration rows",
-            "candidates": logistic::ALPHAS,
+            "penalty": "L2: linfa-logistic alpha, alpha/2 |beta - beta0|^2 added to the summed log loss of standardised features: without a centre beta0 = 0 on the coefficients (towards the base rates; intercept free); with a centre, beta0 is the model whose logit is that feature's log-odds as they are, intercept included (towards the market; rows without odds at the mean market log-odds); alpha chosen per model on the calibration rows",
+            "candidates": logistic::alphas(main.centres.iter().any(Option::is_some)),
+            "fallback_candidates": fallback.map(|_| logistic::ALPHAS),
             "centre": centres_json(main),
             "fallback_centre": fallback.map(centres_json),
             "model": alphas_json(main),
