@@ -62,12 +62,12 @@ impl Standardiser {
 
 /// Where the L2 penalty of a binary model is centred: on the model whose logit is the raw
 /// feature `feature` (a log-odds, e.g. the market's) as it is, so that a strong penalty means
-/// "that log-odds" instead of "the base rate". On standardised features that model has
-/// coefficient std[`feature`] on that feature and intercept mean[`feature`]
-/// (std * (x - mean) / std + mean = x). Rows flagged by the 0/1 feature `absent` (whose `feature`
-/// is 0) get the mean of `feature` over the other rows, L = mean / (1 - mean[`absent`]), instead:
-/// coefficient std[`absent`] * L on the flag and intercept L. The fitted model stays a plain
-/// linear model on the same features: only the penalty changes.
+/// "that log-odds" instead of "the base rate". On standardised features that model has the
+/// feature's standard deviation s as its coefficient and the feature's mean m as its intercept
+/// (s (x - m) / s + m = x). Rows flagged by the 0/1 feature `absent` (whose `feature` is 0) get
+/// the mean of `feature` over the other rows, L = m / (1 - a) with a the flag's mean, instead:
+/// coefficient L times the flag's standard deviation on the flag, and intercept L. The fitted
+/// model stays a plain linear model on the same features: only the penalty changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PenaltyCentre {
     pub feature: usize,
