@@ -275,8 +275,8 @@ impl RowPass {
 
 /// The minimum of linfa-logistic's objective, sum of log losses + alpha/2 |coef|^2 (intercept
 /// not penalised), or with `centre` of sum of log losses + alpha/2 |beta - centre|^2 (the
-/// intercept too, see [`fit_binary`]), by Newton's method with the exact Hessian and step halving, from `start`
-/// (or zero coefficients and the intercept of the base rate). `None` unless the gradient norm
+/// intercept too, see [`fit_binary`]), by Newton's method with the exact Hessian and step
+/// halving, from `start` (or zero coefficients and the intercept of the base rate). `None` unless the gradient norm
 /// ends far below linfa's tolerance. With at most a dozen columns each step is one pass over
 /// the rows plus a Cholesky solve of a 13x13 system at most.
 pub fn newton_optimum(
@@ -497,7 +497,7 @@ pub const ALPHAS: &[f64] = &[1.0, 10.0, 100.0];
 
 /// The L2 strengths tried for a model with a penalty centre, where a stronger penalty means
 /// closer to the centre (the market) instead of closer to the base rates; chosen on the
-/// backtests of 2015-16 to 2018-19 (README, Quality).
+/// backtests of 2015-16 to 2018-19 (docs/benchmarks.md).
 pub const CENTRED_ALPHAS: &[f64] = &[1000.0, 10000.0, 100000.0];
 
 /// The L2 strengths tried for a model with or without a penalty centre.
