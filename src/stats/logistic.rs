@@ -1142,6 +1142,31 @@ mod tests {
     }
 
     #[test]
+    fn a_centred_fit_is_the_same_from_any_start() {
+        let (x_raw, y) = problem(2500, 4, 61);
+        let rows: Vec<Vec<f64>> = x_raw.rows().into_iter().map(|r| r.to_vec()).collect();
+        let std = Standardiser::fit(&rows, 4);
+        let x = std.matrix(&rows).unwrap();
+        let centre = PenaltyCentre {
+            feature: 0,
+            absent: None,
+        }
+        .model(&std);
+        for alpha in [1000.0, 100000.0] {
+            let cold = fit_binary(&x, &y, alpha, Some(&centre), None).unwrap();
+            let poor = Linear {
+                coef: vec![-3.0, 2.0, -1.0, 4.0],
+                intercept: 2.0,
+            };
+            for start in [&poor, &centre] {
+                let warm = fit_binary(&x, &y, alpha, Some(&centre), Some(start)).unwrap();
+                let d = max_difference(&warm, &cold);
+                assert!(d < 1e-9, "alpha {alpha}: differ by {d}");
+            }
+        }
+    }
+
+    #[test]
     fn the_fallback_solver_refuses_a_centre_it_cannot_fit() {
         let (x, y) = problem(500, 2, 51);
         let centre = Linear {
