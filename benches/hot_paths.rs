@@ -81,7 +81,8 @@ fn bench_logistic(c: &mut Criterion) {
         "fit_binary (Newton start, linfa-logistic) 8 features",
         |b| {
             b.iter(|| {
-                logistic::fit_binary(&x, &y, 1.0, None, logistic::Polish::Exact).expect("fits")
+                logistic::fit_binary(&x, &y, 1.0, None, None, logistic::Polish::Exact)
+                    .expect("fits")
             })
         },
     );
