@@ -476,6 +476,14 @@ fn refuses_an_existing_non_empty_out_and_writes_nowhere_else() {
             "no data for league",
         ),
         (vec!["--from", "1st of May"], "not a date"),
+        (
+            vec!["--from", "2022-08-01", "--total-ridge", "2000"],
+            "outside 0..=1000",
+        ),
+        (
+            vec!["--from", "2022-08-01", "--total-ridge", "lots"],
+            "is not a number",
+        ),
     ] {
         let out = ws.path().join("bad_out");
         let mut a = vec![
