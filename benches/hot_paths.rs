@@ -79,7 +79,7 @@ fn bench_logistic(c: &mut Criterion) {
     g.sample_size(20).measurement_time(Duration::from_secs(4));
     g.bench_function(
         "fit_binary (Newton start, linfa-logistic) 8 features",
-        |b| b.iter(|| logistic::fit_binary(&x, &y, 1.0, None).expect("fits")),
+        |b| b.iter(|| logistic::fit_binary(&x, &y, 1.0, None, None).expect("fits")),
     );
     g.bench_function("linfa-logistic from zero, 8 features", |b| {
         b.iter(|| {

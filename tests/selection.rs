@@ -142,18 +142,23 @@ fn too_short_a_history_keeps_the_stated_defaults() {
         assert!(cal < 100, "{ty}: {cal} calibration rows");
         let defaults = &sel["defaults_used"];
         assert_eq!(defaults["alpha"], 10.0, "{ty}");
+        assert_eq!(defaults["alpha_with_a_penalty_centre"], 10000.0, "{ty}");
         assert_eq!(defaults["temperature"], 1.0, "{ty}");
         assert_eq!(defaults["platt"]["a"], 1.0, "{ty}");
         assert_eq!(defaults["platt"]["b"], 0.0, "{ty}");
     }
+    // The market models are centred on the market (the centred default); their odds-free
+    // fallbacks are not.
     let one = metrics(&ws, "eredivisie", "1x2_v2");
     for k in ["home", "draw", "away"] {
-        assert_eq!(one["regularisation"]["model"][k], 10.0, "{k}");
+        assert_eq!(one["regularisation"]["model"][k], 10000.0, "{k}");
+        assert_eq!(one["regularisation"]["fallback"][k], 10.0, "{k}");
     }
     assert_eq!(one["calibration"]["temperature"], 1.0);
     assert!(one["regularisation"]["model"]["candidate_calibration_log_loss"].is_null());
     let draw = metrics(&ws, "eredivisie", "draw_specialist");
-    assert_eq!(draw["regularisation"]["alpha"], 10.0);
+    assert_eq!(draw["regularisation"]["alpha"], 10000.0);
+    assert_eq!(draw["regularisation"]["fallback_alpha"], 10.0);
     assert_eq!(draw["calibration"]["a"], 1.0);
     assert_eq!(draw["calibration"]["b"], 0.0);
 

@@ -17,9 +17,11 @@ use crate::models::common::{
     self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
     LogisticStart, TrainedFiles, VariantStart,
 };
-use crate::models::logistic_protocol::Plan;
+use crate::models::logistic_protocol::{market_centre, Plan};
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
-use crate::stats::logistic::{BinaryRun, BinaryStarts, Linear, Platt, Prepared, Standardiser};
+use crate::stats::logistic::{
+    self, BinaryRun, BinaryStarts, Linear, PenaltyCentre, Platt, Prepared, Standardiser,
+};
 use crate::stats::metrics;
 use crate::stats::selection::Candidate;
 
@@ -134,6 +136,11 @@ impl Variant {
     }
 }
 
+/// The draw model's penalty centre: the market draw log-odds on the market features.
+fn draw_centre(names: &[String]) -> Option<PenaltyCentre> {
+    market_centre(names, "mkt_draw_logit")
+}
+
 /// Fits one feature set; its fits start from `start`'s fits of the same features when given.
 fn fit_variant(
     rows: &LeagueRows,
@@ -148,7 +155,12 @@ fn fit_variant(
     let prep = Prepared::new(&x, splits)?;
     let start = start.and_then(|s| s.variant(&names));
     let (run, alpha_scores) = plan
-        .run_binary(&prep, y, start.and_then(|s| s.target(0)))
+        .run_binary(
+            &prep,
+            y,
+            draw_centre(&names),
+            start.and_then(|s| s.target(0)),
+        )
         .context("fitting the draw model")?;
     let platt_start = |i: usize| start.and_then(|s| s.platt.get(i));
     let platt_val = plan
@@ -369,7 +381,11 @@ fn metrics_json(
         "market": market,
         "validation_rows_without_odds": without_odds,
         "regularisation": {
-            "penalty": "L2, linfa-logistic alpha (alpha/2 |w|^2 on the summed log loss of standardised features)",
+            "penalty": "L2, linfa-logistic alpha (alpha/2 |beta - beta0|^2 on the summed log loss of standardised features): without a centre beta0 = 0 on the coefficients (towards the base rate; intercept free); with a centre, beta0 is the model whose logit is that feature's log-odds as they are, intercept included (towards the market draw probability; rows without odds at the mean market log-odds)",
+            "centre": draw_centre(&main.names).map(|c| main.names[c.feature].clone()),
+            "fallback_centre": fallback.map(|f| draw_centre(&f.names).map(|c| f.names[c.feature].clone())),
+            "candidates": logistic::alphas(draw_centre(&main.names).is_some()),
+            "fallback_candidates": fallback.map(|_| logistic::ALPHAS),
             "alpha": main.run.alpha,
             "fallback_alpha": fallback.map(|f| f.run.alpha),
             "candidate_calibration_log_loss": (!main.alpha_scores.is_empty()).then_some(&main.alpha_scores),

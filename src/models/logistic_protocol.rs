@@ -6,12 +6,16 @@
 
 use anyhow::{bail, Result};
 
-use crate::stats::logistic::{self, BinaryRun, BinaryStarts, Linear, Platt, Prepared, Splits};
+use crate::stats::logistic::{
+    self, BinaryRun, BinaryStarts, Centres, Linear, PenaltyCentre, Platt, Prepared, Splits,
+};
 use crate::stats::selection::{self, Candidate, Protocol};
 
 /// L2 strength used when there are too few calibration rows to choose it on (the middle of
 /// [`logistic::ALPHAS`]).
 pub const DEFAULT_ALPHA: f64 = 10.0;
+/// The same for a model with a penalty centre (the middle of [`logistic::CENTRED_ALPHAS`]).
+pub const DEFAULT_CENTRED_ALPHA: f64 = 10000.0;
 /// The temperature used when there are too few calibration rows: the one-vs-rest probabilities
 /// are only normalised.
 pub const DEFAULT_TEMPERATURE: f64 = 1.0;
@@ -19,6 +23,16 @@ pub const DEFAULT_TEMPERATURE: f64 = 1.0;
 pub const DEFAULT_PLATT: Platt = Platt { a: 1.0, b: 0.0 };
 /// The fewest rows the binary models are fitted on while choosing.
 const MIN_FIT_ROWS: usize = 150;
+
+/// The penalty centre of a binary model on `names` that pulls it towards the market log-odds
+/// `feature` (`mkt_absent` rows towards its mean), or `None` when `names` does not hold it.
+pub fn market_centre(names: &[String], feature: &str) -> Option<PenaltyCentre> {
+    let at = |name: &str| names.iter().position(|n| n == name);
+    Some(PenaltyCentre {
+        feature: at(feature)?,
+        absent: at("mkt_absent"),
+    })
+}
 
 /// The rows' split and whether choices are made on it.
 pub struct Plan {
@@ -103,6 +117,7 @@ impl Plan {
             "defaults_used": (!self.choose).then(|| serde_json::json!({
                 "reason": format!("{} calibration rows, fewer than {}", s.cal.len(), selection::MIN_CHOICE_MATCHES),
                 "alpha": DEFAULT_ALPHA,
+                "alpha_with_a_penalty_centre": DEFAULT_CENTRED_ALPHA,
                 "temperature": DEFAULT_TEMPERATURE,
                 "platt": {"a": DEFAULT_PLATT.a, "b": DEFAULT_PLATT.b},
             })),
@@ -113,41 +128,50 @@ impl Plan {
     /// (or the default), then refitted on fit + calibration rows (validation logits) and on
     /// every row (the shipped model). Also the candidates' calibration log losses.
     /// Each fit starts from `start` (an earlier training's fits of the same target and
-    /// features) when given, else cold.
+    /// features) when given, else cold. With `centre`, every fit's penalty is centred on it.
     pub fn run_binary(
         &self,
         p: &Prepared,
         y: &[bool],
+        centre: Option<PenaltyCentre>,
         start: Option<&BinaryStarts>,
     ) -> Result<(BinaryRun, Vec<Candidate>)> {
         let s = &self.splits;
+        let centres = p.centres(centre);
         if self.protocol == Protocol::Season {
-            let run = logistic::run_binary(p, y, s, start)?;
+            let run = logistic::run_binary(p, y, s, &centres, start)?;
             return Ok((run, Vec::new()));
         }
         let y_fit = &y[s.fit.clone()];
         let (alpha, m_fit, tried, fits) = if self.choose {
-            choose_alpha(p, y_fit, &y[s.cal.clone()], start)?
+            choose_alpha(p, y_fit, &y[s.cal.clone()], &centres, start)?
         } else {
-            let warm = start.and_then(|s| s.for_alpha(DEFAULT_ALPHA));
-            let m = logistic::fit_binary(&p.x_fit, y_fit, DEFAULT_ALPHA, warm)?;
-            (
-                DEFAULT_ALPHA,
-                m.clone(),
-                Vec::new(),
-                vec![(DEFAULT_ALPHA, m)],
-            )
+            let c = centres.fit.as_ref();
+            let alpha = if c.is_some() {
+                DEFAULT_CENTRED_ALPHA
+            } else {
+                DEFAULT_ALPHA
+            };
+            let warm = start.and_then(|s| s.for_alpha(alpha));
+            let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, c, warm)?;
+            (alpha, m.clone(), Vec::new(), vec![(alpha, m)])
         };
         let warm = start.and_then(|s| s.fitcal.as_ref().or(s.final_model.as_ref()));
         let m_fitcal = logistic::fit_binary(
             &p.x_fitcal,
             &y[s.fit.start..s.cal.end],
             alpha,
+            centres.fitcal.as_ref(),
             Some(warm.unwrap_or(&m_fit)),
         )?;
         let warm = start.and_then(|s| s.final_model.as_ref());
-        let final_model =
-            logistic::fit_binary(&p.x_all, y, alpha, Some(warm.unwrap_or(&m_fitcal)))?;
+        let final_model = logistic::fit_binary(
+            &p.x_all,
+            y,
+            alpha,
+            centres.all.as_ref(),
+            Some(warm.unwrap_or(&m_fitcal)),
+        )?;
         let run = BinaryRun {
             alpha,
             cal_logits: logistic::scores(&m_fit, &p.x_cal),
@@ -189,15 +213,16 @@ fn choose_alpha(
     p: &Prepared,
     y_fit: &[bool],
     y_cal: &[bool],
+    centres: &Centres,
     start: Option<&BinaryStarts>,
 ) -> Result<(f64, Linear, Vec<Candidate>, logistic::AlphaFits)> {
     let mut tried = Vec::new();
     let mut fits = Vec::new();
     let mut best: Option<(f64, f64, Linear)> = None;
     let mut previous: Option<Linear> = None;
-    for &alpha in logistic::ALPHAS.iter().rev() {
+    for &alpha in logistic::alphas(centres.fit.is_some()).iter().rev() {
         let warm = start.and_then(|s| s.for_alpha(alpha)).or(previous.as_ref());
-        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, warm)?;
+        let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, centres.fit.as_ref(), warm)?;
         fits.push((alpha, m.clone()));
         let q: Vec<f64> = logistic::scores(&m, &p.x_cal)
             .into_iter()

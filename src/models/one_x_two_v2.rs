@@ -16,9 +16,11 @@ use crate::models::common::{
     self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel,
     LogisticModelType, LogisticStart, TrainedFiles, VariantStart,
 };
-use crate::models::logistic_protocol::Plan;
+use crate::models::logistic_protocol::{market_centre, Plan};
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
-use crate::stats::logistic::{self, BinaryRun, BinaryStarts, Linear, Prepared, Standardiser};
+use crate::stats::logistic::{
+    self, BinaryRun, BinaryStarts, Linear, PenaltyCentre, Prepared, Standardiser,
+};
 use crate::stats::metrics;
 use crate::stats::selection::Candidate;
 
@@ -147,6 +149,8 @@ pub struct OneXTwoV2;
 /// One feature set run through the time-ordered protocol for the three targets.
 struct Variant {
     names: Vec<String>,
+    /// Per target: where its L2 penalty is centred (`None`: at zero).
+    centres: Vec<Option<PenaltyCentre>>,
     std_all: Standardiser,
     runs: Vec<BinaryRun>,
     /// Per target: each L2 candidate's calibration log loss (window protocol).
@@ -178,13 +182,17 @@ fn fit_variant(
     let prep = Prepared::new(&x, splits)?;
     let y = &rows.outcomes;
     let start = start.and_then(|s| s.variant(&names));
+    // Each target's penalty pulls it towards its own market log-odds (market features only).
+    let centres: Vec<Option<PenaltyCentre>> = (0..3)
+        .map(|k| market_centre(&names, MARKET_FEATURES[k]))
+        .collect();
     // The three targets are independent fits (in target order, the first error first).
     let fitted: Vec<Result<_>> = TARGETS
         .par_iter()
         .enumerate()
         .map(|(k, target)| {
             let yk: Vec<bool> = y.iter().map(|&o| o == k).collect();
-            plan.run_binary(&prep, &yk, start.and_then(|s| s.target(k)))
+            plan.run_binary(&prep, &yk, centres[k], start.and_then(|s| s.target(k)))
                 .with_context(|| format!("fitting the {target} model"))
         })
         .collect();
@@ -212,6 +220,7 @@ fn fit_variant(
         .collect();
     Ok(Variant {
         names,
+        centres,
         std_all: prep.std_all,
         runs,
         alpha_scores,
@@ -421,6 +430,15 @@ fn validation_json(main: &Variant, p_val: &[[f64; 3]], y_val: &[usize]) -> serde
     })
 }
 
+/// Per target, the feature whose log-odds the penalty is centred on (null: uncentred).
+fn centres_json(v: &Variant) -> serde_json::Value {
+    if v.centres.iter().all(Option::is_none) {
+        return serde_json::Value::Null;
+    }
+    let name = |k: usize| v.centres[k].map(|c| v.names[c.feature].clone());
+    serde_json::json!({"home": name(0), "draw": name(1), "away": name(2)})
+}
+
 /// The L2 strengths chosen per target, and (window protocol) every candidate's score.
 fn alphas_json(v: &Variant) -> serde_json::Value {
     let mut out = serde_json::json!({"home": v.runs[0].alpha, "draw": v.runs[1].alpha, "away": v.runs[2].alpha});
@@ -472,8 +490,11 @@ fn metrics_json(
         "n_train": splits.val.start,
         "n_val": y_val.len(),
         "regularisation": {
-            "penalty": "L2: linfa-logistic alpha, alpha/2 |w|^2 added to the summed log loss of standardised features; chosen per model on the calibration rows",
-            "candidates": logistic::ALPHAS,
+            "penalty": "L2: linfa-logistic alpha, alpha/2 |beta - beta0|^2 added to the summed log loss of standardised features: without a centre beta0 = 0 on the coefficients (towards the base rates; intercept free); with a centre, beta0 is the model whose logit is that feature's log-odds as they are, intercept included (towards the market; rows without odds at the mean market log-odds); alpha chosen per model on the calibration rows",
+            "candidates": logistic::alphas(main.centres.iter().any(Option::is_some)),
+            "fallback_candidates": fallback.map(|_| logistic::ALPHAS),
+            "centre": centres_json(main),
+            "fallback_centre": fallback.map(centres_json),
             "model": alphas_json(main),
             "fallback": fallback.map(alphas_json),
         },
