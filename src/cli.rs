@@ -101,6 +101,12 @@ pub struct ModelOptions {
     #[arg(long, value_name = "R", value_parser = parse_ridge)]
     pub ridge: Option<f64>,
 
+    /// Poisson: the ridge on each team's scoring tendency, T x sum (attack + defence - mean
+    /// defence)^2, pulling how many goals a team's matches hold towards the league's [default:
+    /// 20, or 0 with `--ridge 0`, so that `--ridge 0` alone is the plain maximum likelihood].
+    #[arg(long, value_name = "T", value_parser = parse_ridge)]
+    pub total_ridge: Option<f64>,
+
     /// How hyperparameters (Poisson decay, L2 strength, calibration) are chosen: on the latest
     /// matches counted across season boundaries with refits replayed (window), or on the
     /// latest season (season, the earlier protocol).

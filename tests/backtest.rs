@@ -476,6 +476,14 @@ fn refuses_an_existing_non_empty_out_and_writes_nowhere_else() {
             "no data for league",
         ),
         (vec!["--from", "1st of May"], "not a date"),
+        (
+            vec!["--from", "2022-08-01", "--total-ridge", "2000"],
+            "outside 0..=1000",
+        ),
+        (
+            vec!["--from", "2022-08-01", "--total-ridge", "lots"],
+            "is not a number",
+        ),
     ] {
         let out = ws.path().join("bad_out");
         let mut a = vec![
@@ -914,7 +922,7 @@ fn goal_markets_are_scored_against_base_rates_and_over_under_odds() {
     assert!(html.contains("data-key=\"pooled.poisson_v2.over_2_5.market_open.market.log_loss\""));
 }
 
-/// `backtest` takes a run's model options: with `--xi` and `--selection`, the model it trains
+/// `backtest` takes a run's model options: with `--xi`, `--total-ridge` and `--selection`, the model it trains
 /// before `--from` is the one `auto-train` with the same options trains on the same matches
 /// (metrics.json equal but for the training date), and summary.json records the options.
 #[test]
@@ -922,6 +930,14 @@ fn backtest_trains_with_the_run_model_options() {
     for options in [
         vec!["--xi", "0.0025", "--selection", "season"],
         vec!["--selection", "window"],
+        vec![
+            "--xi",
+            "0.0018",
+            "--total-ridge",
+            "5",
+            "--selection",
+            "window",
+        ],
     ] {
         let ws = Workspace::new(&["E0"]);
         let out = ws.path().join("bt");
@@ -964,7 +980,16 @@ fn backtest_trains_with_the_run_model_options() {
                 .join("metrics.json"),
         );
         assert_eq!(from_backtest, from_run, "{options:?}");
-        if options[0] == "--xi" {
+        if options.contains(&"--total-ridge") {
+            assert_eq!(summary["total_ridge"], 5.0);
+            assert_eq!(from_run["total_ridge"], 5.0);
+        } else {
+            assert!(summary["total_ridge"].is_null());
+            assert_eq!(from_run["total_ridge"], 20.0);
+        }
+        if options.contains(&"0.0018") {
+            assert_eq!(summary["xi_per_day"], 0.0018);
+        } else if options[0] == "--xi" {
             assert_eq!(summary["xi_per_day"], 0.0025);
             assert_eq!(from_run["xi_per_day"], 0.0025);
             assert_eq!(from_run["xi_selection"]["protocol"], "season");

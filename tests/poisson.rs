@@ -168,6 +168,74 @@ fn the_default_fit_shrinks_strengths_towards_the_league_average() {
     assert!((total(&shrunk) / total(&plain) - 1.0).abs() < 0.1);
 }
 
+/// The default fit also shrinks each club's scoring tendency (how many goals its matches hold)
+/// towards the league's (`--total-ridge`, default 20): across every pairing of eight clubs of
+/// 2022-23 the expected goal totals are less spread than with `--total-ridge 0`, while who is
+/// stronger (the log ratio of the two rates) barely moves and the league's mean total stays.
+/// metrics.json and the pickle record the ridge; `--ridge 0` alone is still the plain fit.
+#[test]
+fn the_default_fit_shrinks_goal_totals_towards_the_league_average() {
+    let clubs = [
+        "Man City",
+        "Arsenal",
+        "Liverpool",
+        "Brentford",
+        "Everton",
+        "Wolves",
+        "Southampton",
+        "Nott'm Forest",
+    ];
+    let pairs: Vec<(String, String)> = clubs
+        .iter()
+        .flat_map(|h| {
+            clubs
+                .iter()
+                .filter(move |a| *a != h)
+                .map(move |a| (h.to_string(), a.to_string()))
+        })
+        .collect();
+    let fitted = |extra: &[&str]| -> (serde_json::Value, Vec<(f64, f64)>) {
+        let ws = Workspace::new(&["E0"]);
+        let mut args = vec!["--model-type", "poisson_v2", "--xi", "0.0018", "-q"];
+        args.extend(extra);
+        ws.cmd().args(&args).assert().code(0);
+        let dir = ws.model_dir("premier_league", "poisson_v2");
+        let metrics: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+        let rows = predict(&ws, &write_fixtures(&ws, &pairs), "premier_league");
+        let rates = rows
+            .iter()
+            .map(|r| (r[6].parse().unwrap(), r[7].parse().unwrap()))
+            .collect();
+        (metrics, rates)
+    };
+    let (m_default, shrunk) = fitted(&[]);
+    let (m_none, plain) = fitted(&["--total-ridge", "0"]);
+    let (m_plain, _) = fitted(&["--ridge", "0"]);
+    assert_eq!(m_default["total_ridge"], 20.0);
+    assert_eq!(m_default["strength_ridge"], 3.0);
+    assert_eq!(m_none["total_ridge"], 0.0);
+    assert_eq!(m_none["strength_ridge"], 3.0);
+    assert_eq!(m_plain["total_ridge"], 0.0);
+    assert_eq!(m_plain["strength_ridge"], 0.0);
+    let spread = |v: &[f64]| {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+    };
+    let totals = |r: &[(f64, f64)]| r.iter().map(|(l, m)| l + m).collect::<Vec<f64>>();
+    let ratios = |r: &[(f64, f64)]| r.iter().map(|(l, m)| (l / m).ln()).collect::<Vec<f64>>();
+    let (t1, t0) = (spread(&totals(&shrunk)), spread(&totals(&plain)));
+    assert!(t1 < 0.8 * t0, "spread of totals {t1} vs {t0}");
+    let (r1, r0) = (spread(&ratios(&shrunk)), spread(&ratios(&plain)));
+    assert!(
+        (r1 / r0 - 1.0).abs() < 0.1,
+        "spread of log ratios {r1} vs {r0}"
+    );
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    let (mt1, mt0) = (mean(totals(&shrunk)), mean(totals(&plain)));
+    assert!((mt1 / mt0 - 1.0).abs() < 0.03, "mean total {mt1} vs {mt0}");
+}
+
 #[test]
 fn pickle_loads_in_python_with_no_imports() {
     let ws = Workspace::new(&["N1"]);
@@ -188,6 +256,7 @@ for t in d["teams"].values():
 for k in ["home_advantage", "rho", "xi_per_day", "reference_date", "promoted_prior"]:
     assert k in d, k
 assert d["strength_ridge"] == 3.0, d["strength_ridge"]
+assert d["total_ridge"] == 20.0, d["total_ridge"]
 print("ok")
 "#;
     assert_eq!(python::run_on_files(script, &[&pkl]), "ok");

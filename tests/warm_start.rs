@@ -37,6 +37,7 @@ fn train(ty: &dyn ModelType, ds: &Dataset, warm: Option<&WarmStart>) -> TrainedM
         dataset: ds,
         xi_per_day: None,
         strength_ridge: None,
+        total_ridge: None,
         selection: Default::default(),
         trained_date: "2024-01-01 00:00:00",
         features: &FeatureCache::new(),

@@ -358,6 +358,7 @@ fn context<'a>(
         dataset,
         xi_per_day: args.model.xi,
         strength_ridge: args.model.ridge,
+        total_ridge: args.model.total_ridge,
         selection: args.model.selection,
         trained_date,
         features,

@@ -49,6 +49,8 @@ pub struct TrainContext<'a> {
     pub xi_per_day: Option<f64>,
     /// `--ridge`: the Poisson team-strength ridge instead of the default.
     pub strength_ridge: Option<f64>,
+    /// `--total-ridge`: the Poisson scoring-tendency ridge instead of the default.
+    pub total_ridge: Option<f64>,
     /// `--selection`: how hyperparameters are chosen (the window protocol by default).
     pub selection: Protocol,
     /// `YYYY-MM-DD HH:MM:SS` (UTC), the same for every model of one run.

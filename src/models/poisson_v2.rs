@@ -47,6 +47,10 @@ const DEFAULT_XI: f64 = 0.0018;
 /// of sd 0.41 around the league average. Chosen on backtests of 2015-16 to 2018-19 (README,
 /// "Poisson v2"), seasons that no criterion of the refresh protocol is measured on.
 const DEFAULT_STRENGTH_RIDGE: f64 = 3.0;
+/// The ridge on each team's scoring tendency (`dixon_coles::fit_shrunk`) without `--total-ridge`
+/// (and without `--ridge 0`): it pulls attack + defence, how many goals a team's matches hold,
+/// towards the league's. Chosen on backtests of 2015-16 to 2018-19 (README, "Poisson v2").
+const DEFAULT_TOTAL_RIDGE: f64 = 20.0;
 /// The validation fit needs at least this many matches before the validation season.
 const MIN_VALIDATION_TRAIN: usize = 100;
 /// A season with fewer matches than this (one just started) is too small to choose xi on:
@@ -87,6 +91,10 @@ pub struct PoissonModelFile {
     /// fits had none).
     #[serde(default)]
     pub strength_ridge: f64,
+    /// The ridge on each team's scoring tendency the fit used (0 in files written before it
+    /// existed: those fits had none).
+    #[serde(default)]
+    pub total_ridge: f64,
     /// Weights are exp(-xi * days before this date) (the latest training match).
     pub reference_date: String,
     pub promoted_prior: PromotedPrior,
@@ -169,7 +177,7 @@ impl PoissonStart {
 /// The likelihood's inputs as the trainer builds them: teams sorted by name, each match weighted
 /// exp(-xi * days before the latest match). Public for the benches and timing example.
 pub fn goals_data(matches: &[Match], xi: f64) -> (Vec<Arc<str>>, GoalsData) {
-    IndexedMatches::new(matches, 0.0).goals_data(matches.len(), xi)
+    IndexedMatches::new(matches, (0.0, 0.0)).goals_data(matches.len(), xi)
 }
 
 /// A league's matches (sorted by date) with each side as an index into the league's team names
@@ -179,6 +187,8 @@ struct IndexedMatches<'a> {
     matches: &'a [Match],
     /// The ridge on team strengths every fit of these matches uses.
     strength_ridge: f64,
+    /// The ridge on each team's scoring tendency every fit of these matches uses.
+    total_ridge: f64,
     names: Vec<Arc<str>>,
     home: Vec<u32>,
     away: Vec<u32>,
@@ -186,7 +196,7 @@ struct IndexedMatches<'a> {
 }
 
 impl<'a> IndexedMatches<'a> {
-    fn new(matches: &'a [Match], strength_ridge: f64) -> IndexedMatches<'a> {
+    fn new(matches: &'a [Match], (strength_ridge, total_ridge): (f64, f64)) -> IndexedMatches<'a> {
         // Ids in order of first appearance, then renumbered in name order.
         let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut first_order: Vec<&Arc<str>> = Vec::new();
@@ -214,6 +224,7 @@ impl<'a> IndexedMatches<'a> {
         IndexedMatches {
             matches,
             strength_ridge,
+            total_ridge,
             names: by_name
                 .iter()
                 .map(|&id| first_order[id as usize].clone())
@@ -299,8 +310,13 @@ fn fit_league(
 ) -> Result<LeagueFit> {
     let (teams, data) = indexed.goals_data(n, xi);
     let warm = warm.map(|w| w.start_for(&teams));
-    let fit = dixon_coles::fit_penalised(&data, indexed.strength_ridge, warm.as_ref())
-        .context("Dixon-Coles fit")?;
+    let fit = dixon_coles::fit_shrunk(
+        &data,
+        indexed.strength_ridge,
+        indexed.total_ridge,
+        warm.as_ref(),
+    )
+    .context("Dixon-Coles fit")?;
     if !fit.converged {
         tracing::warn!(
             "Dixon-Coles fit stopped after {} iterations before full convergence",
@@ -570,6 +586,7 @@ fn metrics_json(
         } else {
             serde_json::Value::Null
         },
+        "total_ridge": model.total_ridge,
         "reference_date": model.reference_date,
         "weighted_log_likelihood": weighted_log_likelihood,
         "n_teams": model.teams.len(),
@@ -869,6 +886,7 @@ impl<'a> Replay<'a> {
             refit.0,
             from.is_some(),
             self.indexed.strength_ridge.to_bits(),
+            self.indexed.total_ridge.to_bits(),
             self.candidates
                 .iter()
                 .map(|c| c.to_bits())
@@ -891,9 +909,13 @@ impl<'a> Replay<'a> {
                 _ => fits.last(),
             }
             .map(|f| f.start_for(&teams));
-            let fit =
-                dixon_coles::fit_parameters(&data, self.indexed.strength_ridge, start.as_ref())
-                    .context("Dixon-Coles fit")?;
+            let fit = dixon_coles::fit_parameters(
+                &data,
+                self.indexed.strength_ridge,
+                self.indexed.total_ridge,
+                start.as_ref(),
+            )
+            .context("Dixon-Coles fit")?;
             fits.push(ReplayFit {
                 teams: teams.clone(),
                 fit,
@@ -914,8 +936,8 @@ impl<'a> Replay<'a> {
 }
 
 /// (content hash of the first n matches, n, refit date, chained from the refit before, the
-/// strength ridge's bits, the candidate decays' bits) -> their fits.
-type ReplayKey = (u64, usize, i32, bool, u64, Vec<u64>);
+/// strength and total ridges' bits, the candidate decays' bits) -> their fits.
+type ReplayKey = (u64, usize, i32, bool, u64, u64, Vec<u64>);
 static REPLAY_FITS: std::sync::OnceLock<
     std::sync::Mutex<FxHashMap<ReplayKey, Arc<Vec<ReplayFit>>>>,
 > = std::sync::OnceLock::new();
@@ -1007,7 +1029,15 @@ impl ModelType for PoissonV2 {
         if !(strength_ridge.is_finite() && strength_ridge >= 0.0) {
             bail!("--ridge must be a non-negative number, got {strength_ridge}");
         }
-        let indexed = IndexedMatches::new(matches, strength_ridge);
+        let total_ridge = ctx.total_ridge.unwrap_or(if strength_ridge == 0.0 {
+            0.0
+        } else {
+            DEFAULT_TOTAL_RIDGE
+        });
+        if !(total_ridge.is_finite() && total_ridge >= 0.0) {
+            bail!("--total-ridge must be a non-negative number, got {total_ridge}");
+        }
+        let indexed = IndexedMatches::new(matches, (strength_ridge, total_ridge));
         let (xi, validation, validation_fits) =
             choose_xi(&indexed, ctx.xi_per_day, ctx.selection, start)?;
         let fitted = fit_league(
@@ -1038,6 +1068,7 @@ impl ModelType for PoissonV2 {
             rho: fitted.fit.rho,
             xi_per_day: xi.xi_per_day,
             strength_ridge,
+            total_ridge,
             reference_date: reference.to_string(),
             promoted_prior: fitted.prior.clone(),
             max_goals: MAX_GOALS,
@@ -1109,7 +1140,7 @@ impl ModelType for PoissonV2 {
             model.rho,
         );
         let (xi, validation, _) = choose_xi(
-            &IndexedMatches::new(matches, model.strength_ridge),
+            &IndexedMatches::new(matches, (model.strength_ridge, model.total_ridge)),
             Some(model.xi_per_day),
             ctx.selection,
             None,
@@ -1246,7 +1277,7 @@ mod tests {
     /// metrics.json's selection and validation of a window validation, as bytes.
     fn validated(matches: &[Match], candidates: &[f64]) -> String {
         let (choice, validation) = validate_window(
-            &IndexedMatches::new(matches, DEFAULT_STRENGTH_RIDGE),
+            &IndexedMatches::new(matches, (DEFAULT_STRENGTH_RIDGE, DEFAULT_TOTAL_RIDGE)),
             candidates,
         )
         .unwrap()
@@ -1320,7 +1351,7 @@ mod tests {
     fn chained_refits_predict_as_unchained_refits_do() {
         let all = premier_league();
         let matches = &all[..before(&all, "2022-11-14")];
-        let indexed = IndexedMatches::new(matches, DEFAULT_STRENGTH_RIDGE);
+        let indexed = IndexedMatches::new(matches, (DEFAULT_STRENGTH_RIDGE, DEFAULT_TOTAL_RIDGE));
         let dates: Vec<Date> = matches.iter().map(|m| m.date).collect();
         let window = selection::latest_windows(&dates, &indexed.season, 1, MIN_VALIDATION_TRAIN)
             .unwrap()

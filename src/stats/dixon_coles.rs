@@ -413,10 +413,14 @@ struct PairStats {
 ///
 /// F = -(WLL without ln x! constants) + 0.5 * (sum attack)^2 + RIDGE * sum(attack^2 + defence^2)
 ///     + strength_ridge * (sum attack^2 + sum (defence - mean defence)^2)
+///     + total_ridge * sum (attack + defence - mean defence)^2
 struct Problem {
     n: usize,
     /// The ridge on team strengths around the league average (0: none); see [`fit_penalised`].
     strength_ridge: f64,
+    /// The ridge on each team's scoring tendency (attack + defence: how many goals its matches
+    /// hold) around the league average (0: none); see [`fit_shrunk`].
+    total_ridge: f64,
     /// active index -> team index
     active: Vec<usize>,
     pairs: Vec<PairStats>,
@@ -425,11 +429,13 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(data: &GoalsData, strength_ridge: f64) -> Result<Problem, FitError> {
-        if !(strength_ridge.is_finite() && strength_ridge >= 0.0) {
-            return Err(FitError::BadInput(format!(
-                "strength ridge must be a finite number >= 0, got {strength_ridge}"
-            )));
+    fn new(data: &GoalsData, strength_ridge: f64, total_ridge: f64) -> Result<Problem, FitError> {
+        for (name, r) in [("strength", strength_ridge), ("total", total_ridge)] {
+            if !(r.is_finite() && r >= 0.0) {
+                return Err(FitError::BadInput(format!(
+                    "{name} ridge must be a finite number >= 0, got {r}"
+                )));
+            }
         }
         let mut team_w = vec![0.0f64; data.n_teams];
         for i in 0..data.home.len() {
@@ -482,6 +488,7 @@ impl Problem {
         Ok(Problem {
             n,
             strength_ridge,
+            total_ridge,
             active,
             pairs,
             w11,
@@ -537,6 +544,16 @@ impl Problem {
                     .map(|d| (d - mean_defence) * (d - mean_defence))
                     .sum::<f64>();
             f += self.strength_ridge * spread;
+        }
+        if self.total_ridge > 0.0 {
+            let mean_defence = x[n..2 * n].iter().sum::<f64>() / n as f64;
+            let totals: f64 = (0..n)
+                .map(|i| {
+                    let u = x[i] + x[n + i] - mean_defence;
+                    u * u
+                })
+                .sum();
+            f += self.total_ridge * totals;
         }
         f
     }
@@ -637,6 +654,7 @@ impl Problem {
             h[i * p + i] += 2.0 * RIDGE;
         }
         self.add_strength_ridge(x, g, h);
+        self.add_total_ridge(x, g, h);
         f += self.regulariser(x);
         if f.is_finite() {
             f
@@ -662,6 +680,31 @@ impl Problem {
             for j in 0..n {
                 let identity = if i == j { 1.0 } else { 0.0 };
                 h[(n + i) * p + n + j] += two * (identity - 1.0 / n as f64);
+            }
+        }
+    }
+
+    /// The total ridge's gradient and Hessian (r = total_ridge, u_i = attack_i + defence_i -
+    /// mean defence, whose derivative is 1 in attack_i and (identity - 1/n) in the defences):
+    /// 2 r u_i for attack_i, 2 r (u_j - mean u) for defence_j; Hessian blocks 2 r I (attack,
+    /// attack) and 2 r (I - 11'/n) (attack, defence) and (defence, defence).
+    fn add_total_ridge(&self, x: &[f64], g: &mut [f64], h: &mut [f64]) {
+        if self.total_ridge <= 0.0 {
+            return;
+        }
+        let (n, p, two) = (self.n, self.dim(), 2.0 * self.total_ridge);
+        let mean_defence = x[n..2 * n].iter().sum::<f64>() / n as f64;
+        let u: Vec<f64> = (0..n).map(|i| x[i] + x[n + i] - mean_defence).collect();
+        let mean_u = u.iter().sum::<f64>() / n as f64;
+        for i in 0..n {
+            g[i] += two * u[i];
+            g[n + i] += two * (u[i] - mean_u);
+            h[i * p + i] += two;
+            for j in 0..n {
+                let centred = two * (if i == j { 1.0 } else { 0.0 } - 1.0 / n as f64);
+                h[i * p + n + j] += centred;
+                h[(n + j) * p + i] += centred;
+                h[(n + i) * p + n + j] += centred;
             }
         }
     }
@@ -719,7 +762,20 @@ pub fn fit_penalised(
     strength_ridge: f64,
     warm_start: Option<&DixonColesFit>,
 ) -> Result<DixonColesFit, FitError> {
-    fit_with(data, strength_ridge, warm_start, true)
+    fit_with(data, strength_ridge, 0.0, warm_start, true)
+}
+
+/// [`fit_penalised`] with a second ridge, `total_ridge * sum (attack + defence - mean
+/// defence)^2`: a prior that pulls each team's scoring tendency (how many goals its matches hold,
+/// for and against) towards the league's more than its strength (attack - defence, which decides
+/// who wins). `total_ridge` 0 is [`fit_penalised`], bit for bit.
+pub fn fit_shrunk(
+    data: &GoalsData,
+    strength_ridge: f64,
+    total_ridge: f64,
+    warm_start: Option<&DixonColesFit>,
+) -> Result<DixonColesFit, FitError> {
+    fit_with(data, strength_ridge, total_ridge, warm_start, true)
 }
 
 /// [`fit_penalised`] without the log-likelihood of the result (`weighted_log_likelihood` is
@@ -728,14 +784,16 @@ pub fn fit_penalised(
 pub fn fit_parameters(
     data: &GoalsData,
     strength_ridge: f64,
+    total_ridge: f64,
     warm_start: Option<&DixonColesFit>,
 ) -> Result<DixonColesFit, FitError> {
-    fit_with(data, strength_ridge, warm_start, false)
+    fit_with(data, strength_ridge, total_ridge, warm_start, false)
 }
 
 fn fit_with(
     data: &GoalsData,
     strength_ridge: f64,
+    total_ridge: f64,
     warm_start: Option<&DixonColesFit>,
     likelihood: bool,
 ) -> Result<DixonColesFit, FitError> {
@@ -750,7 +808,7 @@ fn fit_with(
             )));
         }
     }
-    let prob = Problem::new(data, strength_ridge)?;
+    let prob = Problem::new(data, strength_ridge, total_ridge)?;
     let p = prob.dim();
     let mut g = vec![0.0; p];
     let mut h = vec![0.0; p * p];
@@ -1151,7 +1209,7 @@ mod tests {
         for seed in [3u64, 11, 29] {
             let data = small_data(8, 300, seed);
             let full = fit(&data, None).unwrap();
-            let params = fit_parameters(&data, 0.0, None).unwrap();
+            let params = fit_parameters(&data, 0.0, 0.0, None).unwrap();
             let bits = |f: &DixonColesFit| {
                 let mut v: Vec<u64> = f
                     .attack
@@ -1172,13 +1230,15 @@ mod tests {
     #[test]
     fn gradient_and_hessian_match_finite_differences() {
         let data = small_data(6, 120, 7);
-        for (seed, rho, strength_ridge) in [
-            (1u64, 0.08, 0.0),
-            (2, -0.12, 0.0),
-            (3, 0.0, 0.0),
-            (4, 0.05, 2.5),
+        for (seed, rho, strength_ridge, total_ridge) in [
+            (1u64, 0.08, 0.0, 0.0),
+            (2, -0.12, 0.0, 0.0),
+            (3, 0.0, 0.0, 0.0),
+            (4, 0.05, 2.5, 0.0),
+            (5, 0.05, 0.0, 4.0),
+            (6, -0.03, 2.5, 4.0),
         ] {
-            let prob = Problem::new(&data, strength_ridge).unwrap();
+            let prob = Problem::new(&data, strength_ridge, total_ridge).unwrap();
             let p = prob.dim();
             let mut x = random_point(&prob, seed);
             x[p - 1] = rho;
@@ -1220,7 +1280,7 @@ mod tests {
     #[test]
     fn objective_matches_public_wll() {
         let data = small_data(5, 80, 11);
-        let prob = Problem::new(&data, 0.0).unwrap();
+        let prob = Problem::new(&data, 0.0, 0.0).unwrap();
         let x = random_point(&prob, 5);
         let n = prob.n;
         let wll = weighted_log_likelihood(&data, &x[..n], &x[n..2 * n], x[2 * n], x[2 * n + 1]);
@@ -1373,6 +1433,64 @@ mod tests {
         let warm = fit_penalised(&data, 3.0, Some(&plain)).unwrap();
         for (a, b) in warm.attack.iter().zip(&shrunk.attack) {
             assert!((a - b).abs() < 1e-9);
+        }
+    }
+
+    /// The total ridge pulls each team's scoring tendency (attack + defence - mean defence) towards
+    /// the league's much more than its strength (attack - defence + mean defence); at 0 it is the
+    /// strength-ridge fit bit for bit; and the fit is the maximum of its objective.
+    #[test]
+    fn total_ridge_shrinks_scoring_tendencies_not_strengths() {
+        let data = small_data(8, 160, 31);
+        let base = fit_penalised(&data, 3.0, None).unwrap();
+        let zero = fit_shrunk(&data, 3.0, 0.0, None).unwrap();
+        let bits = |f: &DixonColesFit| -> Vec<u64> {
+            f.attack
+                .iter()
+                .chain(&f.defence)
+                .chain([&f.home_advantage, &f.rho])
+                .map(|x| x.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&base), bits(&zero));
+        let shrunk = fit_shrunk(&data, 3.0, 20.0, None).unwrap();
+        assert!(shrunk.converged);
+        // Sums of squares of the tendencies (a + d') and of the strengths (a - d').
+        let spreads = |f: &DixonColesFit| {
+            let md = f.defence.iter().sum::<f64>() / f.defence.len() as f64;
+            let (mut t, mut s) = (0.0, 0.0);
+            for (a, d) in f.attack.iter().zip(&f.defence) {
+                t += (a + d - md).powi(2);
+                s += (a - d + md).powi(2);
+            }
+            (t, s)
+        };
+        let ((t0, s0), (t1, s1)) = (spreads(&base), spreads(&shrunk));
+        assert!(t1 < 0.3 * t0, "tendencies {t1} vs {t0}");
+        assert!(s1 > 0.8 * s0, "strengths {s1} vs {s0}");
+        let objective = |a: &[f64], d: &[f64], ha: f64, rho: f64| {
+            let md = d.iter().sum::<f64>() / d.len() as f64;
+            let mut pen = 0.0;
+            for (x, y) in a.iter().zip(d) {
+                pen += 3.0 * (x * x + (y - md) * (y - md)) + 20.0 * (x + y - md).powi(2);
+            }
+            weighted_log_likelihood(&data, a, d, ha, rho) - pen
+        };
+        let best = objective(
+            &shrunk.attack,
+            &shrunk.defence,
+            shrunk.home_advantage,
+            shrunk.rho,
+        );
+        for i in 0..8 {
+            for delta in [-1e-3, 1e-3] {
+                let mut a = shrunk.attack.clone();
+                a[i] += delta;
+                let mut d = shrunk.defence.clone();
+                d[i] += delta;
+                assert!(objective(&a, &shrunk.defence, shrunk.home_advantage, shrunk.rho) < best);
+                assert!(objective(&shrunk.attack, &d, shrunk.home_advantage, shrunk.rho) < best);
+            }
         }
     }
 

@@ -172,6 +172,8 @@ pub struct Summary {
     pub xi_per_day: Option<f64>,
     /// `--ridge`: the Poisson team-strength ridge, `null` for the default.
     pub strength_ridge: Option<f64>,
+    /// `--total-ridge`: the Poisson scoring-tendency ridge, `null` for the default.
+    pub total_ridge: Option<f64>,
     pub data_dir: String,
     pub leagues: Vec<String>,
     pub model_types: Vec<String>,
@@ -194,6 +196,7 @@ pub struct Setup {
     pub selection: &'static str,
     pub xi_per_day: Option<f64>,
     pub strength_ridge: Option<f64>,
+    pub total_ridge: Option<f64>,
     pub data_dir: String,
     pub leagues: Vec<String>,
     pub match_days: usize,
@@ -495,6 +498,7 @@ pub fn summarise(
         selection: setup.selection.to_string(),
         xi_per_day: setup.xi_per_day,
         strength_ridge: setup.strength_ridge,
+        total_ridge: setup.total_ridge,
         data_dir: setup.data_dir,
         leagues: setup.leagues,
         model_types: names.iter().map(|n| n.to_string()).collect(),
@@ -520,13 +524,14 @@ fn diff_cell(p: Option<&Paired>) -> String {
 /// The per-league table printed after a run (the full numbers are in summary.json).
 pub fn text_table(s: &Summary, out: &Path) -> String {
     let mut t = format!(
-        "backtest {} .. {} (refresh {}, selection {}{}{}): {} matches on {} match days, {} models trained\n\n",
+        "backtest {} .. {} (refresh {}, selection {}{}{}{}): {} matches on {} match days, {} models trained\n\n",
         s.from,
         s.to,
         s.refresh,
         s.selection,
         s.xi_per_day.map_or_else(String::new, |xi| format!(", xi {xi}")),
         s.strength_ridge.map_or_else(String::new, |r| format!(", ridge {r}")),
+        s.total_ridge.map_or_else(String::new, |r| format!(", total ridge {r}")),
         s.matches,
         s.match_days,
         s.trainings
