@@ -157,36 +157,7 @@ impl Plan {
             let m = logistic::fit_binary(&p.x_fit, y_fit, alpha, c, warm, polish)?;
             (alpha, m.clone(), Vec::new(), vec![(alpha, m)])
         };
-        let warm = start.and_then(|s| s.fitcal.as_ref().or(s.final_model.as_ref()));
-        let m_fitcal = logistic::fit_binary(
-            &p.x_fitcal,
-            &y[s.fit.start..s.cal.end],
-            alpha,
-            centres.fitcal.as_ref(),
-            Some(warm.unwrap_or(&m_fit)),
-            Polish::from_earlier(warm),
-        )?;
-        let warm = start.and_then(|s| s.final_model.as_ref());
-        let final_model = logistic::fit_binary(
-            &p.x_all,
-            y,
-            alpha,
-            centres.all.as_ref(),
-            Some(warm.unwrap_or(&m_fitcal)),
-            Polish::from_earlier(warm),
-        )?;
-        let run = BinaryRun {
-            alpha,
-            cal_logits: logistic::scores(&m_fit, &p.x_cal),
-            val_logits: logistic::scores(&m_fitcal, &p.x_val),
-            train_logits: logistic::scores(&final_model, &p.x_all),
-            fits: BinaryStarts {
-                fit: fits,
-                fitcal: Some(m_fitcal),
-                final_model: Some(final_model.clone()),
-            },
-            final_model,
-        };
+        let run = logistic::refit_stages(p, y, s, alpha, &centres, start, m_fit, fits)?;
         Ok((run, tried))
     }
 

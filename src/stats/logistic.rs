@@ -387,33 +387,10 @@ pub fn newton_optimum(
     if n == 0 || p == 0 || n != y.len() || centre.is_some_and(|c| c.coef.len() != p) {
         return None;
     }
-    // Uncentred: coefficients towards zero (b - 0.0 is b exactly, so the fit is bit for bit
-    // what it was), the intercept free.
-    let (centre, c_int) = match centre {
-        Some(c) => (c.coef.clone(), Some(c.intercept)),
-        None => (vec![0.0; p], None),
-    };
+    let penalty = Penalty::new(alpha, centre, p);
     let x = x.as_standard_layout();
     let rows = x.as_slice()?;
-    let mut beta = vec![0.0; d];
-    match start {
-        Some(w) if w.coef.len() == p => {
-            beta[..p].copy_from_slice(&w.coef);
-            beta[p] = w.intercept;
-        }
-        _ => {
-            let rate = (y.iter().filter(|&&b| b).count() as f64 / n as f64).clamp(1e-6, 1.0 - 1e-6);
-            beta[p] = logit(rate);
-        }
-    }
-    let penalty = |beta: &[f64]| {
-        let off = beta[..p]
-            .iter()
-            .zip(&centre)
-            .map(|(b, c)| (b - c) * (b - c));
-        let level = c_int.map_or(0.0, |c| (beta[p] - c) * (beta[p] - c));
-        0.5 * alpha * (off.sum::<f64>() + level)
-    };
+    let mut beta = starting_point(start, y, p);
     // The rows evaluated at `beta` (kept so by every step below).
     let pass = std::cell::RefCell::new(RowPass::new(n, d));
     pass.borrow_mut().evaluate(rows, y, &beta);
@@ -427,12 +404,7 @@ pub fn newton_optimum(
     for _ in 0..50 {
         // The gradient first (a start at the optimum needs nothing more).
         let mut grad = pass.borrow().grad.clone();
-        for j in 0..p {
-            grad[j] += alpha * (beta[j] - centre[j]);
-        }
-        if let Some(c) = c_int {
-            grad[p] += alpha * (beta[p] - c);
-        }
+        penalty.add_gradient(&beta, &mut grad);
         let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
         if !norm.is_finite() {
             return None;
@@ -458,9 +430,7 @@ pub fn newton_optimum(
             }
         }
         let mut hess = hessian(rows, &pass.borrow().mu, alpha, p);
-        if c_int.is_some() {
-            hess[p * d + p] += alpha;
-        }
+        penalty.add_intercept_curvature(&mut hess);
         let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
         // A step whose predicted decrease is this small is one the line search accepts whole
         // (it tolerates rounding noise of 1e-12 of the value): taken without evaluating it.
@@ -482,14 +452,14 @@ pub fn newton_optimum(
             continue;
         }
         if current.is_nan() {
-            current = pass.borrow().data_loss(y) + penalty(&beta);
+            current = pass.borrow().data_loss(y) + penalty.value(&beta);
         }
         // Each trial point is evaluated whole: the accepted one (the last evaluated) leaves
         // its gradient and probabilities in `pass` for the next step.
         let value = |b: &[f64]| {
             let mut at = pass.borrow_mut();
             at.evaluate(rows, y, b);
-            at.data_loss(y) + penalty(b)
+            at.data_loss(y) + penalty.value(b)
         };
         match linalg::line_search(value, &beta, current, &grad, &direction) {
             Some((next, value)) => {
@@ -501,6 +471,77 @@ pub fn newton_optimum(
         }
     }
     None
+}
+
+/// The L2 penalty of [`newton_optimum`]: alpha/2 |coef - centre|^2, plus alpha/2 (intercept -
+/// centre's intercept)^2 with a centre. Uncentred, the coefficients are pulled towards zero
+/// (b - 0.0 is b exactly, so such a fit is bit for bit the plain one) and the intercept is free.
+struct Penalty {
+    alpha: f64,
+    coef: Vec<f64>,
+    intercept: Option<f64>,
+}
+
+impl Penalty {
+    fn new(alpha: f64, centre: Option<&Linear>, p: usize) -> Penalty {
+        let (coef, intercept) = match centre {
+            Some(c) => (c.coef.clone(), Some(c.intercept)),
+            None => (vec![0.0; p], None),
+        };
+        Penalty {
+            alpha,
+            coef,
+            intercept,
+        }
+    }
+
+    fn value(&self, beta: &[f64]) -> f64 {
+        let p = self.coef.len();
+        let off = beta[..p]
+            .iter()
+            .zip(&self.coef)
+            .map(|(b, c)| (b - c) * (b - c));
+        let level = self
+            .intercept
+            .map_or(0.0, |c| (beta[p] - c) * (beta[p] - c));
+        0.5 * self.alpha * (off.sum::<f64>() + level)
+    }
+
+    fn add_gradient(&self, beta: &[f64], grad: &mut [f64]) {
+        let p = self.coef.len();
+        for j in 0..p {
+            grad[j] += self.alpha * (beta[j] - self.coef[j]);
+        }
+        if let Some(c) = self.intercept {
+            grad[p] += self.alpha * (beta[p] - c);
+        }
+    }
+
+    /// The intercept's penalty curvature (the coefficients' is already in [`hessian`]).
+    fn add_intercept_curvature(&self, hess: &mut [f64]) {
+        let p = self.coef.len();
+        if self.intercept.is_some() {
+            hess[p * (p + 1) + p] += self.alpha;
+        }
+    }
+}
+
+/// Newton's starting point: `start` when it fits `p` columns, else zero coefficients and the
+/// intercept of the base rate.
+fn starting_point(start: Option<&Linear>, y: &[bool], p: usize) -> Vec<f64> {
+    let mut beta = vec![0.0; p + 1];
+    match start {
+        Some(w) if w.coef.len() == p => {
+            beta[..p].copy_from_slice(&w.coef);
+            beta[p] = w.intercept;
+        }
+        _ => {
+            let n = y.len();
+            let rate = (y.iter().filter(|&&b| b).count() as f64 / n as f64).clamp(1e-6, 1.0 - 1e-6);
+            beta[p] = logit(rate);
+        }
+    }
+    beta
 }
 
 /// Whether the line search is certain to accept the whole Newton step `direction` (predicted
@@ -926,6 +967,24 @@ pub fn run_binary(
         centres.fit.as_ref(),
         start,
     )?;
+    refit_stages(p, y, s, alpha, centres, start, m_fit, tried)
+}
+
+/// The stages after the choice of `alpha`: the fit rows' model `m_fit` (and every alpha's fit
+/// on them, `fits`) is refitted on fit + calibration rows (validation logits) and on every row
+/// (the shipped model), each from `start`'s fit of the same stage when given, else from the
+/// stage before. Both protocols end this way.
+#[allow(clippy::too_many_arguments)]
+pub fn refit_stages(
+    p: &Prepared,
+    y: &[bool],
+    s: &Splits,
+    alpha: f64,
+    centres: &Centres,
+    start: Option<&BinaryStarts>,
+    m_fit: Linear,
+    fits: AlphaFits,
+) -> Result<BinaryRun> {
     let warm = start.and_then(|s| s.fitcal.as_ref().or(s.final_model.as_ref()));
     let m_fitcal = fit_binary(
         &p.x_fitcal,
@@ -950,7 +1009,7 @@ pub fn run_binary(
         val_logits: scores(&m_fitcal, &p.x_val),
         train_logits: scores(&final_model, &p.x_all),
         fits: BinaryStarts {
-            fit: tried,
+            fit: fits,
             fitcal: Some(m_fitcal),
             final_model: Some(final_model.clone()),
         },
