@@ -818,17 +818,8 @@ impl LeagueRows {
     }
 }
 
-/// Picks the named features out of raw rows, failing on a name this version does not know.
-pub fn select(raw: &[RawFeatures], names: &[String]) -> Result<Vec<Vec<f64>>> {
-    let idx = indices(names)?;
-    Ok(raw
-        .iter()
-        .map(|r| idx.iter().map(|&i| r.values[i]).collect())
-        .collect())
-}
-
-/// The named features of every row in one row-major buffer (`names.len()` values a row): what
-/// a training standardises, without a vector per row.
+/// The named features of every row in one row-major buffer (`names.len()` values a row),
+/// failing on a name this version does not know.
 pub fn select_rows(raw: &[RawFeatures], names: &[String]) -> Result<Vec<f64>> {
     let idx = indices(names)?;
     let mut flat = Vec::with_capacity(raw.len() * idx.len());

@@ -465,8 +465,8 @@ impl Scorer {
     }
 
     fn prob(&self, raw: &features::RawFeatures) -> Result<f64> {
-        let x = features::select(std::slice::from_ref(raw), &self.names)?;
-        Ok(self.platt.prob(self.linear.score(&self.std.apply(&x[0]))))
+        let x = features::select_rows(std::slice::from_ref(raw), &self.names)?;
+        Ok(self.platt.prob(self.linear.score(&self.std.apply(&x))))
     }
 }
 

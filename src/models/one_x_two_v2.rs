@@ -620,8 +620,8 @@ impl Part {
     }
 
     fn probs(&self, raw: &features::RawFeatures) -> Result<[f64; 3]> {
-        let x = features::select(std::slice::from_ref(raw), &self.names)?;
-        let s = self.std.apply(&x[0]);
+        let x = features::select_rows(std::slice::from_ref(raw), &self.names)?;
+        let s = self.std.apply(&x);
         let z = [
             self.linear[0].score(&s),
             self.linear[1].score(&s),
