@@ -9,10 +9,10 @@
 
 use anyhow::{bail, Result};
 
+use crate::stats::link;
 use crate::stats::logistic::{
     self, BinaryRun, BinaryStarts, Centres, Linear, PenaltyCentre, Platt, Polish, Prepared, Splits,
 };
-use crate::stats::link;
 use crate::stats::selection::{self, Candidate, Protocol};
 use serde::Serialize;
 
@@ -195,7 +195,8 @@ impl Plan {
                     .collect()
             };
             let w = Weighed::new(&losses(DEFAULT_TEMPERATURE), &losses(t_cal));
-            against_default = Some(w.json(DEFAULT_TEMPERATURE, crate::stats::metrics::round(t_cal)));
+            against_default =
+                Some(w.json(DEFAULT_TEMPERATURE, crate::stats::metrics::round(t_cal)));
             if !w.replaces {
                 return Ok(Calibration {
                     for_validation: DEFAULT_TEMPERATURE,
@@ -235,9 +236,7 @@ impl Plan {
                     .collect()
             };
             let w = Weighed::new(&losses(&DEFAULT_PLATT), &losses(&p_cal));
-            let ab = |p: &Platt| {
-                serde_json::json!({"a": crate::stats::metrics::round(p.a), "b": crate::stats::metrics::round(p.b)})
-            };
+            let ab = |p: &Platt| serde_json::json!({"a": crate::stats::metrics::round(p.a), "b": crate::stats::metrics::round(p.b)});
             against_default = Some(w.json(ab(&DEFAULT_PLATT), ab(&p_cal)));
             if !w.replaces {
                 return Ok(Calibration {
@@ -400,5 +399,184 @@ impl Weighed {
             "min_standard_errors": selection::MIN_STANDARD_ERRORS,
             "candidate_replaces_default": self.replaces,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::link::{logit, sigmoid};
+
+    /// A window-protocol plan that chooses (its splits are not used by the calibrators).
+    fn plan() -> Plan {
+        Plan {
+            protocol: Protocol::Window,
+            splits: Splits {
+                fit: 0..0,
+                cal: 0..0,
+                val: 0..0,
+            },
+            choose: true,
+            fallback: None,
+            season_size: None,
+        }
+    }
+
+    /// `n` reproducible matches: each one's true (home, draw, away) probabilities and outcome.
+    fn matches(n: usize, seed: u64) -> Vec<([f64; 3], usize)> {
+        let mut state = seed;
+        let mut uniform = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        (0..n)
+            .map(|_| {
+                let home = 0.25 + 0.4 * uniform();
+                let p = [home, 0.27, 0.73 - home];
+                let u = uniform();
+                let k = if u < p[0] {
+                    0
+                } else if u < p[0] + p[1] {
+                    1
+                } else {
+                    2
+                };
+                (p, k)
+            })
+            .collect()
+    }
+
+    /// One-vs-rest logits whose temperature-1 probabilities are `p` sharpened: p^s normalised.
+    fn logits(m: &[([f64; 3], usize)], s: f64) -> (Vec<[f64; 3]>, Vec<usize>) {
+        let z = m
+            .iter()
+            .map(|(p, _)| {
+                let q = p.map(|x| x.powf(s));
+                let total: f64 = q.iter().sum();
+                q.map(|x| logit(x / total))
+            })
+            .collect();
+        (z, m.iter().map(|(_, k)| *k).collect())
+    }
+
+    #[test]
+    fn a_temperature_replaces_the_identity_only_when_it_beats_it_on_later_rows() {
+        let (cal, val) = (matches(2000, 1), matches(2000, 2));
+        // Calibrated logits: the fitted temperature is near 1 and does not beat 1 on later
+        // rows, so exactly 1 is used, for validation and shipped.
+        let (zc, yc) = logits(&cal, 1.0);
+        let (zv, yv) = logits(&val, 1.0);
+        let c = plan()
+            .temperatures((&zc, &yc), (&zv, &yv), [None, None])
+            .unwrap();
+        let against = c.against_default.unwrap();
+        assert_eq!(against["candidate_replaces_default"], false, "{against}");
+        assert_ne!(against["candidate"], 1.0);
+        assert_eq!((c.for_validation, c.shipped), (1.0, 1.0));
+        // Logits three times too sharp: a temperature near 1/3 beats 1 by far more than two
+        // standard errors and replaces it (fitted on the calibration rows for validation, on
+        // both windows for the shipped model).
+        let (zc, yc) = logits(&cal, 3.0);
+        let (zv, yv) = logits(&val, 3.0);
+        let c = plan()
+            .temperatures((&zc, &yc), (&zv, &yv), [None, None])
+            .unwrap();
+        assert_eq!(
+            c.against_default.unwrap()["candidate_replaces_default"],
+            true
+        );
+        assert!(
+            (c.for_validation - 1.0 / 3.0).abs() < 0.05,
+            "{}",
+            c.for_validation
+        );
+        assert!((c.shipped - 1.0 / 3.0).abs() < 0.05, "{}", c.shipped);
+        let all: Vec<[f64; 3]> = zc.iter().chain(&zv).copied().collect();
+        let y: Vec<usize> = yc.iter().chain(&yv).copied().collect();
+        assert_eq!(
+            c.shipped,
+            logistic::fit_temperature(&all, &y, None).unwrap()
+        );
+        // Without enough rows to choose on, the default and no comparison.
+        let mut few = plan();
+        few.choose = false;
+        let c = few
+            .temperatures((&zc, &yc), (&zv, &yv), [None, None])
+            .unwrap();
+        assert_eq!((c.for_validation, c.shipped), (1.0, 1.0));
+        assert!(c.against_default.is_none());
+    }
+
+    #[test]
+    fn platt_scaling_replaces_the_identity_only_when_it_beats_it_on_later_rows() {
+        // Draws with probability between 0.15 and 0.40 and the draw logit `stretch` times too
+        // far from the logit of 0.27.
+        let sample = |n: usize, seed: u64, stretch: f64| -> (Vec<f64>, Vec<bool>) {
+            let mut state = seed;
+            let mut uniform = move || {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+            };
+            let centre = logit(0.27);
+            (0..n)
+                .map(|_| {
+                    let q = 0.15 + 0.25 * uniform();
+                    let z = centre + stretch * (logit(q) - centre);
+                    (z, uniform() < q)
+                })
+                .unzip()
+        };
+        let (zc, yc) = sample(3000, 3, 1.0);
+        let (zv, yv) = sample(3000, 4, 1.0);
+        let c = plan().platts((&zc, &yc), (&zv, &yv), [None, None]).unwrap();
+        assert_eq!(
+            c.against_default.unwrap()["candidate_replaces_default"],
+            false
+        );
+        assert_eq!(
+            (c.for_validation, c.shipped),
+            (DEFAULT_PLATT, DEFAULT_PLATT)
+        );
+        let (zc, yc) = sample(3000, 3, 3.0);
+        let (zv, yv) = sample(3000, 4, 3.0);
+        let c = plan().platts((&zc, &yc), (&zv, &yv), [None, None]).unwrap();
+        assert_eq!(
+            c.against_default.unwrap()["candidate_replaces_default"],
+            true
+        );
+        assert!((c.shipped.a - 1.0 / 3.0).abs() < 0.1, "{:?}", c.shipped);
+        assert!(
+            (c.for_validation.a - 1.0 / 3.0).abs() < 0.1,
+            "{:?}",
+            c.for_validation
+        );
+    }
+
+    #[test]
+    fn weighed_follows_the_two_standard_error_rule() {
+        // The candidate better by 0.01 a row on average, sd 0.1 over 100 rows: one SE, kept out.
+        let default: Vec<f64> = (0..100)
+            .map(|i| if i % 2 == 0 { 0.7 } else { 0.5 })
+            .collect();
+        let candidate: Vec<f64> = default.iter().map(|d| d - 0.01).collect();
+        let noisy: Vec<f64> = candidate
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i % 4 < 2 { c + 0.1 } else { c - 0.1 })
+            .collect();
+        let w = Weighed::new(&default, &noisy);
+        assert!(!w.replaces);
+        assert!((w.mean_improvement - 0.01).abs() < 1e-12);
+        // The same improvement on every row: no spread, it replaces.
+        let w = Weighed::new(&default, &candidate);
+        assert!(w.replaces, "{w:?}");
+        let j = w.json(DEFAULT_ALPHA, 100.0);
+        assert_eq!(j["default"], 10.0);
+        assert_eq!(j["candidate"], 100.0);
+        assert_eq!(j["candidate_replaces_default"], true);
     }
 }
