@@ -181,37 +181,25 @@ impl Plan {
         (z_val, y_val): (&[[f64; 3]], &[usize]),
         starts: [Option<f64>; 2],
     ) -> Result<Calibration<f64>> {
-        if !self.choose {
-            return Ok(Calibration::default_only(DEFAULT_TEMPERATURE));
-        }
-        let t_cal = logistic::fit_temperature(z_cal, y_cal, starts[0])?;
-        let mut against_default = None;
-        if self.weighs_calibration() {
-            let losses = |t: f64| -> Vec<f64> {
+        self.calibrate(
+            DEFAULT_TEMPERATURE,
+            |both| {
+                if !both {
+                    return logistic::fit_temperature(z_cal, y_cal, starts[0]);
+                }
+                let z: Vec<[f64; 3]> = z_cal.iter().chain(z_val).copied().collect();
+                let y: Vec<usize> = y_cal.iter().chain(y_val).copied().collect();
+                logistic::fit_temperature(&z, &y, starts[1])
+            },
+            |&t| {
                 z_val
                     .iter()
                     .zip(y_val)
                     .map(|(z, &k)| link::neg_log(logistic::temperature_probs(z, t)[k]))
                     .collect()
-            };
-            let w = Weighed::new(&losses(DEFAULT_TEMPERATURE), &losses(t_cal));
-            against_default =
-                Some(w.json(DEFAULT_TEMPERATURE, crate::stats::metrics::round(t_cal)));
-            if !w.replaces {
-                return Ok(Calibration {
-                    for_validation: DEFAULT_TEMPERATURE,
-                    shipped: DEFAULT_TEMPERATURE,
-                    against_default,
-                });
-            }
-        }
-        let z_oos: Vec<[f64; 3]> = z_cal.iter().chain(z_val).copied().collect();
-        let y_oos: Vec<usize> = y_cal.iter().chain(y_val).copied().collect();
-        Ok(Calibration {
-            for_validation: t_cal,
-            shipped: logistic::fit_temperature(&z_oos, &y_oos, starts[1])?,
-            against_default,
-        })
+            },
+            |&t| crate::stats::metrics::round(t).into(),
+        )
     }
 
     /// Platt scaling of one feature set, like [`Plan::temperatures`]: the stated default is the
@@ -222,35 +210,59 @@ impl Plan {
         (z_val, y_val): (&[f64], &[bool]),
         starts: [Option<&Platt>; 2],
     ) -> Result<Calibration<Platt>> {
-        if !self.choose {
-            return Ok(Calibration::default_only(DEFAULT_PLATT));
-        }
-        let p_cal = logistic::fit_platt(z_cal, y_cal, starts[0])?;
-        let mut against_default = None;
-        if self.weighs_calibration() {
-            let losses = |p: &Platt| -> Vec<f64> {
+        self.calibrate(
+            DEFAULT_PLATT,
+            |both| {
+                if !both {
+                    return logistic::fit_platt(z_cal, y_cal, starts[0]);
+                }
+                let z: Vec<f64> = z_cal.iter().chain(z_val).copied().collect();
+                let y: Vec<bool> = y_cal.iter().chain(y_val).copied().collect();
+                logistic::fit_platt(&z, &y, starts[1])
+            },
+            |p| {
                 z_val
                     .iter()
                     .zip(y_val)
                     .map(|(&z, &e)| link::binary_log_loss(p.prob(z), e))
                     .collect()
-            };
-            let w = Weighed::new(&losses(&DEFAULT_PLATT), &losses(&p_cal));
-            let ab = |p: &Platt| serde_json::json!({"a": crate::stats::metrics::round(p.a), "b": crate::stats::metrics::round(p.b)});
-            against_default = Some(w.json(ab(&DEFAULT_PLATT), ab(&p_cal)));
+            },
+            |p| {
+                let r = crate::stats::metrics::round;
+                serde_json::json!({"a": r(p.a), "b": r(p.b)})
+            },
+        )
+    }
+
+    /// One calibrator through the protocol: `fit(false)` fits it on the calibration rows,
+    /// `fit(true)` on the calibration and validation rows; `losses` scores one on the validation
+    /// rows, row by row; `describe` is what metrics.json says of one. Not choosing: `default`.
+    /// Window protocol: `default` unless the calibration rows' fit beats it ([`Weighed`]).
+    fn calibrate<T: Clone>(
+        &self,
+        default: T,
+        fit: impl Fn(bool) -> Result<T>,
+        losses: impl Fn(&T) -> Vec<f64>,
+        describe: impl Fn(&T) -> serde_json::Value,
+    ) -> Result<Calibration<T>> {
+        if !self.choose {
+            return Ok(Calibration::default_only(default));
+        }
+        let on_cal = fit(false)?;
+        let mut against_default = None;
+        if self.weighs_calibration() {
+            let w = Weighed::new(&losses(&default), &losses(&on_cal));
+            against_default = Some(w.json(describe(&default), describe(&on_cal)));
             if !w.replaces {
                 return Ok(Calibration {
-                    for_validation: DEFAULT_PLATT,
-                    shipped: DEFAULT_PLATT,
                     against_default,
+                    ..Calibration::default_only(default)
                 });
             }
         }
-        let z_oos: Vec<f64> = z_cal.iter().chain(z_val).copied().collect();
-        let y_oos: Vec<bool> = y_cal.iter().chain(y_val).copied().collect();
         Ok(Calibration {
-            for_validation: p_cal,
-            shipped: logistic::fit_platt(&z_oos, &y_oos, starts[1])?,
+            for_validation: on_cal,
+            shipped: fit(true)?,
             against_default,
         })
     }
