@@ -417,7 +417,7 @@ impl Weighed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::link::{logit, sigmoid};
+    use crate::stats::link::logit;
 
     /// A window-protocol plan that chooses (its splits are not used by the calibrators).
     fn plan() -> Plan {
