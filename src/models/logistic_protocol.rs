@@ -187,9 +187,7 @@ impl Plan {
                 if !both {
                     return logistic::fit_temperature(z_cal, y_cal, starts[0]);
                 }
-                let z: Vec<[f64; 3]> = z_cal.iter().chain(z_val).copied().collect();
-                let y: Vec<usize> = y_cal.iter().chain(y_val).copied().collect();
-                logistic::fit_temperature(&z, &y, starts[1])
+                logistic::fit_temperature(&joined(z_cal, z_val), &joined(y_cal, y_val), starts[1])
             },
             |&t| {
                 z_val
@@ -216,9 +214,7 @@ impl Plan {
                 if !both {
                     return logistic::fit_platt(z_cal, y_cal, starts[0]);
                 }
-                let z: Vec<f64> = z_cal.iter().chain(z_val).copied().collect();
-                let y: Vec<bool> = y_cal.iter().chain(y_val).copied().collect();
-                logistic::fit_platt(&z, &y, starts[1])
+                logistic::fit_platt(&joined(z_cal, z_val), &joined(y_cal, y_val), starts[1])
             },
             |p| {
                 z_val
@@ -266,6 +262,11 @@ impl Plan {
             against_default,
         })
     }
+}
+
+/// `a` then `b`: the calibration rows' values followed by the validation rows'.
+fn joined<T: Copy>(a: &[T], b: &[T]) -> Vec<T> {
+    a.iter().chain(b).copied().collect()
 }
 
 /// A feature set's calibrator as the protocol chose it.
@@ -434,15 +435,20 @@ mod tests {
         }
     }
 
-    /// `n` reproducible matches: each one's true (home, draw, away) probabilities and outcome.
-    fn matches(n: usize, seed: u64) -> Vec<([f64; 3], usize)> {
+    /// A reproducible uniform generator on (0, 1).
+    fn uniforms(seed: u64) -> impl FnMut() -> f64 {
         let mut state = seed;
-        let mut uniform = move || {
+        move || {
             state = state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        };
+        }
+    }
+
+    /// `n` reproducible matches: each one's true (home, draw, away) probabilities and outcome.
+    fn matches(n: usize, seed: u64) -> Vec<([f64; 3], usize)> {
+        let mut uniform = uniforms(seed);
         (0..n)
             .map(|_| {
                 let home = 0.25 + 0.4 * uniform();
@@ -526,13 +532,7 @@ mod tests {
         // Draws with probability between 0.15 and 0.40 and the draw logit `stretch` times too
         // far from the logit of 0.27.
         let sample = |n: usize, seed: u64, stretch: f64| -> (Vec<f64>, Vec<bool>) {
-            let mut state = seed;
-            let mut uniform = move || {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-            };
+            let mut uniform = uniforms(seed);
             let centre = logit(0.27);
             (0..n)
                 .map(|_| {
