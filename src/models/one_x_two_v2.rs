@@ -526,7 +526,7 @@ fn metrics_json(
             "fit": common::span(&rows.dates, &splits.fit),
             "calibration": common::span(&rows.dates, &splits.cal),
             "validation": common::span(&rows.dates, &splits.val),
-            "protocol": "alpha chosen on calibration rows with models fitted on fit rows; validation scores from models refitted on fit+calibration rows with the temperature fitted on calibration rows; shipped files refitted on every row, temperature on all out-of-sample logits",
+            "protocol": "alpha chosen on calibration rows with models fitted on fit rows (window protocol: the default unless the best beats it, regularisation.*.against_default); validation scores from models refitted on fit+calibration rows with the temperature fitted on calibration rows (window protocol: 1 unless that fit beats 1 on the validation rows, calibration.against_default); shipped files refitted on every row, temperature on all out-of-sample logits (or 1)",
         },
         "selection": plan.describe(&rows.dates),
     })
