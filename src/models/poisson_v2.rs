@@ -949,6 +949,9 @@ fn clear_replay_cache() {
     if let Some(cache) = REPLAY_FITS.get() {
         cache.lock().unwrap().clear();
     }
+    if let Some(memo) = WINDOW_MARKETS.get() {
+        memo.lock().unwrap().clear();
+    }
 }
 
 /// Each window match's scoreline log-likelihood under its replayed prediction.
@@ -974,17 +977,12 @@ fn window_scores(
     window: serde_json::Value,
 ) -> Validation {
     let outcomes: Vec<usize> = val.iter().map(Match::outcome).collect();
-    let grids: Vec<ScorelineGrid> = replayed
-        .iter()
-        .map(|&(l, mu, rho)| ScorelineGrid::dixon_coles(l, mu, rho))
-        .collect();
-    let probs: Vec<[f64; 3]> = grids.iter().map(ScorelineGrid::one_x_two).collect();
+    let (probs, p_over): (Vec<[f64; 3]>, Vec<f64>) = window_markets(replayed).into_iter().unzip();
     let model = metrics::score_1x2(&probs, &outcomes);
     let rates = metrics::base_rates(&before.iter().map(Match::outcome).collect::<Vec<_>>());
     let base = metrics::score_1x2(&vec![rates; val.len()], &outcomes);
     let over = |m: &Match| u32::from(m.home_goals) + u32::from(m.away_goals) > 2;
     let y_over: Vec<bool> = val.iter().map(over).collect();
-    let p_over: Vec<f64> = grids.iter().map(|g| g.over(2.5)).collect();
     let rate = before.iter().filter(|m| over(m)).count() as f64 / before.len().max(1) as f64;
     Validation {
         season: None,
@@ -1004,6 +1002,39 @@ fn window_scores(
         base_rates: base.rounded(),
     }
 }
+
+/// The 1X2 probabilities and P(over 2.5) of each replayed prediction (its scoreline grid's),
+/// memoised per process by the prediction's bits: the same numbers, computed once. Consecutive
+/// trainings of a backtest or of a nightly refresh score nearly the same window with the same
+/// cached refits, so nearly every grid was built by the training before.
+fn window_markets(replayed: &Replayed) -> Vec<([f64; 3], f64)> {
+    let grid = |&(l, mu, rho): &(f64, f64, f64)| {
+        let g = ScorelineGrid::dixon_coles(l, mu, rho);
+        (g.one_x_two(), g.over(2.5))
+    };
+    let Ok(mut memo) = WINDOW_MARKETS.get_or_init(Default::default).lock() else {
+        return replayed.iter().map(grid).collect();
+    };
+    if memo.len() + replayed.len() > WINDOW_MARKETS_ENTRIES {
+        memo.clear();
+    }
+    replayed
+        .iter()
+        .map(|r| {
+            *memo
+                .entry([r.0.to_bits(), r.1.to_bits(), r.2.to_bits()])
+                .or_insert_with(|| grid(r))
+        })
+        .collect()
+}
+
+/// (lambda, mu, rho) bits of a replayed prediction -> its 1X2 probabilities and P(over 2.5).
+type MarketsMemo = FxHashMap<[u64; 3], ([f64; 3], f64)>;
+static WINDOW_MARKETS: std::sync::OnceLock<std::sync::Mutex<MarketsMemo>> =
+    std::sync::OnceLock::new();
+/// Bound of the markets memo (about 100 bytes an entry; a backtest of the shipped leagues
+/// holds about 10,000); emptied when full.
+const WINDOW_MARKETS_ENTRIES: usize = 1 << 16;
 
 pub struct PoissonV2;
 
@@ -1338,6 +1369,41 @@ mod tests {
                 assert_eq!(validated(&all[..n], candidates), warm[k], "training {k}");
             }
         }
+    }
+
+    #[test]
+    fn memoised_window_markets_are_the_grids_own_numbers() {
+        let replayed: Replayed = (0..50)
+            .map(|i| {
+                let i = f64::from(i);
+                (0.6 + 0.05 * i, 2.4 - 0.03 * i, -0.1 + 0.004 * i)
+            })
+            .collect();
+        let fresh: Vec<([f64; 3], f64)> = replayed
+            .iter()
+            .map(|&(l, mu, rho)| {
+                let g = ScorelineGrid::dixon_coles(l, mu, rho);
+                (g.one_x_two(), g.over(2.5))
+            })
+            .collect();
+        let bits = |v: &[([f64; 3], f64)]| -> Vec<u64> {
+            v.iter()
+                .flat_map(|(p, o)| p.iter().chain([o]).map(|x| x.to_bits()))
+                .collect()
+        };
+        // Computed, then read back from the memo (a later training's window), then half of
+        // them beside new ones.
+        assert_eq!(bits(&window_markets(&replayed)), bits(&fresh));
+        assert_eq!(bits(&window_markets(&replayed)), bits(&fresh));
+        let mixed: Replayed = replayed[25..]
+            .iter()
+            .copied()
+            .chain([(1.3, 1.1, 0.02)])
+            .collect();
+        let g = ScorelineGrid::dixon_coles(1.3, 1.1, 0.02);
+        let mut expected = fresh[25..].to_vec();
+        expected.push((g.one_x_two(), g.over(2.5)));
+        assert_eq!(bits(&window_markets(&mixed)), bits(&expected));
     }
 
     /// Chaining changes where a refit starts, not what it predicts: each block's chained fits
