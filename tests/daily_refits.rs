@@ -10,31 +10,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use auto_train::data::date::Date;
-use common::Workspace;
+use common::{read_csv_table, write_csv_rows, Workspace};
 
 /// Warm refits stop by a rule that does not depend on their start: equal within this.
 const TOLERANCE: f64 = 1e-9;
-
-/// A CSV file's header and rows (all text).
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
-}
-
-fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut w = csv::Writer::from_path(path).unwrap();
-    w.write_record(header).unwrap();
-    for r in rows {
-        w.write_record(r).unwrap();
-    }
-    w.flush().unwrap();
-}
 
 fn column(header: &[String], name: &str) -> usize {
     header.iter().position(|h| h == name).unwrap()
@@ -90,9 +69,9 @@ fn a_daily_refit_predicts_as_a_whole_run_on_that_mornings_data_across_the_winter
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (bt_header, bt_rows) = read_csv(&bt.join("predictions.csv"));
+    let (bt_header, bt_rows) = read_csv_table(&bt.join("predictions.csv"));
     let season = ws.data().join("D1/2022-23.csv");
-    let (header, rows) = read_csv(&season);
+    let (header, rows) = read_csv_table(&season);
     let date = column(&header, "Date");
     let day_of = |r: &Vec<String>| Date::parse(&r[date]).unwrap();
 
@@ -111,7 +90,7 @@ fn a_daily_refit_predicts_as_a_whole_run_on_that_mornings_data_across_the_winter
             .unwrap();
         }
         let before: Vec<Vec<String>> = rows.iter().filter(|r| day_of(r) < d).cloned().collect();
-        write_csv(&morning.join("D1/2022-23.csv"), &header, &before);
+        write_csv_rows(&morning.join("D1/2022-23.csv"), &header, &before);
         let fixtures: Vec<Vec<String>> = rows
             .iter()
             .filter(|r| day_of(r) == d)
@@ -125,47 +104,40 @@ fn a_daily_refit_predicts_as_a_whole_run_on_that_mornings_data_across_the_winter
         assert!(!fixtures.is_empty(), "no match on {day}");
         let fixtures_csv = ws.path().join(format!("fixtures-{day}.csv"));
         let fixture_header = ["Date", "HomeTeam", "AwayTeam"].map(String::from);
-        write_csv(&fixtures_csv, &fixture_header, &fixtures);
+        write_csv_rows(&fixtures_csv, &fixture_header, &fixtures);
 
         // The nightly run on that morning's data, in its own models dir.
         let models = ws.path().join(format!("models-{day}"));
         let registry = ws.path().join(format!("registry-{day}.json"));
-        let run = ws
-            .bin()
-            .arg("--data-dir")
-            .arg(&morning)
-            .arg("--models-dir")
-            .arg(&models)
-            .arg("--registry")
-            .arg(&registry)
-            .args(["--model-type", "poisson_v2", "-q"])
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let predicted = ws
-            .bin()
-            .args(["predict", "--league", "bundesliga", "--fixtures"])
-            .arg(&fixtures_csv)
-            .arg("--data-dir")
-            .arg(&morning)
-            .arg("--models-dir")
-            .arg(&models)
-            .arg("--registry")
-            .arg(&registry)
-            .output()
-            .unwrap();
-        assert!(
-            predicted.status.success(),
-            "{}",
-            String::from_utf8_lossy(&predicted.stderr)
-        );
+        // `auto-train ARGS` on that morning's data, models dir and registry; its stdout.
+        let on_morning = |args: &[&str]| {
+            let out = ws
+                .bin()
+                .args(args)
+                .arg("--data-dir")
+                .arg(&morning)
+                .arg("--models-dir")
+                .arg(&models)
+                .arg("--registry")
+                .arg(&registry)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{args:?}: {stderr}");
+            out.stdout
+        };
+        on_morning(&["--model-type", "poisson_v2", "-q"]);
+        let fixtures_arg = fixtures_csv.to_str().unwrap();
+        let predicted = on_morning(&[
+            "predict",
+            "--league",
+            "bundesliga",
+            "--fixtures",
+            fixtures_arg,
+        ]);
         let predicted_csv = ws.path().join(format!("predicted-{day}.csv"));
-        std::fs::write(&predicted_csv, &predicted.stdout).unwrap();
-        let (p_header, p_rows) = read_csv(&predicted_csv);
+        std::fs::write(&predicted_csv, &predicted).unwrap();
+        let (p_header, p_rows) = read_csv_table(&predicted_csv);
 
         // Both trained on exactly the matches dated before the day: 612 of the two seasons
         // before and those of 2022-23 before it, the latest of them the reference date.
