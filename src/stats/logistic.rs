@@ -684,28 +684,9 @@ fn hessian_sums_any(hess: &mut [f64], rows: &[f64], mus: &[f64], p: usize) {
     }
 }
 
-/// The row loops compiled twice, for the baseline x86-64 and for AVX2, the second chosen at
-/// run time when the CPU has it. AVX2 without FMA only widens the vectorised loops (four
-/// lanes instead of two): the same multiplications and additions in the same order, so the
-/// results are bit for bit those of the baseline build.
-mod wide {
-    /// Runs `f` (an `#[inline(always)]` row loop) in AVX2 code when the CPU supports it.
-    #[inline(always)]
-    pub fn run<R>(f: impl FnOnce() -> R) -> R {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { avx2(f) };
-        }
-        f()
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn avx2<R>(f: impl FnOnce() -> R) -> R {
-        f()
-    }
-}
+// The row loops compiled twice, for the baseline x86-64 and for AVX2 (`linalg::wide`): bit for
+// bit the same results.
+use crate::stats::linalg::wide;
 
 pub fn softmax3(h: [f64; 3]) -> [f64; 3] {
     let m = h[0].max(h[1]).max(h[2]);
