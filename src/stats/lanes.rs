@@ -177,6 +177,53 @@ pub fn pass_of<const P: usize>(c: &Columns, beta: &[f64], kept: Kept<'_>) {
     kept.grad[P] = grad0.iter().sum();
 }
 
+/// Adds the data term of the Hessian's lower triangle, X^T diag(mu (1 - mu)) X with the
+/// intercept last (`P + 1` square, row-major), over `c` four rows at a time; `mu` as a pass
+/// left it (padded rows weigh nothing).
+#[inline(always)]
+pub fn hessian_of<const P: usize>(c: &Columns, mu: &[f64], hess: &mut [f64]) {
+    let d = P + 1;
+    let stride = c.stride;
+    // One lane sum per entry of the lower triangle, the intercept's row included.
+    let mut acc = [[[0.0; LANES]; 9]; 9];
+    let four = |v: &[f64], at: usize| -> [f64; LANES] {
+        v[at..at + LANES].try_into().expect("a whole lane")
+    };
+    for i in (0..stride).step_by(LANES) {
+        let (m, live) = (four(mu, i), four(&c.live, i));
+        let mut w = [0.0; LANES];
+        for l in 0..LANES {
+            w[l] = m[l] * (1.0 - m[l]) * live[l];
+        }
+        let mut x = [[0.0; LANES]; P];
+        for (j, xj) in x.iter_mut().enumerate() {
+            *xj = four(&c.cols, j * stride + i);
+        }
+        for j in 0..P {
+            let mut wx = [0.0; LANES];
+            for l in 0..LANES {
+                wx[l] = w[l] * x[j][l];
+            }
+            for k in 0..=j {
+                for l in 0..LANES {
+                    acc[j][k][l] += wx[l] * x[k][l];
+                }
+            }
+            for l in 0..LANES {
+                acc[P][j][l] += wx[l];
+            }
+        }
+        for l in 0..LANES {
+            acc[P][P][l] += w[l];
+        }
+    }
+    for j in 0..d {
+        for k in 0..=j {
+            hess[j * d + k] += acc[j][k].iter().sum::<f64>();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

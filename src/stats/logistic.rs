@@ -393,6 +393,31 @@ impl RowPass {
         }
     }
 
+    /// The penalised Hessian's lower triangle at the evaluated point ([`hessian`]; in lanes
+    /// when the pass runs in lanes).
+    fn hessian(&self, rows: &[f64], alpha: f64, p: usize) -> Vec<f64> {
+        let Some(cols) = &self.columns else {
+            return hessian(rows, &self.mu, alpha, p);
+        };
+        let d = p + 1;
+        let mut hess = vec![0.0; d * d];
+        wide::run(
+            #[inline(always)]
+            || match p {
+                1 => lanes::hessian_of::<1>(cols, &self.mu, &mut hess),
+                3 => lanes::hessian_of::<3>(cols, &self.mu, &mut hess),
+                4 => lanes::hessian_of::<4>(cols, &self.mu, &mut hess),
+                7 => lanes::hessian_of::<7>(cols, &self.mu, &mut hess),
+                // `lanes` keeps columns of the widths above and 8 only.
+                _ => lanes::hessian_of::<8>(cols, &self.mu, &mut hess),
+            },
+        );
+        for j in 0..p {
+            hess[j * d + j] += alpha;
+        }
+        hess
+    }
+
     /// The summed log loss at the evaluated point (`link::logit_log_loss` per row).
     fn data_loss(&self, y: &[bool]) -> f64 {
         self.z
@@ -469,7 +494,7 @@ pub fn newton_optimum(
                 return Some(as_linear(&stepped.collect::<Vec<f64>>()));
             }
         }
-        let mut hess = hessian(rows, &pass.borrow().mu, alpha, p);
+        let mut hess = pass.borrow().hessian(rows, alpha, p);
         penalty.add_intercept_curvature(&mut hess);
         let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
         // A step whose predicted decrease is this small is one the line search accepts whole
@@ -1332,6 +1357,10 @@ mod tests {
                 assert!(close(*a, *b, size), "gradient {a} vs {b}");
             }
             assert!(close(lanes.data_loss(&y), exact.data_loss(&y), n as f64));
+            let (h_lanes, h_exact) = (lanes.hessian(rows, 2.5, p), exact.hessian(rows, 2.5, p));
+            for (a, b) in h_lanes.iter().zip(&h_exact) {
+                assert!(close(*a, *b, n as f64), "Hessian entry {a} vs {b}");
+            }
         }
         // Other widths keep the exact pass.
         let (x, y) = problem(10, 5, 1);
