@@ -94,11 +94,11 @@ impl Columns {
     pub fn new(rows: &[f64], y: &[bool], p: usize) -> Columns {
         let n = y.len();
         let stride = n.div_ceil(LANES) * LANES;
-        let mut cols = vec![0.0; stride * p];
-        for (i, row) in rows.chunks_exact(p.max(1)).enumerate() {
-            for (j, &v) in row.iter().enumerate() {
-                cols[j * stride + i] = v;
-            }
+        // Column by column (a strided read of rows that stay in cache), each padded.
+        let mut cols = Vec::with_capacity(stride * p);
+        for j in 0..p {
+            cols.extend(rows.iter().skip(j).step_by(p).take(n));
+            cols.resize((j + 1) * stride, 0.0);
         }
         let mut labels = vec![0.0; stride];
         let mut live = vec![0.0; stride];
