@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use auto_train::data::date::Date;
-use common::{snapshot, Workspace};
+use common::{read_csv_table, snapshot, write_csv_rows, Workspace};
 
 /// Runs `auto-train backtest` with `args`; returns (exit code, stdout, stderr).
 fn backtest(ws: &Workspace, args: &[&str]) -> (i32, String, String) {
@@ -36,7 +36,7 @@ fn backtest_ok(ws: &Workspace, data: &Path, out: &Path, args: &[&str]) -> String
 
 /// predictions.csv as (header, rows).
 fn read_predictions(out: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    read_csv(&out.join("predictions.csv"))
+    read_csv_table(&out.join("predictions.csv"))
 }
 
 /// Rows keyed by (date, home, away), as column name -> value.
@@ -54,27 +54,6 @@ fn keyed(
             )
         })
         .collect()
-}
-
-/// A CSV file's header and rows (all text).
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
-}
-
-fn write_csv_rows(path: &Path, header: &[String], rows: &[Vec<String>]) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut w = csv::Writer::from_path(path).unwrap();
-    w.write_record(header).unwrap();
-    for r in rows {
-        w.write_record(r).unwrap();
-    }
-    w.flush().unwrap();
 }
 
 fn date_of(header: &[String], row: &[String]) -> Date {
@@ -191,7 +170,7 @@ fn same_numbers_as_predict_run_day_by_day_in_separate_processes() {
         v.sort();
         v
     };
-    let (current_header, current_rows) = read_csv(&ws.data().join("E0/2022-23.csv"));
+    let (current_header, current_rows) = read_csv_table(&ws.data().join("E0/2022-23.csv"));
     let before = ws.path().join("before_from");
     for s in seasons.iter().filter(|s| !s.ends_with("2022-23.csv")) {
         std::fs::create_dir_all(before.join("E0")).unwrap();
@@ -294,7 +273,7 @@ fn edited_data(
 ) -> PathBuf {
     let dir = ws.path().join(name);
     common::copy_dir(&ws.data(), &dir);
-    let (header, mut rows) = read_csv(&dir.join("E0/2022-23.csv"));
+    let (header, mut rows) = read_csv_table(&dir.join("E0/2022-23.csv"));
     edit(&header, &mut rows);
     write_csv_rows(&dir.join("E0/2022-23.csv"), &header, &rows);
     dir
@@ -539,7 +518,7 @@ fn writes_predictions_summary_and_a_report_that_agrees_with_it() {
     // Every match of both leagues in the period, with its real result.
     let mut expected = BTreeMap::new();
     for (div, league) in [("E0", "premier_league"), ("D1", "bundesliga")] {
-        let (h, data_rows) = read_csv(&ws.data().join(div).join("2022-23.csv"));
+        let (h, data_rows) = read_csv_table(&ws.data().join(div).join("2022-23.csv"));
         for r in data_rows {
             let date = date_of(&h, &r);
             if date >= day("2022-08-01") && date <= day("2022-10-31") {
@@ -822,7 +801,7 @@ fn goal_markets_are_scored_against_base_rates_and_over_under_odds() {
     let (mut over, mut btts, mut n_train) = (0usize, 0usize, 0usize);
     let mut raw = BTreeMap::new();
     for entry in std::fs::read_dir(ws.data().join("E0")).unwrap() {
-        let (h, rows) = read_csv(&entry.unwrap().path());
+        let (h, rows) = read_csv_table(&entry.unwrap().path());
         for r in rows {
             let (hg, ag): (u32, u32) = (
                 get(&h, &r, "FTHG").parse().unwrap(),

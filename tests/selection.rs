@@ -142,7 +142,7 @@ fn too_short_a_history_keeps_the_stated_defaults() {
         assert!(cal < 100, "{ty}: {cal} calibration rows");
         let defaults = &sel["defaults_used"];
         assert_eq!(defaults["alpha"], 10.0, "{ty}");
-        assert_eq!(defaults["alpha_with_a_penalty_centre"], 10000.0, "{ty}");
+        assert_eq!(defaults["alpha_with_a_penalty_centre"], 100000.0, "{ty}");
         assert_eq!(defaults["temperature"], 1.0, "{ty}");
         assert_eq!(defaults["platt"]["a"], 1.0, "{ty}");
         assert_eq!(defaults["platt"]["b"], 0.0, "{ty}");
@@ -151,13 +151,13 @@ fn too_short_a_history_keeps_the_stated_defaults() {
     // fallbacks are not.
     let one = metrics(&ws, "eredivisie", "1x2_v2");
     for k in ["home", "draw", "away"] {
-        assert_eq!(one["regularisation"]["model"][k], 10000.0, "{k}");
+        assert_eq!(one["regularisation"]["model"][k], 100000.0, "{k}");
         assert_eq!(one["regularisation"]["fallback"][k], 10.0, "{k}");
     }
     assert_eq!(one["calibration"]["temperature"], 1.0);
     assert!(one["regularisation"]["model"]["candidate_calibration_log_loss"].is_null());
     let draw = metrics(&ws, "eredivisie", "draw_specialist");
-    assert_eq!(draw["regularisation"]["alpha"], 10000.0);
+    assert_eq!(draw["regularisation"]["alpha"], 100000.0);
     assert_eq!(draw["regularisation"]["fallback_alpha"], 10.0);
     assert_eq!(draw["calibration"]["a"], 1.0);
     assert_eq!(draw["calibration"]["b"], 0.0);
@@ -219,7 +219,8 @@ fn logistic_windows_are_counted_in_matches() {
     for k in ["home", "draw", "away"] {
         let c = candidates[k].as_array().unwrap();
         assert_eq!(c.len(), 3, "{k}");
-        // Strongest penalty first; the choice is the lowest calibration log loss.
+        // Strongest penalty first; the best is the lowest calibration log loss, and it is the
+        // choice only when it beats the default (see the test below).
         let best = c.iter().fold(&c[0], |b, x| {
             if x["score"].as_f64().unwrap() < b["score"].as_f64().unwrap() {
                 x
@@ -227,6 +228,93 @@ fn logistic_windows_are_counted_in_matches() {
                 b
             }
         });
-        assert_eq!(m["regularisation"]["model"][k], best["value"], "{k}");
+        let against = &m["regularisation"]["model"]["against_default"][k];
+        assert_eq!(against["candidate"], best["value"], "{k}");
+        let chosen = if against["candidate_replaces_default"] == true {
+            &against["candidate"]
+        } else {
+            &against["default"]
+        };
+        assert_eq!(&m["regularisation"]["model"][k], chosen, "{k}");
+    }
+}
+
+/// One recorded comparison of a fitted choice with its stated default: the flag follows the
+/// two-standard-error rule, and returns the comparison's (default, candidate, replaces).
+fn weighed(against: &serde_json::Value) -> (&serde_json::Value, &serde_json::Value, bool) {
+    let mean = against["mean_log_loss_improvement"].as_f64().unwrap();
+    let se = against["standard_error"].as_f64().unwrap();
+    let replaces = against["candidate_replaces_default"].as_bool().unwrap();
+    assert_eq!(against["min_standard_errors"], 2.0, "{against}");
+    assert_eq!(replaces, mean > 2.0 * se, "{against}");
+    (&against["default"], &against["candidate"], replaces)
+}
+
+/// The market models' L2 strength, the 1x2_v2 temperature and the draw model's Platt scaling are
+/// each a choice with a stated default (100000 towards the market, or 10 without a centre;
+/// temperature 1; Platt identity) that a fitted value replaces only when it beats it by more
+/// than two standard errors on held-out rows (the L2 strength on the calibration window, the
+/// calibrator fitted there and scored on the validation window). On the Premier League to
+/// 2022-23 only one odds-free model's L2 strength beats its default; the calibrators are exactly
+/// the identity, and metrics.json records each comparison.
+#[test]
+fn fitted_choices_replace_the_stated_defaults_only_beyond_two_standard_errors() {
+    let ws = Workspace::new(&["E0"]);
+    for ty in ["1x2_v2", "draw_specialist"] {
+        ws.cmd().args(["--model-type", ty, "-q"]).assert().code(0);
+    }
+    let one = metrics(&ws, "premier_league", "1x2_v2");
+    let reg = &one["regularisation"];
+    // (part, target, default, best candidate, chosen): the market models keep 100000; the
+    // odds-free home model's best (1) beats 10 beyond two standard errors and replaces it; the
+    // odds-free away model's best (100) does not, and 10 stays (a best-of-three took 100).
+    for (part, k, default, best, chosen) in [
+        ("model", "home", 100000.0, 100000.0, 100000.0),
+        ("model", "draw", 100000.0, 1000.0, 100000.0),
+        ("model", "away", 100000.0, 1000.0, 100000.0),
+        ("fallback", "home", 10.0, 1.0, 1.0),
+        ("fallback", "draw", 10.0, 10.0, 10.0),
+        ("fallback", "away", 10.0, 100.0, 10.0),
+    ] {
+        let (d, candidate, replaces) = weighed(&reg[part]["against_default"][k]);
+        assert_eq!(
+            (d, candidate),
+            (&default.into(), &best.into()),
+            "{part} {k}"
+        );
+        assert_eq!(replaces, chosen != default, "{part} {k}");
+        assert_eq!(reg[part][k], chosen, "{part} {k}");
+    }
+    let cal = &one["calibration"];
+    for (key, t) in [
+        ("against_default", "temperature"),
+        ("fallback_against_default", "fallback_temperature"),
+    ] {
+        let (d, candidate, replaces) = weighed(&cal[key]);
+        assert_eq!(*d, 1.0, "{key}");
+        assert_ne!(*candidate, 1.0, "{key}: a temperature was fitted");
+        assert!(!replaces, "{key}: {cal:#}");
+        assert_eq!(cal[t], 1.0, "{key}");
+    }
+    assert_eq!(cal["temperature_for_validation"], 1.0);
+
+    let draw = metrics(&ws, "premier_league", "draw_specialist");
+    let reg = &draw["regularisation"];
+    for (key, chosen, default) in [
+        ("against_default", "alpha", 100000.0),
+        ("fallback_against_default", "fallback_alpha", 10.0),
+    ] {
+        let (d, _, replaces) = weighed(&reg[key]);
+        assert_eq!(*d, default, "{key}");
+        assert!(!replaces, "{key}");
+        assert_eq!(reg[chosen], default, "{key}");
+    }
+    for platt in [&draw["calibration"], &draw["calibration"]["fallback"]] {
+        let (d, candidate, replaces) = weighed(&platt["against_default"]);
+        assert_eq!(*d, serde_json::json!({"a": 1.0, "b": 0.0}));
+        assert_ne!(*candidate, *d, "a Platt scaling was fitted");
+        assert!(!replaces, "{platt:#}");
+        assert_eq!(platt["a"], 1.0);
+        assert_eq!(platt["b"], 0.0);
     }
 }

@@ -188,10 +188,59 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
             reason: "not a regular file (a FIFO, socket or device): skipped".to_string(),
         });
     }
+    let mut by_league = gather_leagues(parsed, &mut loaded);
+    for (league, parts) in by_league.iter_mut() {
+        if let Some(conflict) = reconcile_formats(league, parts) {
+            loaded.format_conflicts.push(conflict);
+        }
+    }
+    let paths: Vec<PathBuf> = loaded.files.iter().map(|f| f.path.clone()).collect();
+    let file_name = |i: u32| {
+        paths
+            .get(i as usize)
+            .map_or_else(String::new, |p| p.display().to_string())
+    };
+    let leagues: Vec<(String, settle::Settled)> = by_league
+        .into_par_iter()
+        .map(|(league, parts)| {
+            let mut rows = Vec::with_capacity(parts.iter().map(|p| p.matches.len()).sum());
+            for part in parts {
+                let file = part.file;
+                rows.extend(
+                    part.matches
+                        .into_iter()
+                        .zip(part.rows)
+                        .map(|(m, row)| settle::SourcedRow { m, file, row }),
+                );
+            }
+            let mut settled = settle::settle(rows, &file_name);
+            settled.matches = intern_teams(std::mem::take(&mut settled.matches));
+            (league, settled)
+        })
+        .collect();
+    for (league, settled) in leagues {
+        loaded.duplicates += settled.duplicates;
+        report_left_out(&mut loaded, &league, &settled, &file_name);
+        loaded.dataset.leagues.insert(
+            league.clone(),
+            LeagueMatches {
+                league,
+                matches: settled.matches,
+            },
+        );
+    }
+    Ok(loaded)
+}
+
+/// Sorts the parsed files into `loaded` (ESPN side tables, file reports, unknown divisions,
+/// unreadable files, league names that merge) and returns each league's rows, file by file in
+/// path order.
+fn gather_leagues(
+    parsed: Vec<(PathBuf, Result<ParsedFile>)>,
+    loaded: &mut LoadedData,
+) -> BTreeMap<String, Vec<FileRows>> {
     // The first raw name (or code) seen for each slug.
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    // Each file's rows of a league (with the file's index into `loaded.files` and the rows'
-    // numbers), in path order (joined below, one league a thread).
     let mut by_league: BTreeMap<String, Vec<FileRows>> = BTreeMap::new();
     for (path, result) in parsed {
         match result {
@@ -245,66 +294,37 @@ pub fn load_data_dir_as_of(data_dir: &Path, columns: Columns, today: Date) -> Re
         }
     }
     loaded.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
-    for (league, parts) in by_league.iter_mut() {
-        if let Some(conflict) = reconcile_formats(league, parts) {
-            loaded.format_conflicts.push(conflict);
+    by_league
+}
+
+/// Logs the rows of `league` that settling left out (the first few) and moves each from its
+/// file's used rows to its skipped rows.
+fn report_left_out(
+    loaded: &mut LoadedData,
+    league: &str,
+    settled: &settle::Settled,
+    file_name: &dyn Fn(u32) -> String,
+) {
+    for (i, l) in settled.left_out.iter().enumerate() {
+        if i < SHOWN_LEFT_OUT_ROWS {
+            tracing::warn!("{} row {}: {}", file_name(l.file), l.row, l.reason);
+        } else if i == SHOWN_LEFT_OUT_ROWS {
+            tracing::warn!(
+                "{league}: {} more rows left out (listed in the files' skipped rows)",
+                settled.left_out.len() - i
+            );
+        }
+        if let Some(f) = loaded.files.get_mut(l.file as usize) {
+            f.used = f.used.saturating_sub(1);
+            f.skipped += 1;
+            if f.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
+                f.skipped_examples.push(SkippedRow {
+                    row: l.row as usize,
+                    reason: l.reason.clone(),
+                });
+            }
         }
     }
-    let paths: Vec<PathBuf> = loaded.files.iter().map(|f| f.path.clone()).collect();
-    let file_name = |i: u32| {
-        paths
-            .get(i as usize)
-            .map_or_else(String::new, |p| p.display().to_string())
-    };
-    let leagues: Vec<(String, settle::Settled)> = by_league
-        .into_par_iter()
-        .map(|(league, parts)| {
-            let mut rows = Vec::with_capacity(parts.iter().map(|p| p.matches.len()).sum());
-            for part in parts {
-                let file = part.file;
-                rows.extend(
-                    part.matches
-                        .into_iter()
-                        .zip(part.rows)
-                        .map(|(m, row)| settle::SourcedRow { m, file, row }),
-                );
-            }
-            let mut settled = settle::settle(rows, &file_name);
-            settled.matches = intern_teams(std::mem::take(&mut settled.matches));
-            (league, settled)
-        })
-        .collect();
-    for (league, settled) in leagues {
-        loaded.duplicates += settled.duplicates;
-        for (i, l) in settled.left_out.iter().enumerate() {
-            if i < SHOWN_LEFT_OUT_ROWS {
-                tracing::warn!("{} row {}: {}", file_name(l.file), l.row, l.reason);
-            } else if i == SHOWN_LEFT_OUT_ROWS {
-                tracing::warn!(
-                    "{league}: {} more rows left out (listed in the files' skipped rows)",
-                    settled.left_out.len() - i
-                );
-            }
-            if let Some(f) = loaded.files.get_mut(l.file as usize) {
-                f.used = f.used.saturating_sub(1);
-                f.skipped += 1;
-                if f.skipped_examples.len() < SHOWN_SKIPPED_ROWS {
-                    f.skipped_examples.push(SkippedRow {
-                        row: l.row as usize,
-                        reason: l.reason.clone(),
-                    });
-                }
-            }
-        }
-        loaded.dataset.leagues.insert(
-            league.clone(),
-            LeagueMatches {
-                league,
-                matches: settled.matches,
-            },
-        );
-    }
-    Ok(loaded)
 }
 
 /// One file's rows of a league.

@@ -260,6 +260,15 @@ impl Ratings {
             sdef: self.sdef + w * (other.sdef - self.sdef),
         }
     }
+    /// One match's lesson from this club's side: `elo` its Elo change, `goals` and `sot` the
+    /// (own, opponent's) scaled rate errors, `boost` a newcomer's faster learning.
+    fn learn(&mut self, elo: f64, goals: (f64, f64), sot: (f64, f64), boost: f64) {
+        self.elo += elo * boost;
+        self.att += GOAL_ETA * boost * goals.0;
+        self.def -= GOAL_ETA * boost * goals.1;
+        self.satt += SOT_ETA * boost * sot.0;
+        self.sdef -= SOT_ETA * boost * sot.1;
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -522,7 +531,11 @@ impl Engine {
             (Some(x), Some(y)) if x >= 0.0 && y >= 0.0 && x < 100.0 && y < 100.0 => Some((x, y)),
             _ => None,
         };
-
+        let score = match m.outcome() {
+            0 => 1.0,
+            1 => 0.5,
+            _ => 0.0,
+        };
         let (rh, ra) = (self.teams[h].r, self.teams[a].r);
         let boost = |t: &Team| {
             if t.pool_matches < NEW_MATCHES && t.newcomer {
@@ -532,16 +545,68 @@ impl Engine {
             }
         };
         let (bh, ba) = (boost(&self.teams[h]), boost(&self.teams[a]));
-        let league = &mut self.leagues[l];
+        let step = self.leagues[l].learn(rh, ra, score, (gh, ga), sot, m.outcome() == 1);
+        self.teams[h].r.learn(step.elo, step.goals, step.sot, bh);
+        self.teams[a].r.learn(
+            -step.elo,
+            (step.goals.1, step.goals.0),
+            (step.sot.1, step.sot.0),
+            ba,
+        );
+        let draw = m.outcome() == 1;
+        self.record(h, l, m.date, Recent::new(score, gh, ga, sot, draw));
+        let sot_away = sot.map(|(x, y)| (y, x));
+        self.record(
+            a,
+            l,
+            m.date,
+            Recent::new(1.0 - score, ga, gh, sot_away, draw),
+        );
+    }
 
+    /// Adds a played match to `t`'s recent form, and feeds a newcomer's ratings after
+    /// [`PRIOR_AFTER`] matches into league `l`'s newcomer prior.
+    fn record(&mut self, t: usize, l: usize, date: Date, rec: Recent) {
+        let team = &mut self.teams[t];
+        team.recent.push_back(rec);
+        if team.recent.len() > DRAW_N.max(FORM_N) {
+            team.recent.pop_front();
+        }
+        team.last_date = Some(date);
+        team.pool_matches += 1;
+        if team.newcomer && team.pool_matches == PRIOR_AFTER {
+            let r = team.r;
+            let league = &mut self.leagues[l];
+            league.prior = league.prior.blend(r, PRIOR_WEIGHT);
+        }
+    }
+}
+
+/// What one match teaches its two clubs' ratings (from the home side; the away side's is the
+/// mirror image): the Elo change and the scaled errors of the goal and shots-on-target rates.
+struct Step {
+    elo: f64,
+    /// (home goals error, away goals error), each over its league mean.
+    goals: (f64, f64),
+    /// The same for shots on target; zeros when the match has none.
+    sot: (f64, f64),
+}
+
+impl League {
+    /// Updates the league's own state (home advantage, mean rates, draw rate, count) with one
+    /// match of ratings `rh` against `ra`, and returns what the clubs learn from it.
+    fn learn(
+        &mut self,
+        rh: Ratings,
+        ra: Ratings,
+        score: f64,
+        (gh, ga): (f64, f64),
+        sot: Option<(f64, f64)>,
+        draw: bool,
+    ) -> Step {
         // Elo with goal-difference multiplier (World Football Elo style).
-        let d = rh.elo + league.home_adv - ra.elo;
+        let d = rh.elo + self.home_adv - ra.elo;
         let expected = 1.0 / (1.0 + 10f64.powf(-d / 400.0));
-        let score = match m.outcome() {
-            0 => 1.0,
-            1 => 0.5,
-            _ => 0.0,
-        };
         let margin = (gh - ga).abs();
         let g = if margin <= 1.0 {
             1.0
@@ -550,89 +615,50 @@ impl Engine {
         } else {
             (11.0 + margin) / 8.0
         };
-        let delta = ELO_K * g * (score - expected);
-        league.home_adv += ELO_HA_K * (score - expected);
+        let elo = ELO_K * g * (score - expected);
+        self.home_adv += ELO_HA_K * (score - expected);
 
         // Online Poisson strengths (gradient step on the log-likelihood).
-        let lh = (league.mu_h + rh.att - ra.def).exp();
-        let la = (league.mu_a + ra.att - rh.def).exp();
-        let (eh, ea) = ((gh - lh) / league.mu_h.exp(), (ga - la) / league.mu_a.exp());
-        league.mu_h += MU_ETA * (gh - lh);
-        league.mu_a += MU_ETA * (ga - la);
-        let (mut esh, mut esa) = (0.0, 0.0);
+        let lh = (self.mu_h + rh.att - ra.def).exp();
+        let la = (self.mu_a + ra.att - rh.def).exp();
+        let goals = ((gh - lh) / self.mu_h.exp(), (ga - la) / self.mu_a.exp());
+        self.mu_h += MU_ETA * (gh - lh);
+        self.mu_a += MU_ETA * (ga - la);
+        let mut sot_errors = (0.0, 0.0);
         if let Some((sh, sa)) = sot {
-            let slh = (league.smu_h + rh.satt - ra.sdef).exp();
-            let sla = (league.smu_a + ra.satt - rh.sdef).exp();
-            esh = (sh - slh) / league.smu_h.exp();
-            esa = (sa - sla) / league.smu_a.exp();
-            league.smu_h += MU_ETA * (sh - slh) / league.smu_h.exp();
-            league.smu_a += MU_ETA * (sa - sla) / league.smu_a.exp();
+            let slh = (self.smu_h + rh.satt - ra.sdef).exp();
+            let sla = (self.smu_a + ra.satt - rh.sdef).exp();
+            sot_errors = ((sh - slh) / self.smu_h.exp(), (sa - sla) / self.smu_a.exp());
+            self.smu_h += MU_ETA * (sh - slh) / self.smu_h.exp();
+            self.smu_a += MU_ETA * (sa - sla) / self.smu_a.exp();
         }
-        league.draw_rate += DRAW_EMA * ((m.outcome() == 1) as u8 as f64 - league.draw_rate);
-        league.n += 1;
+        self.draw_rate += DRAW_EMA * (draw as u8 as f64 - self.draw_rate);
+        self.n += 1;
+        Step {
+            elo,
+            goals,
+            sot: sot_errors,
+        }
+    }
+}
 
-        {
-            let t = &mut self.teams[h];
-            t.r.elo += delta * bh;
-            t.r.att += GOAL_ETA * bh * eh;
-            t.r.def -= GOAL_ETA * bh * ea;
-            t.r.satt += SOT_ETA * bh * esh;
-            t.r.sdef -= SOT_ETA * bh * esa;
-        }
-        {
-            let t = &mut self.teams[a];
-            t.r.elo -= delta * ba;
-            t.r.att += GOAL_ETA * ba * ea;
-            t.r.def -= GOAL_ETA * ba * eh;
-            t.r.satt += SOT_ETA * ba * esa;
-            t.r.sdef -= SOT_ETA * ba * esh;
-        }
-
-        let pts = |s: f64| {
-            if s == 1.0 {
-                3.0
-            } else if s == 0.5 {
-                1.0
-            } else {
-                0.0
-            }
+impl Recent {
+    /// A club's record of one match: its score (1, 0.5 or 0), goals for and against, shots on
+    /// target (own, opponent's).
+    fn new(score: f64, gf: f64, ga: f64, sot: Option<(f64, f64)>, draw: bool) -> Recent {
+        let pts = if score == 1.0 {
+            3.0
+        } else if score == 0.5 {
+            1.0
+        } else {
+            0.0
         };
-        let draw = m.outcome() == 1;
-        let items = [
-            (
-                h,
-                Recent {
-                    pts: pts(score),
-                    gf: gh,
-                    ga,
-                    sot,
-                    draw,
-                },
-            ),
-            (
-                a,
-                Recent {
-                    pts: pts(1.0 - score),
-                    gf: ga,
-                    ga: gh,
-                    sot: sot.map(|(x, y)| (y, x)),
-                    draw,
-                },
-            ),
-        ];
-        for (t, rec) in items {
-            let team = &mut self.teams[t];
-            team.recent.push_back(rec);
-            if team.recent.len() > DRAW_N.max(FORM_N) {
-                team.recent.pop_front();
-            }
-            team.last_date = Some(m.date);
-            team.pool_matches += 1;
-            if team.newcomer && team.pool_matches == PRIOR_AFTER {
-                let r = team.r;
-                let league = &mut self.leagues[l];
-                league.prior = league.prior.blend(r, PRIOR_WEIGHT);
-            }
+        Recent {
+            pts,
+            gf,
+            ga,
+            sot,
+            draw,
         }
     }
 }

@@ -17,13 +17,12 @@ use crate::models::common::{
     self, read_artifact, Artifact, ArtifactHeader, LoadedLogisticModel, LogisticModelType,
     LogisticStart, TrainedFiles, VariantStart,
 };
-use crate::models::logistic_protocol::{market_centre, Plan};
+use crate::models::logistic_protocol::{market_centre, AlphaChoice, Plan};
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{
     self, BinaryRun, BinaryStarts, Linear, PenaltyCentre, Platt, Prepared, Standardiser,
 };
 use crate::stats::metrics;
-use crate::stats::selection::Candidate;
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "draw_specialist",
@@ -100,8 +99,11 @@ struct Variant {
     names: Vec<String>,
     std_all: Standardiser,
     run: BinaryRun,
-    /// Each L2 candidate's calibration log loss (window protocol).
-    alpha_scores: Vec<Candidate>,
+    /// Each L2 candidate's calibration log loss and the choice weighed against the default
+    /// (window protocol).
+    alpha_choice: AlphaChoice,
+    /// The fitted Platt scaling weighed against the identity (window protocol).
+    platt_against_default: Option<serde_json::Value>,
     /// Platt scaling on every out-of-sample logit (cal and val), shipped.
     platt: Platt,
     /// Platt scaling on `cal` logits (for the validation scores).
@@ -154,7 +156,7 @@ fn fit_variant(
     let x = features::select_rows(&rows.raw, &names)?;
     let prep = Prepared::new(&x, names.len(), splits)?;
     let start = start.and_then(|s| s.variant(&names));
-    let (run, alpha_scores) = plan
+    let (run, alpha_choice) = plan
         .run_binary(
             &prep,
             y,
@@ -163,21 +165,22 @@ fn fit_variant(
         )
         .context("fitting the draw model")?;
     let platt_start = |i: usize| start.and_then(|s| s.platt.get(i));
-    let platt_val = plan
-        .platt(&run.cal_logits, &y[splits.cal.clone()], platt_start(0))
+    let cal = plan
+        .platts(
+            (&run.cal_logits, &y[splits.cal.clone()]),
+            (&run.val_logits, &y[splits.val.clone()]),
+            [platt_start(0), platt_start(1)],
+        )
         .context("Platt scaling")?;
+    let (platt_val, platt) = (cal.for_validation, cal.shipped);
     let p_val = run.val_logits.iter().map(|&z| platt_val.prob(z)).collect();
-    let mut oos = run.cal_logits.clone();
-    oos.extend_from_slice(&run.val_logits);
-    let platt = plan
-        .platt(&oos, &y[splits.cal.start..splits.val.end], platt_start(1))
-        .context("Platt scaling")?;
     let p_train = run.train_logits.iter().map(|&z| platt.prob(z)).collect();
     Ok(Variant {
         names,
         std_all: prep.std_all,
         run,
-        alpha_scores,
+        alpha_choice,
+        platt_against_default: cal.against_default,
         platt,
         platt_val,
         p_val,
@@ -388,16 +391,20 @@ fn metrics_json(
             "fallback_candidates": fallback.map(|_| logistic::ALPHAS),
             "alpha": main.run.alpha,
             "fallback_alpha": fallback.map(|f| f.run.alpha),
-            "candidate_calibration_log_loss": (!main.alpha_scores.is_empty()).then_some(&main.alpha_scores),
-            "fallback_candidate_calibration_log_loss": fallback.filter(|f| !f.alpha_scores.is_empty()).map(|f| &f.alpha_scores),
+            "candidate_calibration_log_loss": (!main.alpha_choice.tried.is_empty()).then_some(&main.alpha_choice.tried),
+            "fallback_candidate_calibration_log_loss": fallback.filter(|f| !f.alpha_choice.tried.is_empty()).map(|f| &f.alpha_choice.tried),
+            "against_default": main.alpha_choice.against_default,
+            "fallback_against_default": fallback.map(|f| f.alpha_choice.against_default.clone()),
         },
         "calibration": {
             "method": "platt",
             "a": metrics::round(main.platt.a),
             "b": metrics::round(main.platt.b),
+            "against_default": main.platt_against_default,
             "fallback": fallback.map(|f| serde_json::json!({
                 "a": metrics::round(f.platt.a),
                 "b": metrics::round(f.platt.b),
+                "against_default": f.platt_against_default,
             })),
         },
         "uses_market_features": use_market,

@@ -16,13 +16,12 @@ use crate::models::common::{
     self, read_artifact, read_json, Artifact, ArtifactHeader, LoadedLogisticModel,
     LogisticModelType, LogisticStart, TrainedFiles, VariantStart,
 };
-use crate::models::logistic_protocol::{market_centre, Plan};
+use crate::models::logistic_protocol::{market_centre, AlphaChoice, Plan};
 use crate::models::model_type::{Fixture, ModelFile, ModelSpec, Predictor, TrainContext};
 use crate::stats::logistic::{
     self, BinaryRun, BinaryStarts, Linear, PenaltyCentre, Prepared, Standardiser,
 };
 use crate::stats::metrics;
-use crate::stats::selection::Candidate;
 
 pub static SPEC: ModelSpec = ModelSpec {
     name: "1x2_v2",
@@ -153,8 +152,11 @@ struct Variant {
     centres: Vec<Option<PenaltyCentre>>,
     std_all: Standardiser,
     runs: Vec<BinaryRun>,
-    /// Per target: each L2 candidate's calibration log loss (window protocol).
-    alpha_scores: Vec<Vec<Candidate>>,
+    /// Per target: each L2 candidate's calibration log loss and the choice weighed against
+    /// the default (window protocol).
+    alpha_choices: Vec<AlphaChoice>,
+    /// The fitted temperature weighed against the default (window protocol).
+    t_against_default: Option<serde_json::Value>,
     /// Temperature fitted on `cal` logits of the `fit` models (used for validation).
     t_val: f64,
     /// Temperature fitted on every out-of-sample logit (cal and val), shipped.
@@ -197,19 +199,21 @@ fn fit_variant(
         })
         .collect();
     let mut runs = Vec::with_capacity(3);
-    let mut alpha_scores = Vec::with_capacity(3);
+    let mut alpha_choices = Vec::with_capacity(3);
     for f in fitted {
-        let (run, tried) = f?;
+        let (run, choice) = f?;
         runs.push(run);
-        alpha_scores.push(tried);
+        alpha_choices.push(choice);
     }
     let z_cal = logits(&runs, |r| &r.cal_logits);
     let z_val = logits(&runs, |r| &r.val_logits);
     let t_start = |i: usize| start.and_then(|s| s.temperature.get(i).copied());
-    let t_val = plan.temperature(&z_cal, &y[splits.cal.clone()], t_start(0))?;
-    let mut z_oos = z_cal;
-    z_oos.extend_from_slice(&z_val);
-    let t_final = plan.temperature(&z_oos, &y[splits.cal.start..splits.val.end], t_start(1))?;
+    let t = plan.temperatures(
+        (&z_cal, &y[splits.cal.clone()]),
+        (&z_val, &y[splits.val.clone()]),
+        [t_start(0), t_start(1)],
+    )?;
+    let (t_val, t_final) = (t.for_validation, t.shipped);
     let p_val = z_val
         .iter()
         .map(|z| logistic::temperature_probs(z, t_val))
@@ -223,7 +227,8 @@ fn fit_variant(
         centres,
         std_all: prep.std_all,
         runs,
-        alpha_scores,
+        alpha_choices,
+        t_against_default: t.against_default,
         t_val,
         t_final,
         p_val,
@@ -442,9 +447,15 @@ fn centres_json(v: &Variant) -> serde_json::Value {
 /// The L2 strengths chosen per target, and (window protocol) every candidate's score.
 fn alphas_json(v: &Variant) -> serde_json::Value {
     let mut out = serde_json::json!({"home": v.runs[0].alpha, "draw": v.runs[1].alpha, "away": v.runs[2].alpha});
-    if v.alpha_scores.iter().any(|t| !t.is_empty()) {
+    let c = &v.alpha_choices;
+    if c.iter().any(|t| !t.tried.is_empty()) {
         out["candidate_calibration_log_loss"] = serde_json::json!({
-            "home": v.alpha_scores[0], "draw": v.alpha_scores[1], "away": v.alpha_scores[2],
+            "home": c[0].tried, "draw": c[1].tried, "away": c[2].tried,
+        });
+    }
+    if c.iter().any(|t| t.against_default.is_some()) {
+        out["against_default"] = serde_json::json!({
+            "home": c[0].against_default, "draw": c[1].against_default, "away": c[2].against_default,
         });
     }
     out
@@ -503,6 +514,8 @@ fn metrics_json(
             "temperature": metrics::round(main.t_final),
             "temperature_for_validation": metrics::round(main.t_val),
             "fallback_temperature": fallback.map(|f| metrics::round(f.t_final)),
+            "against_default": main.t_against_default,
+            "fallback_against_default": fallback.map(|f| f.t_against_default.clone()),
         },
         "base_rates": common::scores_1x2(&p_base, y_val),
         "market": market,
@@ -513,7 +526,7 @@ fn metrics_json(
             "fit": common::span(&rows.dates, &splits.fit),
             "calibration": common::span(&rows.dates, &splits.cal),
             "validation": common::span(&rows.dates, &splits.val),
-            "protocol": "alpha chosen on calibration rows with models fitted on fit rows; validation scores from models refitted on fit+calibration rows with the temperature fitted on calibration rows; shipped files refitted on every row, temperature on all out-of-sample logits",
+            "protocol": "alpha chosen on calibration rows with models fitted on fit rows (window protocol: the default unless the best beats it, regularisation.*.against_default); validation scores from models refitted on fit+calibration rows with the temperature fitted on calibration rows (window protocol: 1 unless that fit beats 1 on the validation rows, calibration.against_default); shipped files refitted on every row, temperature on all out-of-sample logits (or 1)",
         },
         "selection": plan.describe(&rows.dates),
     })

@@ -226,6 +226,28 @@ pub fn write_csv(path: &Path, rows: &[&str]) {
     std::fs::write(path, rows.join("\n") + "\n").unwrap();
 }
 
+/// A CSV file's header and rows (all text).
+pub fn read_csv_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Writes `header` and `rows` as a CSV file, creating parent directories.
+pub fn write_csv_rows(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(header).unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+}
+
 /// The first `n` data rows (plus header) of a fixture file.
 pub fn head_of(fixture: &str, n: usize) -> String {
     let text = std::fs::read_to_string(fixtures().join(fixture)).unwrap();
