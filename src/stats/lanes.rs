@@ -1,6 +1,6 @@
-//! The logistic row pass in lanes of four rows, for refits that start from an earlier
-//! training's fit (`logistic::Polish::Chord`): the rows' columns laid out contiguously and a
-//! polynomial `exp` the compiler vectorises, so the AVX2 build evaluates four rows per
+//! The logistic row pass and Hessian in lanes of four rows, for refits that start from an
+//! earlier training's fit (`logistic::Polish::Chord`): the rows' columns laid out contiguously
+//! and a polynomial `exp` the compiler vectorises, so the AVX2 build evaluates four rows per
 //! instruction instead of calling libm's scalar `exp` once per row (the largest cost of a
 //! weekly backtest). Its sums run in another order than the exact pass's and its `exp` is not
 //! libm's (both within a few units in the last place), which moves a fit's optimum by rounding
@@ -9,9 +9,10 @@
 /// Rows evaluated together.
 pub const LANES: usize = 4;
 
-/// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^11 (Cody and Waite).
-const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_0e-10;
+/// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^11 (Cody and Waite; fdlibm's halves,
+/// 0.693147180369123816490 and 1.90821492927058770002e-10).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// 1.5 * 2^52: adding it rounds to an integer held in the low bits of the mantissa.
 const SHIFTER: f64 = 6_755_399_441_055_744.0;
 /// Below this, exp underflows past the normal range: taken as 0 (exp(-708) is 3e-308).
@@ -178,10 +179,11 @@ pub fn pass_of<const P: usize>(c: &Columns, beta: &[f64], kept: Kept<'_>) {
 }
 
 /// Adds the data term of the Hessian's lower triangle, X^T diag(mu (1 - mu)) X with the
-/// intercept last (`P + 1` square, row-major), over `c` four rows at a time; `mu` as a pass
-/// left it (padded rows weigh nothing).
+/// intercept last (`P + 1` square, row-major; `P` at most 8), over `c` four rows at a time;
+/// `mu` as a pass left it (padded rows weigh nothing).
 #[inline(always)]
 pub fn hessian_of<const P: usize>(c: &Columns, mu: &[f64], hess: &mut [f64]) {
+    const { assert!(P <= 8, "lane sums for at most 8 coefficients") };
     let d = P + 1;
     let stride = c.stride;
     // One lane sum per entry of the lower triangle, the intercept's row included.
