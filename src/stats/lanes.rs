@@ -98,7 +98,7 @@ impl Columns {
         // Column by column (a strided read of rows that stay in cache), each padded.
         let mut cols = Vec::with_capacity(stride * p);
         for j in 0..p {
-            cols.extend(rows.iter().skip(j).step_by(p).take(n));
+            cols.extend(rows.chunks_exact(p).take(n).map(|row| row[j]));
             cols.resize((j + 1) * stride, 0.0);
         }
         let mut labels = vec![0.0; stride];
