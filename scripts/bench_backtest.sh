@@ -11,6 +11,7 @@
 #   scripts/bench_backtest.sh [RUNS] [SHORT_RUNS]     (default 3 backtest runs, 10 of the others)
 #   DATA_DIR=/tmp/x FROM=2021-08-01 scripts/bench_backtest.sh
 #   REFRESHES="weekly" SHORT=no scripts/bench_backtest.sh 1
+#   REFRESHES= scripts/bench_backtest.sh 1 20      (no backtests: predict, whole run, dry run only)
 #   BIN=/path/to/other/auto-train scripts/bench_backtest.sh     (another build, e.g. main's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ RUNS="${1:-3}"
 SHORT_RUNS="${2:-10}"
 DATA_DIR="${DATA_DIR:-data/processed}"
 FROM="${FROM:-2022-08-01}"
-REFRESHES="${REFRESHES:-daily weekly never}"
+REFRESHES="${REFRESHES-daily weekly never}"
 SHORT="${SHORT:-yes}"
 cargo build --release --quiet
 BIN="${BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/auto-train}"

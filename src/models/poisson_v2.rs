@@ -682,9 +682,26 @@ fn validate_window(
         } else {
             replay.chained(*refit)?
         };
+        // The block's clubs looked up once for every candidate holding the same clubs.
+        let slots: Vec<(Option<usize>, Option<usize>)> = match fits.first() {
+            Some(first) => matches[block.clone()]
+                .iter()
+                .map(|m| {
+                    let slot =
+                        |team: &str| first.teams.binary_search_by(|t| t.as_ref().cmp(team)).ok();
+                    (slot(&m.home), slot(&m.away))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         for (c, fitted) in fits.iter().enumerate() {
-            for m in &matches[block.clone()] {
-                let (l, mu) = fitted.rates(indexed, &m.home, &m.away);
+            let shared = fits.first().is_some_and(|first| first.same_teams(fitted));
+            for (m, &(home, away)) in matches[block.clone()].iter().zip(&slots) {
+                let (l, mu) = if shared {
+                    fitted.rates_at(indexed, home, away)
+                } else {
+                    fitted.rates(indexed, &m.home, &m.away)
+                };
                 replayed[c].push((l, mu, fitted.fit.rho));
             }
         }
@@ -803,16 +820,38 @@ impl ReplayFit {
     /// (lambda, mu) of a match; the prior (computed here on first use) for an unseen club.
     /// `indexed` holds the fit's matches (a cache entry is keyed by their content).
     fn rates(&self, indexed: &IndexedMatches, home: &str, away: &str) -> (f64, f64) {
-        let strengths = |team: &str| {
-            fitted_strengths(&self.teams, &self.fit, team).unwrap_or_else(|| {
+        let slot = |team: &str| self.teams.binary_search_by(|t| t.as_ref().cmp(team)).ok();
+        self.rates_at(indexed, slot(home), slot(away))
+    }
+
+    /// [`ReplayFit::rates`] of the clubs at these places in `teams` (`None`: not held).
+    fn rates_at(
+        &self,
+        indexed: &IndexedMatches,
+        home: Option<usize>,
+        away: Option<usize>,
+    ) -> (f64, f64) {
+        let strengths = |slot: Option<usize>| match slot {
+            Some(i) => (self.fit.attack[i], self.fit.defence[i]),
+            None => {
                 let prior = self.prior.get_or_init(|| {
                     let (teams, data) = indexed.goals_data(self.n, self.xi);
                     promoted_prior(indexed, self.n, &teams, &data, &self.fit)
                 });
                 (prior.attack, prior.defence)
-            })
+            }
         };
         rates_of(&self.fit, strengths(home), strengths(away))
+    }
+
+    /// Whether `other` holds the same clubs (the candidates of one refit share their list).
+    fn same_teams(&self, other: &ReplayFit) -> bool {
+        self.teams.len() == other.teams.len()
+            && self
+                .teams
+                .iter()
+                .zip(&other.teams)
+                .all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
     }
 
     /// These parameters as a start for a fit of `teams` (sorted): a club this fit does not

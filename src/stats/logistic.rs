@@ -9,8 +9,8 @@ use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::stats::linalg;
 use crate::stats::link::{log_sigmoid, logit, mean_binary_log_loss, neg_log, sigmoid};
+use crate::stats::{lanes, linalg};
 
 /// Per-feature mean and standard deviation of the training rows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -269,6 +269,8 @@ struct RowPass {
     mu: Vec<f64>,
     /// Gradient of the summed log loss (no penalty), `p` coefficients then the intercept.
     grad: Vec<f64>,
+    /// The rows as the lane pass reads them, when it runs in lanes (see [`RowPass::lanes`]).
+    columns: Option<lanes::Columns>,
 }
 
 /// A row's linear predictor `z` with `exp(-|z|)` and its probability: `link::sigmoid` and
@@ -291,12 +293,46 @@ impl RowPass {
             e: vec![0.0; n],
             mu: vec![0.0; n],
             grad: vec![0.0; d],
+            columns: None,
         }
+    }
+
+    /// From now on, evaluates rows of a shipped width in lanes ([`lanes`]: another summation
+    /// order and a vectorised `exp`, for refits from an earlier training's fit only).
+    fn lanes(mut self, rows: &[f64], y: &[bool], p: usize) -> RowPass {
+        if matches!(p, 1 | 3 | 4 | 7 | 8) {
+            let columns = lanes::Columns::new(rows, y, p);
+            // The padding rows' values follow the rows' (every user zips with the rows).
+            for kept in [&mut self.z, &mut self.e, &mut self.mu] {
+                kept.resize(columns.stride, 0.0);
+            }
+            self.columns = Some(columns);
+        }
+        self
     }
 
     /// Evaluates every row at `beta` (`p` coefficients then the intercept).
     fn evaluate(&mut self, rows: &[f64], y: &[bool], beta: &[f64]) {
         let p = beta.len() - 1;
+        if let Some(cols) = &self.columns {
+            let kept = lanes::Kept {
+                z: &mut self.z,
+                e: &mut self.e,
+                mu: &mut self.mu,
+                grad: &mut self.grad,
+            };
+            return wide::run(
+                #[inline(always)]
+                || match p {
+                    1 => lanes::pass_of::<1>(cols, beta, kept),
+                    3 => lanes::pass_of::<3>(cols, beta, kept),
+                    4 => lanes::pass_of::<4>(cols, beta, kept),
+                    7 => lanes::pass_of::<7>(cols, beta, kept),
+                    // `lanes` keeps columns of the widths above and 8 only.
+                    _ => lanes::pass_of::<8>(cols, beta, kept),
+                },
+            );
+        }
         wide::run(
             #[inline(always)]
             || match p {
@@ -357,6 +393,31 @@ impl RowPass {
         }
     }
 
+    /// The penalised Hessian's lower triangle at the evaluated point ([`hessian`]; in lanes
+    /// when the pass runs in lanes).
+    fn hessian(&self, rows: &[f64], alpha: f64, p: usize) -> Vec<f64> {
+        let Some(cols) = &self.columns else {
+            return hessian(rows, &self.mu, alpha, p);
+        };
+        let d = p + 1;
+        let mut hess = vec![0.0; d * d];
+        wide::run(
+            #[inline(always)]
+            || match p {
+                1 => lanes::hessian_of::<1>(cols, &self.mu, &mut hess),
+                3 => lanes::hessian_of::<3>(cols, &self.mu, &mut hess),
+                4 => lanes::hessian_of::<4>(cols, &self.mu, &mut hess),
+                7 => lanes::hessian_of::<7>(cols, &self.mu, &mut hess),
+                // `lanes` keeps columns of the widths above and 8 only.
+                _ => lanes::hessian_of::<8>(cols, &self.mu, &mut hess),
+            },
+        );
+        for j in 0..p {
+            hess[j * d + j] += alpha;
+        }
+        hess
+    }
+
     /// The summed log loss at the evaluated point (`link::logit_log_loss` per row).
     fn data_loss(&self, y: &[bool]) -> f64 {
         self.z
@@ -392,7 +453,11 @@ pub fn newton_optimum(
     let rows = x.as_slice()?;
     let mut beta = starting_point(start, y, p);
     // The rows evaluated at `beta` (kept so by every step below).
-    let pass = std::cell::RefCell::new(RowPass::new(n, d));
+    let pass = match polish {
+        Polish::Exact => RowPass::new(n, d),
+        Polish::Chord => RowPass::new(n, d).lanes(rows, y, p),
+    };
+    let pass = std::cell::RefCell::new(pass);
     pass.borrow_mut().evaluate(rows, y, &beta);
     let target = GRADIENT_TOLERANCE * 1e-3;
     // The value at the current point, summed only when a line search needs it.
@@ -429,7 +494,7 @@ pub fn newton_optimum(
                 return Some(as_linear(&stepped.collect::<Vec<f64>>()));
             }
         }
-        let mut hess = hessian(rows, &pass.borrow().mu, alpha, p);
+        let mut hess = pass.borrow().hessian(rows, alpha, p);
         penalty.add_intercept_curvature(&mut hess);
         let direction = linalg::newton_direction(&hess, &grad, d, &mut work);
         // A step whose predicted decrease is this small is one the line search accepts whole
@@ -1241,6 +1306,49 @@ mod tests {
             let bits = |v: &[f64]| v.iter().map(|c| c.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&got), bits(&plain), "width {p}");
         }
+    }
+
+    #[test]
+    fn the_pass_in_lanes_is_the_exact_pass_up_to_rounding() {
+        // Every shipped width, row counts with and without a partial lane, a point far out
+        // (|z| up to ~30, where exp(-|z|) is tiny) and one near zero.
+        for (p, n, scale) in [(8, 1001, 1.0), (7, 1000, 30.0), (4, 3, 0.01), (3, 998, 5.0)] {
+            let (x, y) = problem(n, p, 41 + p as u64);
+            let rows = x.as_slice().unwrap();
+            let beta: Vec<f64> = (0..=p).map(|j| scale * (0.3 - 0.1 * j as f64)).collect();
+            let mut exact = RowPass::new(n, p + 1);
+            exact.evaluate(rows, &y, &beta);
+            let mut lanes = RowPass::new(n, p + 1).lanes(rows, &y, p);
+            assert!(lanes.columns.is_some());
+            lanes.evaluate(rows, &y, &beta);
+            let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-13 * scale.max(1.0);
+            for i in 0..n {
+                assert!(
+                    close(lanes.z[i], exact.z[i], exact.z[i].abs()),
+                    "z of row {i}"
+                );
+                assert!(close(lanes.e[i], exact.e[i], exact.e[i]), "exp of row {i}");
+                assert!(
+                    close(lanes.mu[i], exact.mu[i], exact.mu[i]),
+                    "mu of row {i}"
+                );
+            }
+            let size: f64 = exact.grad.iter().map(|g| g.abs()).sum::<f64>() + n as f64;
+            for (a, b) in lanes.grad.iter().zip(&exact.grad) {
+                assert!(close(*a, *b, size), "gradient {a} vs {b}");
+            }
+            assert!(close(lanes.data_loss(&y), exact.data_loss(&y), n as f64));
+            let (h_lanes, h_exact) = (lanes.hessian(rows, 2.5, p), exact.hessian(rows, 2.5, p));
+            for (a, b) in h_lanes.iter().zip(&h_exact) {
+                assert!(close(*a, *b, n as f64), "Hessian entry {a} vs {b}");
+            }
+        }
+        // Other widths keep the exact pass.
+        let (x, y) = problem(10, 5, 1);
+        assert!(RowPass::new(10, 6)
+            .lanes(x.as_slice().unwrap(), &y, 5)
+            .columns
+            .is_none());
     }
 
     #[test]

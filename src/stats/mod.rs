@@ -3,6 +3,7 @@
 //! hyperparameter selection protocol every model type shares.
 
 pub mod dixon_coles;
+pub mod lanes;
 pub mod linalg;
 pub mod link;
 pub mod logistic;

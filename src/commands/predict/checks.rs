@@ -4,8 +4,10 @@
 //! fixtures dated before the end of a model's training data, and a model that did no better than
 //! its baseline on validation.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+use rustc_hash::FxHashMap;
 
 use crate::data::date::Date;
 use crate::data::matches::Dataset;
@@ -60,23 +62,24 @@ pub fn league_known(
 
 /// Where each club played: its leagues with their first and last match dates.
 struct Clubs<'a> {
-    by_club: HashMap<&'a str, BTreeMap<&'a str, (Date, Date)>>,
+    by_club: FxHashMap<&'a str, BTreeMap<&'a str, (Date, Date)>>,
 }
 
 impl<'a> Clubs<'a> {
+    /// Each league's clubs and spans first (one small map a league), then joined by club.
     fn new(dataset: &'a Dataset) -> Clubs<'a> {
-        let mut by_club: HashMap<&str, BTreeMap<&str, (Date, Date)>> = HashMap::new();
+        let mut by_club: FxHashMap<&str, BTreeMap<&str, (Date, Date)>> = FxHashMap::default();
         for (slug, l) in &dataset.leagues {
+            let mut spans: FxHashMap<&str, (Date, Date)> = FxHashMap::default();
             for m in &l.matches {
                 for club in [&m.home, &m.away] {
-                    let span = by_club
-                        .entry(club.as_ref())
-                        .or_default()
-                        .entry(slug.as_str())
-                        .or_insert((m.date, m.date));
+                    let span = spans.entry(club.as_ref()).or_insert((m.date, m.date));
                     span.0 = span.0.min(m.date);
                     span.1 = span.1.max(m.date);
                 }
+            }
+            for (club, span) in spans {
+                by_club.entry(club).or_default().insert(slug.as_str(), span);
             }
         }
         Clubs { by_club }
