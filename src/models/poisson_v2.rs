@@ -129,8 +129,13 @@ impl LeagueFit {
 
 /// A fitted team's (attack, defence), `None` for a team the fit does not hold.
 fn fitted_strengths(teams: &[Arc<str>], fit: &DixonColesFit, team: &str) -> Option<(f64, f64)> {
-    let i = teams.binary_search_by(|t| t.as_ref().cmp(team)).ok()?;
+    let i = team_slot(teams, team)?;
     Some((fit.attack[i], fit.defence[i]))
+}
+
+/// Where `team` is in `teams` (sorted), if a fit of them holds it.
+fn team_slot(teams: &[Arc<str>], team: &str) -> Option<usize> {
+    teams.binary_search_by(|t| t.as_ref().cmp(team)).ok()
 }
 
 /// (lambda, mu) of a match from the two sides' (attack, defence).
@@ -687,9 +692,10 @@ fn validate_window(
             Some(first) => matches[block.clone()]
                 .iter()
                 .map(|m| {
-                    let slot =
-                        |team: &str| first.teams.binary_search_by(|t| t.as_ref().cmp(team)).ok();
-                    (slot(&m.home), slot(&m.away))
+                    (
+                        team_slot(&first.teams, &m.home),
+                        team_slot(&first.teams, &m.away),
+                    )
                 })
                 .collect(),
             None => Vec::new(),
@@ -820,8 +826,11 @@ impl ReplayFit {
     /// (lambda, mu) of a match; the prior (computed here on first use) for an unseen club.
     /// `indexed` holds the fit's matches (a cache entry is keyed by their content).
     fn rates(&self, indexed: &IndexedMatches, home: &str, away: &str) -> (f64, f64) {
-        let slot = |team: &str| self.teams.binary_search_by(|t| t.as_ref().cmp(team)).ok();
-        self.rates_at(indexed, slot(home), slot(away))
+        self.rates_at(
+            indexed,
+            team_slot(&self.teams, home),
+            team_slot(&self.teams, away),
+        )
     }
 
     /// [`ReplayFit::rates`] of the clubs at these places in `teams` (`None`: not held).

@@ -80,6 +80,10 @@ pub fn exp_lanes(x: [f64; LANES]) -> [f64; LANES] {
     out
 }
 
+/// The feature counts the lane pass is compiled for (the shipped feature sets' widths); a fit of
+/// another width keeps the exact pass.
+pub const WIDTHS: [usize; 5] = [1, 3, 4, 7, 8];
+
 /// The rows of one fit as the lane pass reads them: each column contiguous and padded with
 /// zeros to a whole number of lanes, the labels as 0/1, and 1 for each real row (0 for padding).
 pub struct Columns {

@@ -300,7 +300,7 @@ impl RowPass {
     /// From now on, evaluates rows of a shipped width in lanes ([`lanes`]: another summation
     /// order and a vectorised `exp`, for refits from an earlier training's fit only).
     fn lanes(mut self, rows: &[f64], y: &[bool], p: usize) -> RowPass {
-        if matches!(p, 1 | 3 | 4 | 7 | 8) {
+        if lanes::WIDTHS.contains(&p) {
             let columns = lanes::Columns::new(rows, y, p);
             // The padding rows' values follow the rows' (every user zips with the rows).
             for kept in [&mut self.z, &mut self.e, &mut self.mu] {
@@ -328,7 +328,7 @@ impl RowPass {
                     3 => lanes::pass_of::<3>(cols, beta, kept),
                     4 => lanes::pass_of::<4>(cols, beta, kept),
                     7 => lanes::pass_of::<7>(cols, beta, kept),
-                    // `lanes` keeps columns of the widths above and 8 only.
+                    // 8, the last of `lanes::WIDTHS`: `RowPass::lanes` keeps columns of those only.
                     _ => lanes::pass_of::<8>(cols, beta, kept),
                 },
             );
@@ -408,7 +408,7 @@ impl RowPass {
                 3 => lanes::hessian_of::<3>(cols, &self.mu, &mut hess),
                 4 => lanes::hessian_of::<4>(cols, &self.mu, &mut hess),
                 7 => lanes::hessian_of::<7>(cols, &self.mu, &mut hess),
-                // `lanes` keeps columns of the widths above and 8 only.
+                // 8, the last of `lanes::WIDTHS`: `RowPass::lanes` keeps columns of those only.
                 _ => lanes::hessian_of::<8>(cols, &self.mu, &mut hess),
             },
         );
@@ -1491,6 +1491,14 @@ mod tests {
         (rows, y, market)
     }
 
+    /// The standardiser of `rows` and their standardised matrix.
+    fn standardised(rows: &[Vec<f64>]) -> (Standardiser, Array2<f64>) {
+        let flat = rows.concat();
+        let std = Standardiser::fit(&flat, rows[0].len());
+        let x = std.matrix(&flat).unwrap();
+        (std, x)
+    }
+
     fn probabilities(m: &Linear, x: &Array2<f64>) -> Vec<f64> {
         scores(m, x).into_iter().map(sigmoid).collect()
     }
@@ -1498,9 +1506,7 @@ mod tests {
     #[test]
     fn a_centred_fit_on_outcomes_that_agree_with_the_market_is_the_market() {
         let (rows, y, market) = market_rows();
-        let flat = rows.concat();
-        let std = Standardiser::fit(&flat, 3);
-        let x = std.matrix(&flat).unwrap();
+        let (std, x) = standardised(&rows);
         let centre = PenaltyCentre {
             feature: 0,
             absent: Some(2),
@@ -1529,9 +1535,7 @@ mod tests {
         // Outcomes that do not follow the feature: only the penalty holds the model there.
         let (x_raw, y) = problem(2000, 3, 31);
         let rows: Vec<Vec<f64>> = x_raw.rows().into_iter().map(|r| r.to_vec()).collect();
-        let flat = rows.concat();
-        let std = Standardiser::fit(&flat, 3);
-        let x = std.matrix(&flat).unwrap();
+        let (std, x) = standardised(&rows);
         let c = PenaltyCentre {
             feature: 1,
             absent: None,
@@ -1552,9 +1556,7 @@ mod tests {
     fn a_centred_fit_is_the_same_from_any_start() {
         let (x_raw, y) = problem(2500, 4, 61);
         let rows: Vec<Vec<f64>> = x_raw.rows().into_iter().map(|r| r.to_vec()).collect();
-        let flat = rows.concat();
-        let std = Standardiser::fit(&flat, 4);
-        let x = std.matrix(&flat).unwrap();
+        let (std, x) = standardised(&rows);
         let centre = PenaltyCentre {
             feature: 0,
             absent: None,
