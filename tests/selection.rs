@@ -328,7 +328,10 @@ fn fitted_choices_replace_the_stated_defaults_only_beyond_two_standard_errors() 
 #[test]
 fn a_fitted_temperature_ships_as_it_was_weighed() {
     let ws = Workspace::new(&["P1"]);
-    ws.cmd().args(["--model-type", "1x2_v2", "-q"]).assert().code(0);
+    ws.cmd()
+        .args(["--model-type", "1x2_v2", "-q"])
+        .assert()
+        .code(0);
     let cal = &metrics(&ws, "primeira_liga", "1x2_v2")["calibration"];
     let (d, candidate, replaces) = weighed(&cal["against_default"]);
     assert_eq!(*d, 1.0);
@@ -342,7 +345,9 @@ fn a_fitted_temperature_ships_as_it_was_weighed() {
     assert_eq!(cal["temperature"], *candidate, "{cal:#}");
     assert_eq!(cal["temperature_for_validation"], *candidate, "{cal:#}");
     // The calibrator file holds the same temperature (metrics.json rounds to 12 digits).
-    let file = ws.model_dir("primeira_liga", "1x2_v2").join("calibrator.pkl");
+    let file = ws
+        .model_dir("primeira_liga", "1x2_v2")
+        .join("calibrator.pkl");
     let shipped: auto_train::models::one_x_two_v2::CalibratorFile =
         auto_train::store::pickle::from_bytes(&std::fs::read(file).unwrap()).unwrap();
     assert!(
