@@ -237,7 +237,8 @@ impl Plan {
     /// Window protocol: `default` unless the calibration rows' fit beats it ([`Weighed`]), and
     /// then that fit, for validation and shipped: what ships is what was weighed. (A refit on
     /// both windows would include the validation rows that decided, which favour a departure
-    /// whenever it is chosen: such a refit moved t from 1.04 to 1.27, docs/benchmarks.md.)
+    /// whenever one is chosen: the refit would move further from the default than anything
+    /// weighed.)
     /// Season protocol: no weighing, the shipped calibrator refitted on both windows.
     fn calibrate<T: Clone>(
         &self,
