@@ -48,6 +48,23 @@ pub struct GoalsData {
     pub away_goals: Vec<u16>,
     /// Match weights, finite and `>= 0` (e.g. `exp(-xi * days_ago)`).
     pub weight: Vec<f64>,
+    /// The scores the Poisson part of the likelihood fits, (home, away) per match: empty for the
+    /// goals themselves, else one pair per match, finite and `>= 0` (e.g. the goals blended with
+    /// a market's expected goals). The Dixon-Coles correction always reads the goals.
+    pub scores: Vec<[f64; 2]>,
+}
+
+impl GoalsData {
+    /// The (home, away) scores match `i` contributes to the Poisson part.
+    fn scores_of(&self, i: usize) -> [f64; 2] {
+        match self.scores.get(i) {
+            Some(&s) => s,
+            None => [
+                f64::from(self.home_goals[i]),
+                f64::from(self.away_goals[i]),
+            ],
+        }
+    }
 }
 
 /// Fitted parameters. `attack`/`defence` are indexed by team (length `n_teams`).
@@ -219,14 +236,22 @@ fn validate(data: &GoalsData) -> Result<(), FitError> {
         || data.home_goals.len() != n
         || data.away_goals.len() != n
         || data.weight.len() != n
+        || !(data.scores.is_empty() || data.scores.len() == n)
     {
         return Err(FitError::BadInput(format!(
-            "length mismatch: home {}, away {}, home_goals {}, away_goals {}, weight {}",
+            "length mismatch: home {}, away {}, home_goals {}, away_goals {}, weight {}, scores {}",
             n,
             data.away.len(),
             data.home_goals.len(),
             data.away_goals.len(),
-            data.weight.len()
+            data.weight.len(),
+            data.scores.len()
+        )));
+    }
+    if let Some(i) = data.scores.iter().position(|s| !s.iter().all(|v| v.is_finite() && *v >= 0.0)) {
+        return Err(FitError::BadInput(format!(
+            "match {i}: scores {:?} are not finite and >= 0",
+            data.scores[i]
         )));
     }
     let mut any_positive = false;
@@ -274,10 +299,10 @@ struct Stats {
 }
 
 impl Stats {
-    fn add(&mut self, w: f64, x: u16, y: u16) {
+    fn add(&mut self, w: f64, x: u16, y: u16, [sx, sy]: [f64; 2]) {
         self.w += w;
-        self.sx += w * f64::from(x);
-        self.sy += w * f64::from(y);
+        self.sx += w * sx;
+        self.sy += w * sy;
         match (x, y) {
             (0, 0) => self.w00 += w,
             (0, 1) => self.w01 += w,
@@ -480,7 +505,7 @@ impl Problem {
                 });
             }
             let (x, y) = (data.home_goals[i], data.away_goals[i]);
-            pairs[slot[k] as usize].s.add(w, x, y);
+            pairs[slot[k] as usize].s.add(w, x, y, data.scores_of(i));
             if x == 1 && y == 1 {
                 w11 += w;
             }
@@ -1080,7 +1105,7 @@ pub fn fit_single_team(
         }
         let mut s = Stats::default();
         let (x, y) = (data.home_goals[i], data.away_goals[i]);
-        s.add(w, x, y);
+        s.add(w, x, y, data.scores_of(i));
         ms.push(TeamMatch {
             cl,
             cm,
@@ -1306,7 +1331,7 @@ mod tests {
                     continue;
                 }
                 let mut s = Stats::default();
-                s.add(data.weight[i], data.home_goals[i], data.away_goals[i]);
+                s.add(data.weight[i], data.home_goals[i], data.away_goals[i], data.scores_of(i));
                 let other_h = if h == t { 0.0 } else { 1.0 };
                 let other_a = if a == t { 0.0 } else { 1.0 };
                 ms.push(TeamMatch {
