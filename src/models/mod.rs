@@ -22,8 +22,8 @@ pub fn model_types() -> Vec<&'static dyn ModelType> {
 /// Every extra column a training reads: the feature pass's (`features::COLUMNS_READ`) and the
 /// odds the Poisson model reads its earlier matches' expected goals from
 /// (`poisson_v2::MARKET_COLUMNS`). What a run's load keeps.
-pub const TRAINING_COLUMNS: [&str; crate::features::COLUMNS_READ.len()
-    + poisson_v2::MARKET_COLUMNS.len()] =
+pub const TRAINING_COLUMNS: [&str;
+    crate::features::COLUMNS_READ.len() + poisson_v2::MARKET_COLUMNS.len()] =
     concat(crate::features::COLUMNS_READ, poisson_v2::MARKET_COLUMNS);
 
 /// `a` then `b`, as one array (at compile time).

@@ -1631,7 +1631,8 @@ mod tests {
     fn chained_refits_predict_as_unchained_refits_do() {
         let all = premier_league();
         let matches = &all[..before(&all, "2022-11-14")];
-        let indexed = IndexedMatches::new(matches, (DEFAULT_STRENGTH_RIDGE, DEFAULT_TOTAL_RIDGE), 0.0);
+        let indexed =
+            IndexedMatches::new(matches, (DEFAULT_STRENGTH_RIDGE, DEFAULT_TOTAL_RIDGE), 0.0);
         let dates: Vec<Date> = matches.iter().map(|m| m.date).collect();
         let window = selection::latest_windows(&dates, &indexed.season, 1, MIN_VALIDATION_TRAIN)
             .unwrap()

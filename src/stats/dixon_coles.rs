@@ -59,10 +59,7 @@ impl GoalsData {
     fn scores_of(&self, i: usize) -> [f64; 2] {
         match self.scores.get(i) {
             Some(&s) => s,
-            None => [
-                f64::from(self.home_goals[i]),
-                f64::from(self.away_goals[i]),
-            ],
+            None => [f64::from(self.home_goals[i]), f64::from(self.away_goals[i])],
         }
     }
 }
@@ -248,7 +245,11 @@ fn validate(data: &GoalsData) -> Result<(), FitError> {
             data.scores.len()
         )));
     }
-    if let Some(i) = data.scores.iter().position(|s| !s.iter().all(|v| v.is_finite() && *v >= 0.0)) {
+    if let Some(i) = data
+        .scores
+        .iter()
+        .position(|s| !s.iter().all(|v| v.is_finite() && *v >= 0.0))
+    {
         return Err(FitError::BadInput(format!(
             "match {i}: scores {:?} are not finite and >= 0",
             data.scores[i]
@@ -1331,7 +1332,12 @@ mod tests {
                     continue;
                 }
                 let mut s = Stats::default();
-                s.add(data.weight[i], data.home_goals[i], data.away_goals[i], data.scores_of(i));
+                s.add(
+                    data.weight[i],
+                    data.home_goals[i],
+                    data.away_goals[i],
+                    data.scores_of(i),
+                );
                 let other_h = if h == t { 0.0 } else { 1.0 };
                 let other_a = if a == t { 0.0 } else { 1.0 };
                 ms.push(TeamMatch {
@@ -1362,6 +1368,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn scores_equal_to_the_goals_are_the_goals_fit_and_bad_scores_are_refused() {
+        let data = small_data(6, 150, 23);
+        let plain = fit(&data, None).unwrap();
+        let mut scored = data.clone();
+        scored.scores = (0..data.home.len())
+            .map(|i| [f64::from(data.home_goals[i]), f64::from(data.away_goals[i])])
+            .collect();
+        let same = fit(&scored, None).unwrap();
+        assert_eq!(same.attack, plain.attack);
+        assert_eq!(same.defence, plain.defence);
+        assert_eq!(same.rho.to_bits(), plain.rho.to_bits());
+        // Other scores move the strengths; the reported likelihood is still the goals'.
+        scored.scores[0][0] += 2.5;
+        let moved = fit(&scored, None).unwrap();
+        assert_ne!(moved.attack, plain.attack);
+        let wll = weighted_log_likelihood(
+            &data,
+            &moved.attack,
+            &moved.defence,
+            moved.home_advantage,
+            moved.rho,
+        );
+        assert_eq!(moved.weighted_log_likelihood, wll);
+        for bad in [[f64::NAN, 1.0], [-0.5, 1.0], [1.0, f64::INFINITY]] {
+            let mut refused = scored.clone();
+            refused.scores[3] = bad;
+            assert!(matches!(fit(&refused, None), Err(FitError::BadInput(_))));
+        }
+        scored.scores.pop();
+        assert!(matches!(fit(&scored, None), Err(FitError::BadInput(_))));
     }
 
     #[test]
