@@ -917,7 +917,7 @@ fn backtest_trains_with_the_run_model_options() {
             "--selection",
             "window",
         ],
-        vec!["--market-weight", "0.5", "--selection", "window"],
+        vec!["--market-weight", "0.3", "--selection", "window"],
     ] {
         let ws = Workspace::new(&["E0"]);
         let out = ws.path().join("bt");
@@ -962,14 +962,15 @@ fn backtest_trains_with_the_run_model_options() {
         assert_eq!(from_backtest, from_run, "{options:?}");
         // Every match of the fixture has odds: by default the strengths are fitted to their
         // market's expected goals alone, and the ridges against the goals' noise are off; with
-        // half of each score the goals, half of each default ridge.
+        // a third of each score the market's, the goals' defaults.
         let total = from_run["total_matches"].clone();
         assert_eq!(from_run["scores"]["matches_with_market"], total);
         if options.contains(&"--market-weight") {
-            assert_eq!(summary["market_weight"], 0.5);
-            assert_eq!(from_run["scores"]["market_weight"], 0.5);
-            assert_eq!(from_run["strength_ridge"], 1.5);
-            assert_eq!(from_run["total_ridge"], 10.0);
+            assert_eq!(summary["market_weight"], 0.3);
+            assert_eq!(from_run["scores"]["market_weight"], 0.3);
+            assert_eq!(from_run["strength_ridge"], 3.0);
+            assert_eq!(from_run["total_ridge"], 20.0);
+            assert_eq!(from_run["xi_selection"]["against_default"]["default"], 0.0018);
         } else {
             assert!(summary["market_weight"].is_null());
             assert_eq!(from_run["scores"]["market_weight"], 1.0);

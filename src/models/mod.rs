@@ -24,7 +24,7 @@ pub fn model_types() -> Vec<&'static dyn ModelType> {
 /// (`poisson_v2::MARKET_COLUMNS`). What a run's load keeps.
 pub const TRAINING_COLUMNS: [&str;
     crate::features::COLUMNS_READ.len() + poisson_v2::MARKET_COLUMNS.len()] =
-    concat(crate::features::COLUMNS_READ, poisson_v2::MARKET_COLUMNS);
+    concat(crate::features::COLUMNS_READ, &poisson_v2::MARKET_COLUMNS);
 
 /// `a` then `b`, as one array (at compile time).
 const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {

@@ -219,8 +219,11 @@ struct IndexedMatches<'a> {
     market_weight: f64,
     /// Each match's expected goals by its own market, when it has one (see [`market_goals`]).
     market: Vec<Option<(f64, f64)>>,
-    /// The stated decay and the candidates weighed against it: those of a fit to the market's
-    /// expected goals when they make up at least half of the scores, else those of goals.
+    /// Whether the market's expected goals make up at least half of the scores (the market
+    /// weight times the share of matches with a market): then the fits have the market's
+    /// stated defaults, else the goals'.
+    on_market: bool,
+    /// The stated decay and the candidates weighed against it.
     default_xi: f64,
     xi_candidates: &'static [f64],
 }
@@ -245,28 +248,57 @@ const PAST_OVER_UNDER: &[[&str; 2]] = &[
     ["BbAv>2.5", "BbAv<2.5"],
 ];
 
-/// Every column [`PAST_1X2`] and [`PAST_OVER_UNDER`] name: what a load for training keeps for
-/// this model.
-pub const MARKET_COLUMNS: &[&str] = &[
-    "PSCH", "PSCD", "PSCA", "AvgCH", "AvgCD", "AvgCA", "B365CH", "B365CD", "B365CA", "PSH", "PSD",
-    "PSA", "AvgH", "AvgD", "AvgA", "BbAvH", "BbAvD", "BbAvA", "B365H", "B365D", "B365A", "PC>2.5",
-    "PC<2.5", "AvgC>2.5", "AvgC<2.5", "P>2.5", "P<2.5", "Avg>2.5", "Avg<2.5", "BbAv>2.5",
-    "BbAv<2.5",
-];
+/// Every column [`PAST_1X2`] and [`PAST_OVER_UNDER`] name, in their order: what a load for
+/// training keeps for this model.
+pub const MARKET_COLUMNS: [&str; PAST_1X2.len() * 3 + PAST_OVER_UNDER.len() * 2] = {
+    let mut out = [""; PAST_1X2.len() * 3 + PAST_OVER_UNDER.len() * 2];
+    let mut i = 0;
+    while i < PAST_1X2.len() * 3 {
+        out[i] = PAST_1X2[i / 3][i % 3];
+        i += 1;
+    }
+    while i < out.len() {
+        let k = i - PAST_1X2.len() * 3;
+        out[i] = PAST_OVER_UNDER[k / 2][k % 2];
+        i += 1;
+    }
+    out
+};
 
-/// A played match's expected goals (home, away) as its market priced them: the independent
+/// Each played match's expected goals (home, away) as its market priced them: the independent
 /// Poisson rates that reproduce its 1X2 probabilities and, when it has them, its over/under
-/// 2.5 probability (margins removed proportionally). Only ever read for matches before the
-/// one predicted, so its closing prices are history.
-fn market_goals(m: &Match) -> Option<(f64, f64)> {
-    let one_x_two = crate::features::implied(&m.extras, PAST_1X2)?;
-    let over = PAST_OVER_UNDER.iter().find_map(|[o, u]| {
-        let (o, u) = (m.extra(o)?, m.extra(u)?);
-        let ok = |x: f64| x.is_finite() && x > 1.0 && x < 1000.0;
-        let s = 1.0 / o + 1.0 / u;
-        (ok(o) && ok(u) && (0.9..=1.5).contains(&s)).then(|| (1.0 / o) / s)
-    });
-    crate::stats::scoreline::expected_goals_of_market(one_x_two, over)
+/// 2.5 probability (margins removed proportionally); `None` without a sane 1X2 book. Only ever
+/// read for matches before the one predicted, so their closing prices are history. The columns
+/// are found once a file and each distinct market is solved once a thread (a backtest indexes
+/// the same matches for every training).
+fn market_goals(matches: &[Match]) -> Vec<Option<(f64, f64)>> {
+    thread_local! {
+        static SOLVED: std::cell::RefCell<FxHashMap<[u64; 4], Option<(f64, f64)>>> =
+            Default::default();
+    }
+    let mut reader = crate::data::matches::ColumnReader::new(&MARKET_COLUMNS);
+    let mut values = [0.0; MARKET_COLUMNS.len()];
+    SOLVED.with(|solved| {
+        let mut solved = solved.borrow_mut();
+        matches
+            .iter()
+            .map(|m| {
+                reader.read(&m.extras, &mut values);
+                let (one_x_two, over_under) = values.split_at(PAST_1X2.len() * 3);
+                let p = one_x_two
+                    .chunks_exact(3)
+                    .find_map(|o| crate::features::margin_free([o[0], o[1], o[2]]))?;
+                let over = over_under
+                    .chunks_exact(2)
+                    .find_map(|o| crate::features::margin_free([o[0], o[1]]))
+                    .map(|[over, _]| over);
+                let key = [p[0], p[1], p[2], over.unwrap_or(f64::NAN)].map(f64::to_bits);
+                *solved.entry(key).or_insert_with(|| {
+                    crate::stats::scoreline::expected_goals_of_market(p, over)
+                })
+            })
+            .collect()
+    })
 }
 
 impl<'a> IndexedMatches<'a> {
@@ -302,13 +334,13 @@ impl<'a> IndexedMatches<'a> {
             *t = rank[*t as usize];
         }
         let market: Vec<Option<(f64, f64)>> = if market_weight > 0.0 {
-            matches.iter().map(market_goals).collect()
+            market_goals(matches)
         } else {
             vec![None; matches.len()]
         };
         let with_market = market.iter().filter(|m| m.is_some()).count();
-        let market_share = market_weight * with_market as f64 / matches.len().max(1) as f64;
-        let (default_xi, xi_candidates): (f64, &[f64]) = if market_share >= 0.5 {
+        let on_market = market_weight * with_market as f64 >= 0.5 * matches.len() as f64;
+        let (default_xi, xi_candidates): (f64, &[f64]) = if on_market {
             (DEFAULT_MARKET_XI, &MARKET_XI_CANDIDATES)
         } else {
             (DEFAULT_XI, &XI_CANDIDATES)
@@ -326,16 +358,10 @@ impl<'a> IndexedMatches<'a> {
             season: matches.iter().map(|m| m.date.season()).collect(),
             market_weight,
             market,
+            on_market,
             default_xi,
             xi_candidates,
         }
-    }
-
-    /// The share of the goals in the first `n` matches' Poisson scores (1: the goals alone):
-    /// what the ridges, priors against the goals' noise, are scaled by.
-    fn goals_share(&self) -> f64 {
-        let with_market = self.market.iter().filter(|m| m.is_some()).count();
-        1.0 - self.market_weight * with_market as f64 / self.matches.len().max(1) as f64
     }
 
     /// A content hash of the first n matches for every n (date, teams, goals: what a fit reads).
@@ -412,6 +438,12 @@ impl<'a> IndexedMatches<'a> {
     }
 }
 
+/// A match weighted less than this is left out of the fit (weight 0): against the fit's own
+/// 1e-9 ridge it carries no information, and a club whose every match is that old has no
+/// estimate, only a badly conditioned Newton system (a fast decay, 0.02 a day, reaches it in
+/// under three years; the stated 0.0018 after thirty).
+const NEGLIGIBLE_WEIGHT: f64 = 1e-9;
+
 /// exp(-xi * days before `reference`) of each match date; one exponential per run of equal
 /// dates (sorted matches: a match day has several).
 fn decay_weights(dates: impl Iterator<Item = Date>, reference: Date, xi: f64) -> Vec<f64> {
@@ -421,6 +453,7 @@ fn decay_weights(dates: impl Iterator<Item = Date>, reference: Date, xi: f64) ->
             Some((day, w)) if day == date => w,
             _ => {
                 let w = (-xi * reference.days_since(date) as f64).exp();
+                let w = if w < NEGLIGIBLE_WEIGHT { 0.0 } else { w };
                 last = Some((date, w));
                 w
             }
@@ -1245,17 +1278,20 @@ impl ModelType for PoissonV2 {
             bail!("--market-weight must be a number in 0..=1, got {market_weight}");
         }
         let mut indexed = IndexedMatches::new(matches, (0.0, 0.0), market_weight);
-        let goals_share = indexed.goals_share();
-        let strength_ridge = ctx
-            .strength_ridge
-            .unwrap_or(DEFAULT_STRENGTH_RIDGE * goals_share);
+        // The ridges are priors against the goals' noise: a fit to the market's expected goals
+        // has none unless asked.
+        let strength_ridge = ctx.strength_ridge.unwrap_or(if indexed.on_market {
+            0.0
+        } else {
+            DEFAULT_STRENGTH_RIDGE
+        });
         if !(strength_ridge.is_finite() && strength_ridge >= 0.0) {
             bail!("--ridge must be a non-negative number, got {strength_ridge}");
         }
         let total_ridge = ctx.total_ridge.unwrap_or(if strength_ridge == 0.0 {
             0.0
         } else {
-            DEFAULT_TOTAL_RIDGE * goals_share
+            DEFAULT_TOTAL_RIDGE
         });
         if !(total_ridge.is_finite() && total_ridge >= 0.0) {
             bail!("--total-ridge must be a non-negative number, got {total_ridge}");
@@ -1530,9 +1566,10 @@ mod tests {
             .collect();
         assert_eq!(named, MARKET_COLUMNS);
         for c in MARKET_COLUMNS {
-            assert!(crate::models::TRAINING_COLUMNS.contains(c), "{c}");
+            assert!(crate::models::TRAINING_COLUMNS.contains(&c), "{c}");
         }
     }
+
 
     #[test]
     fn a_fit_whose_maximum_is_on_the_edge_stops_when_no_step_moves() {
