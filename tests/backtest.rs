@@ -970,7 +970,10 @@ fn backtest_trains_with_the_run_model_options() {
             assert_eq!(from_run["scores"]["market_weight"], 0.3);
             assert_eq!(from_run["strength_ridge"], 3.0);
             assert_eq!(from_run["total_ridge"], 20.0);
-            assert_eq!(from_run["xi_selection"]["against_default"]["default"], 0.0018);
+            assert_eq!(
+                from_run["xi_selection"]["against_default"]["default"],
+                0.0018
+            );
         } else {
             assert!(summary["market_weight"].is_null());
             assert_eq!(from_run["scores"]["market_weight"], 1.0);

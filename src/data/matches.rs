@@ -83,7 +83,11 @@ impl<'c> ColumnReader<'c> {
 
     /// The row's value of each column (in the reader's order), NaN where it has none.
     pub fn read(&mut self, extras: &Extras, out: &mut [f64]) {
-        if !self.names.as_ref().is_some_and(|n| Arc::ptr_eq(n, &extras.names)) {
+        if !self
+            .names
+            .as_ref()
+            .is_some_and(|n| Arc::ptr_eq(n, &extras.names))
+        {
             self.slots = self
                 .columns
                 .iter()

@@ -248,7 +248,7 @@ const PAST_OVER_UNDER: &[[&str; 2]] = &[
     ["BbAv>2.5", "BbAv<2.5"],
 ];
 
-/// Every column [`PAST_1X2`] and [`PAST_OVER_UNDER`] name, in their order: what a load for
+/// Every column `PAST_1X2` and `PAST_OVER_UNDER` name, in their order: what a load for
 /// training keeps for this model.
 pub const MARKET_COLUMNS: [&str; PAST_1X2.len() * 3 + PAST_OVER_UNDER.len() * 2] = {
     let mut out = [""; PAST_1X2.len() * 3 + PAST_OVER_UNDER.len() * 2];
@@ -272,9 +272,10 @@ pub const MARKET_COLUMNS: [&str; PAST_1X2.len() * 3 + PAST_OVER_UNDER.len() * 2]
 /// are found once a file and each distinct market is solved once a thread (a backtest indexes
 /// the same matches for every training).
 fn market_goals(matches: &[Match]) -> Vec<Option<(f64, f64)>> {
+    /// Solved markets by the bits of (home, draw, away, over or NaN).
+    type Solved = FxHashMap<[u64; 4], Option<(f64, f64)>>;
     thread_local! {
-        static SOLVED: std::cell::RefCell<FxHashMap<[u64; 4], Option<(f64, f64)>>> =
-            Default::default();
+        static SOLVED: std::cell::RefCell<Solved> = Default::default();
     }
     let mut reader = crate::data::matches::ColumnReader::new(&MARKET_COLUMNS);
     let mut values = [0.0; MARKET_COLUMNS.len()];
@@ -293,9 +294,9 @@ fn market_goals(matches: &[Match]) -> Vec<Option<(f64, f64)>> {
                     .find_map(|o| crate::features::margin_free([o[0], o[1]]))
                     .map(|[over, _]| over);
                 let key = [p[0], p[1], p[2], over.unwrap_or(f64::NAN)].map(f64::to_bits);
-                *solved.entry(key).or_insert_with(|| {
-                    crate::stats::scoreline::expected_goals_of_market(p, over)
-                })
+                *solved
+                    .entry(key)
+                    .or_insert_with(|| crate::stats::scoreline::expected_goals_of_market(p, over))
             })
             .collect()
     })
@@ -1569,7 +1570,6 @@ mod tests {
             assert!(crate::models::TRAINING_COLUMNS.contains(&c), "{c}");
         }
     }
-
 
     #[test]
     fn a_fit_whose_maximum_is_on_the_edge_stops_when_no_step_moves() {
