@@ -787,8 +787,8 @@ fn choose_xi(
         (None, Protocol::Window) => {
             let mut c = indexed.xi_candidates.to_vec();
             c.push(indexed.default_xi);
-            c.dedup();
             c.sort_by(f64::total_cmp);
+            c.dedup();
             c
         }
     };
