@@ -71,6 +71,7 @@ fn run(full: &Dataset, odds_full: &Dataset, div: &str, tmp: &Path) -> Result<Row
         xi_per_day: None,
         strength_ridge: None,
         total_ridge: None,
+        market_weight: None,
         selection: Default::default(),
         trained_date: "2023-07-01 00:00:00",
         features: &auto_train::features::FeatureCache::new(),

@@ -107,6 +107,14 @@ pub struct ModelOptions {
     #[arg(long, value_name = "T", value_parser = parse_ridge)]
     pub total_ridge: Option<f64>,
 
+    /// Poisson: how much of each earlier match's score the team strengths are fitted to is the
+    /// expected goals its market priced (its closing 1X2 and over/under 2.5 odds, else its
+    /// opening ones) instead of its goals, for matches with odds [default: 1; 0 = the goals
+    /// alone, the classic Dixon-Coles fit]. The Dixon-Coles correction is always fitted to
+    /// the goals.
+    #[arg(long, value_name = "K", value_parser = parse_market_weight)]
+    pub market_weight: Option<f64>,
+
     /// How hyperparameters (Poisson decay, L2 strength, calibration) are chosen: on the latest
     /// matches counted across season boundaries with refits replayed (window), or on the
     /// latest season (season, the earlier protocol).
@@ -364,6 +372,14 @@ fn parse_ridge(s: &str) -> Result<f64, String> {
         return Err(format!("{s} is outside 0..=1000"));
     }
     Ok(r)
+}
+
+fn parse_market_weight(s: &str) -> Result<f64, String> {
+    let k: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !k.is_finite() || !(0.0..=1.0).contains(&k) {
+        return Err(format!("{s} is outside 0..=1"));
+    }
+    Ok(k)
 }
 
 fn parse_xi(s: &str) -> Result<f64, String> {

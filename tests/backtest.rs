@@ -901,7 +901,7 @@ fn goal_markets_are_scored_against_base_rates_and_over_under_odds() {
     assert!(html.contains("data-key=\"pooled.poisson_v2.over_2_5.market_open.market.log_loss\""));
 }
 
-/// `backtest` takes a run's model options: with `--xi`, `--total-ridge` and `--selection`, the model it trains
+/// `backtest` takes a run's model options: with `--xi`, `--total-ridge`, `--market-weight` and `--selection`, the model it trains
 /// before `--from` is the one `auto-train` with the same options trains on the same matches
 /// (metrics.json equal but for the training date), and summary.json records the options.
 #[test]
@@ -917,6 +917,7 @@ fn backtest_trains_with_the_run_model_options() {
             "--selection",
             "window",
         ],
+        vec!["--market-weight", "0.3", "--selection", "window"],
     ] {
         let ws = Workspace::new(&["E0"]);
         let out = ws.path().join("bt");
@@ -959,12 +960,30 @@ fn backtest_trains_with_the_run_model_options() {
                 .join("metrics.json"),
         );
         assert_eq!(from_backtest, from_run, "{options:?}");
+        // Every match of the fixture has odds: by default the strengths are fitted to their
+        // market's expected goals alone, and the ridges against the goals' noise are off; with
+        // a third of each score the market's, the goals' defaults.
+        let total = from_run["total_matches"].clone();
+        assert_eq!(from_run["scores"]["matches_with_market"], total);
+        if options.contains(&"--market-weight") {
+            assert_eq!(summary["market_weight"], 0.3);
+            assert_eq!(from_run["scores"]["market_weight"], 0.3);
+            assert_eq!(from_run["strength_ridge"], 3.0);
+            assert_eq!(from_run["total_ridge"], 20.0);
+            assert_eq!(
+                from_run["xi_selection"]["against_default"]["default"],
+                0.0018
+            );
+        } else {
+            assert!(summary["market_weight"].is_null());
+            assert_eq!(from_run["scores"]["market_weight"], 1.0);
+        }
         if options.contains(&"--total-ridge") {
             assert_eq!(summary["total_ridge"], 5.0);
             assert_eq!(from_run["total_ridge"], 5.0);
-        } else {
+        } else if !options.contains(&"--market-weight") {
             assert!(summary["total_ridge"].is_null());
-            assert_eq!(from_run["total_ridge"], 20.0);
+            assert_eq!(from_run["total_ridge"], 0.0);
         }
         if options.contains(&"0.0018") {
             assert_eq!(summary["xi_per_day"], 0.0018);
@@ -977,4 +996,89 @@ fn backtest_trains_with_the_run_model_options() {
             assert_eq!(from_run["xi_selection"]["protocol"], "window");
         }
     }
+}
+
+/// poisson_v2 fits its strengths to the market's expected goals of earlier matches only. A daily
+/// backtest on data whose closing odds differ for every match from 2023-05-20 on (home and
+/// away prices swapped, over and under swapped) predicts every match up to and including that
+/// day exactly as before (neither a match's own closing prices nor its day's are read), and
+/// later matches differently (the refits of later mornings read those prices as history).
+#[test]
+fn poisson_strengths_read_the_closing_odds_of_earlier_matches_only() {
+    let ws = Workspace::new(&["E0"]);
+    let changed_from = Date::parse("2023-05-20").unwrap();
+    let altered = ws.path().join("altered");
+    for entry in std::fs::read_dir(ws.data().join("E0")).unwrap() {
+        let path = entry.unwrap().path();
+        let (header, mut rows) = read_csv_table(&path);
+        let at = |name: &str| header.iter().position(|h| h == name);
+        let date = at("Date").unwrap();
+        let closing: Vec<(usize, usize)> = header
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| {
+                let other = if let Some(p) = h.strip_suffix("CH") {
+                    at(&format!("{p}CA"))?
+                } else if let Some(p) = h.strip_suffix("C>2.5") {
+                    at(&format!("{p}C<2.5"))?
+                } else {
+                    return None;
+                };
+                Some((i, other))
+            })
+            .collect();
+        for row in rows.iter_mut() {
+            let parts: Vec<u32> = row[date].split('/').map(|p| p.parse().unwrap()).collect();
+            let day = Date::from_ymd(parts[2] as i32, parts[1], parts[0]).unwrap();
+            if day >= changed_from {
+                for &(a, b) in &closing {
+                    row.swap(a, b);
+                }
+            }
+        }
+        write_csv_rows(
+            &altered.join("E0").join(path.file_name().unwrap()),
+            &header,
+            &rows,
+        );
+    }
+    let args = [
+        "--from",
+        "2023-05-13",
+        "--to",
+        "2023-05-28",
+        "--refresh",
+        "daily",
+        "--model-type",
+        "poisson_v2",
+    ];
+    let predictions = |data: &Path, out: &str| {
+        let out = ws.path().join(out);
+        backtest_ok(&ws, data, &out, &args);
+        let (header, rows) = read_predictions(&out);
+        let keep: Vec<usize> = (0..header.len())
+            .filter(|&i| i < 4 || header[i].starts_with("poisson_v2_"))
+            .collect();
+        rows.iter()
+            .map(|r| keep.iter().map(|&i| r[i].clone()).collect::<Vec<String>>())
+            .collect::<Vec<_>>()
+    };
+    let before = predictions(&ws.data(), "before");
+    let after = predictions(&altered, "after");
+    assert_eq!(before.len(), after.len());
+    let (mut same, mut later_changed) = (0, 0);
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(b[..4], a[..4]);
+        if Date::parse(&b[1]).unwrap() <= changed_from {
+            assert_eq!(b, a, "a prediction read odds of its own day or later");
+            same += 1;
+        } else if b != a {
+            later_changed += 1;
+        }
+    }
+    assert!(same >= 10, "{same} matches up to the change");
+    assert!(
+        later_changed >= 5,
+        "only {later_changed} later predictions changed"
+    );
 }

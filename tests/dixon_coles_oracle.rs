@@ -293,6 +293,7 @@ fn bad_input_is_rejected() {
         home_goals: vec![1, 2, 0],
         away_goals: vec![0, 2, 1],
         weight: vec![1.0, 1.0, 1.0],
+        scores: Vec::new(),
     };
     assert!(fit(&good, None).is_ok());
 
@@ -372,6 +373,7 @@ fn degenerate_data_does_not_break() {
         home_goals: vec![0, 3, 2, 0, 1, 0, 0],
         away_goals: vec![2, 0, 0, 1, 0, 0, 0],
         weight: vec![1.0, 0.5, 2.0, 1.0, 1.0, 1.0, 1.0],
+        scores: Vec::new(),
     };
     let f = fit(&data, None).unwrap();
     assert!(f.attack.iter().chain(&f.defence).all(|v| v.is_finite()));
@@ -385,6 +387,7 @@ fn degenerate_data_does_not_break() {
         home_goals: vec![0, 0],
         away_goals: vec![0, 0],
         weight: vec![1.0, 1.0],
+        scores: Vec::new(),
     };
     let f = fit(&all_draws, None).unwrap();
     assert!(f.attack.iter().chain(&f.defence).all(|v| v.is_finite()));

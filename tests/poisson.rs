@@ -51,6 +51,8 @@ fn premier_league_fit_reaches_the_oracle_and_predicts_its_fixtures() {
             "0.0018",
             "--ridge",
             "0",
+            "--market-weight",
+            "0",
             "-q",
         ])
         .output()
@@ -123,14 +125,22 @@ fn premier_league_fit_reaches_the_oracle_and_predicts_its_fixtures() {
     }
 }
 
-/// Without `--ridge` the fit has the default ridge on team strengths: metrics.json says so, and
+/// Without `--ridge` a fit to the goals (`--market-weight 0`) has the default ridge on team strengths: metrics.json says so, and
 /// predictions of a strong side against a weak one are less extreme than the plain maximum
 /// likelihood's (`--ridge 0`), while the league's scoring level stays where the data put it.
 #[test]
 fn the_default_fit_shrinks_strengths_towards_the_league_average() {
     let lambdas = |ridge: Option<&str>| -> (serde_json::Value, Vec<f64>) {
         let ws = Workspace::new(&["E0"]);
-        let mut args = vec!["--model-type", "poisson_v2", "--xi", "0.0018", "-q"];
+        let mut args = vec![
+            "--model-type",
+            "poisson_v2",
+            "--xi",
+            "0.0018",
+            "--market-weight",
+            "0",
+            "-q",
+        ];
         if let Some(r) = ridge {
             args.extend(["--ridge", r]);
         }
@@ -168,7 +178,7 @@ fn the_default_fit_shrinks_strengths_towards_the_league_average() {
     assert!((total(&shrunk) / total(&plain) - 1.0).abs() < 0.1);
 }
 
-/// The default fit also shrinks each club's scoring tendency (how many goals its matches hold)
+/// The default fit to the goals also shrinks each club's scoring tendency (how many goals its matches hold)
 /// towards the league's (`--total-ridge`, default 20): across every pairing of eight clubs of
 /// 2022-23 the expected goal totals are less spread than with `--total-ridge 0`, while who is
 /// stronger (the log ratio of the two rates) barely moves and the league's mean total stays.
@@ -196,7 +206,15 @@ fn the_default_fit_shrinks_goal_totals_towards_the_league_average() {
         .collect();
     let fitted = |extra: &[&str]| -> (serde_json::Value, Vec<(f64, f64)>) {
         let ws = Workspace::new(&["E0"]);
-        let mut args = vec!["--model-type", "poisson_v2", "--xi", "0.0018", "-q"];
+        let mut args = vec![
+            "--model-type",
+            "poisson_v2",
+            "--xi",
+            "0.0018",
+            "--market-weight",
+            "0",
+            "-q",
+        ];
         args.extend(extra);
         ws.cmd().args(&args).assert().code(0);
         let dir = ws.model_dir("premier_league", "poisson_v2");
@@ -255,8 +273,12 @@ for t in d["teams"].values():
     assert isinstance(t["attack"], float) and isinstance(t["defence"], float)
 for k in ["home_advantage", "rho", "xi_per_day", "reference_date", "promoted_prior"]:
     assert k in d, k
-assert d["strength_ridge"] == 3.0, d["strength_ridge"]
-assert d["total_ridge"] == 20.0, d["total_ridge"]
+# Every match of the fixture has odds: the strengths are fitted to their market's expected
+# goals, so the ridges against the goals' noise are off.
+assert d["market_weight"] == 1.0, d["market_weight"]
+assert d["matches_with_market"] == d["training_matches"] > 0, d["matches_with_market"]
+assert d["strength_ridge"] == 0.0, d["strength_ridge"]
+assert d["total_ridge"] == 0.0, d["total_ridge"]
 print("ok")
 "#;
     assert_eq!(python::run_on_files(script, &[&pkl]), "ok");
@@ -365,4 +387,52 @@ fn a_new_season_of_a_few_matches_does_not_choose_xi() {
     let started = xi_with_new_matches(10);
     assert_eq!(complete.1, "2021-22");
     assert_eq!(started, complete);
+}
+
+/// Without odds in the data, or with `--market-weight 0`, the strengths are fitted to the goals
+/// with the goals' defaults (ridges 3 and 20, stated decay 0.0018): the same model either way,
+/// and metrics.json says no match had a market.
+#[test]
+fn without_odds_or_with_market_weight_zero_the_fit_is_the_goals_fit() {
+    let metrics = |ws: &Workspace, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["--model-type", "poisson_v2", "-q"];
+        args.extend(extra);
+        ws.cmd().args(&args).assert().code(0);
+        let dir = ws.model_dir("premier_league", "poisson_v2");
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+        m["trained_date"] = serde_json::Value::Null;
+        m
+    };
+    let with_odds = Workspace::new(&["E0"]);
+    let mut weight_zero = metrics(&with_odds, &["--market-weight", "0"]);
+    // The same seasons with the result columns only.
+    let no_odds = Workspace::new(&[]);
+    std::fs::create_dir_all(no_odds.data().join("E0")).unwrap();
+    for entry in std::fs::read_dir(fixtures().join("E0")).unwrap() {
+        let path = entry.unwrap().path();
+        let (header, rows) = read_csv_table(&path);
+        let keep: Vec<usize> = ["Div", "Date", "HomeTeam", "AwayTeam", "FTHG", "FTAG", "FTR"]
+            .iter()
+            .map(|c| header.iter().position(|h| h == c).unwrap())
+            .collect();
+        let pick = |r: &Vec<String>| keep.iter().map(|&i| r[i].clone()).collect::<Vec<_>>();
+        write_csv_rows(
+            &no_odds.data().join("E0").join(path.file_name().unwrap()),
+            &pick(&header),
+            &rows.iter().map(pick).collect::<Vec<_>>(),
+        );
+    }
+    let mut without = metrics(&no_odds, &[]);
+    for m in [&weight_zero, &without] {
+        assert_eq!(m["scores"]["matches_with_market"], 0);
+        assert_eq!(m["strength_ridge"], 3.0);
+        assert_eq!(m["total_ridge"], 20.0);
+        assert_eq!(m["xi_selection"]["against_default"]["default"], 0.0018);
+    }
+    assert_eq!(weight_zero["scores"]["market_weight"], 0.0);
+    assert_eq!(without["scores"]["market_weight"], 1.0);
+    weight_zero["scores"]["market_weight"] = serde_json::Value::Null;
+    without["scores"]["market_weight"] = serde_json::Value::Null;
+    assert_eq!(weight_zero, without);
 }

@@ -45,7 +45,8 @@ fn bundesliga_with(new: usize) -> Workspace {
 /// Ten matches into a season, the Poisson decay is chosen on the latest season's worth of matches
 /// (306 in the Bundesliga) across the season boundary, each predicted from a fit that ends before
 /// it; metrics.json records the window, every candidate's score and the choice (the best score
-/// when it beats the default decay by two standard errors, else the default).
+/// when it beats the default decay by two standard errors, else the default: 0.008 for these
+/// matches, which all have odds, so the strengths are fitted to their market's expected goals).
 #[test]
 fn poisson_decay_is_chosen_on_the_latest_matches_across_the_season_boundary() {
     let ws = bundesliga_with(10);
@@ -58,7 +59,7 @@ fn poisson_decay_is_chosen_on_the_latest_matches_across_the_season_boundary() {
     assert_eq!(sel["protocol"], "window");
     assert_eq!(sel["fallback"], false);
     let candidates = sel["candidates"].as_array().unwrap();
-    assert_eq!(candidates.len(), 10);
+    assert_eq!(candidates.len(), 8);
     let scores: Vec<(f64, f64)> = candidates
         .iter()
         .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
@@ -68,10 +69,11 @@ fn poisson_decay_is_chosen_on_the_latest_matches_across_the_season_boundary() {
         .fold(scores[0], |b, c| if c.1 > b.1 { *c } else { b });
     let default = scores
         .iter()
-        .find(|c| c.0 == 0.0018)
+        .find(|c| c.0 == 0.008)
         .expect("the default is a candidate");
     // The best replaces the default only beyond two standard errors of the per-match differences.
     let against = &sel["against_default"];
+    assert_eq!(against["default"], 0.008);
     assert_eq!(against["best"].as_f64().unwrap(), best.0);
     let mean = against["mean_difference"].as_f64().unwrap();
     let se = against["standard_error"].as_f64().unwrap();
@@ -82,7 +84,7 @@ fn poisson_decay_is_chosen_on_the_latest_matches_across_the_season_boundary() {
     assert!(se > 0.0);
     let replaces = mean > 2.0 * se;
     assert_eq!(against["best_replaces_default"], replaces);
-    let chosen = if replaces { best.0 } else { 0.0018 };
+    let chosen = if replaces { best.0 } else { 0.008 };
     assert_eq!(
         m["xi_per_day"].as_f64().unwrap(),
         chosen,
@@ -109,23 +111,30 @@ fn poisson_decay_is_chosen_on_the_latest_matches_across_the_season_boundary() {
 }
 
 /// With one season of data (Eredivisie 2022-23, 306 matches) no window of a season's worth has
-/// matches before it to fit on: every model type keeps its stated default and says so.
+/// matches before it to fit on: every model type keeps its stated default and says so (the
+/// Poisson decay 0.008 fitted to the market's expected goals, 0.0018 fitted to the goals).
 #[test]
 fn too_short_a_history_keeps_the_stated_defaults() {
     let ws = Workspace::new(&["N1"]);
     ws.cmd().args(["-q"]).assert().code(0);
-    let p = metrics(&ws, "eredivisie", "poisson_v2");
-    assert_eq!(p["xi_per_day"], 0.0018);
-    assert_eq!(p["xi_selection"]["fallback"], true);
-    assert_eq!(p["xi_selection"]["protocol"], "window");
-    let source = p["xi_selection"]["source"].as_str().unwrap();
-    assert!(
-        source.starts_with(
-            "default 0.0018 (306 matches: fewer than 1 window(s) of a season's worth (306 matches)"
-        ),
-        "{source}"
-    );
-    assert_eq!(p["xi_selection"]["candidates"].as_array().unwrap().len(), 0);
+    let goals = Workspace::new(&["N1"]);
+    goals
+        .cmd()
+        .args(["--model-type", "poisson_v2", "--market-weight", "0", "-q"])
+        .assert()
+        .code(0);
+    for (ws, xi) in [(&ws, "0.008"), (&goals, "0.0018")] {
+        let p = metrics(ws, "eredivisie", "poisson_v2");
+        assert_eq!(p["xi_per_day"], xi.parse::<f64>().unwrap());
+        assert_eq!(p["xi_selection"]["fallback"], true);
+        assert_eq!(p["xi_selection"]["protocol"], "window");
+        let source = p["xi_selection"]["source"].as_str().unwrap();
+        let expected = format!(
+            "default {xi} (306 matches: fewer than 1 window(s) of a season's worth (306 matches)"
+        );
+        assert!(source.starts_with(&expected), "{source}");
+        assert_eq!(p["xi_selection"]["candidates"].as_array().unwrap().len(), 0);
+    }
 
     for ty in ["1x2_v2", "draw_specialist"] {
         let m = metrics(&ws, "eredivisie", ty);

@@ -38,6 +38,7 @@ fn train(ty: &dyn ModelType, ds: &Dataset, warm: Option<&WarmStart>) -> TrainedM
         xi_per_day: None,
         strength_ridge: None,
         total_ridge: None,
+        market_weight: None,
         selection: Default::default(),
         trained_date: "2024-01-01 00:00:00",
         features: &FeatureCache::new(),

@@ -213,13 +213,13 @@ fn take_lock(args: &RunArgs) -> Result<Option<run_lock::RunLock>, CommandError> 
     }
 }
 
-/// A dry run only plans and model types without features read only scores: neither needs odds
-/// or statistics; the feature models read the columns the feature pass lists.
+/// A dry run only plans: it needs no odds or statistics; a training reads the columns the
+/// feature pass and the Poisson model's market list.
 fn load_data(args: &RunArgs) -> Result<LoadedData, CommandError> {
-    let columns = if args.dry_run || !args.selected_types().iter().any(|t| t.uses_features()) {
+    let columns = if args.dry_run {
         data::Columns::Required
     } else {
-        data::Columns::Wanted(crate::features::COLUMNS_READ)
+        data::Columns::Wanted(&crate::models::TRAINING_COLUMNS)
     };
     data::load_data_dir_as_of(&args.data_dir, columns, args.as_of).map_err(CommandError::usage)
 }
@@ -359,6 +359,7 @@ fn context<'a>(
         xi_per_day: args.model.xi,
         strength_ridge: args.model.ridge,
         total_ridge: args.model.total_ridge,
+        market_weight: args.model.market_weight,
         selection: args.model.selection,
         trained_date,
         features,

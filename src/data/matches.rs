@@ -62,6 +62,45 @@ impl Extras {
     }
 }
 
+/// Reads a fixed list of columns from many rows, finding the columns once for every run of rows
+/// that share their column list (the rows of one file) instead of once a row.
+#[derive(Debug)]
+pub struct ColumnReader<'c> {
+    columns: &'c [&'c str],
+    /// The column list the slots were found in, and each wanted column's slot in it.
+    names: Option<Arc<[Arc<str>]>>,
+    slots: Vec<Option<usize>>,
+}
+
+impl<'c> ColumnReader<'c> {
+    pub fn new(columns: &'c [&'c str]) -> ColumnReader<'c> {
+        ColumnReader {
+            columns,
+            names: None,
+            slots: Vec::new(),
+        }
+    }
+
+    /// The row's value of each column (in the reader's order), NaN where it has none.
+    pub fn read(&mut self, extras: &Extras, out: &mut [f64]) {
+        if !self
+            .names
+            .as_ref()
+            .is_some_and(|n| Arc::ptr_eq(n, &extras.names))
+        {
+            self.slots = self
+                .columns
+                .iter()
+                .map(|c| extras.names.binary_search_by(|n| n.as_ref().cmp(c)).ok())
+                .collect();
+            self.names = Some(extras.names.clone());
+        }
+        for (o, slot) in out.iter_mut().zip(&self.slots) {
+            *o = slot.map_or(f64::NAN, |i| f64::from(extras.values[i]));
+        }
+    }
+}
+
 /// Equal when the same columns hold the same numbers (however the rows are stored).
 impl PartialEq for Extras {
     fn eq(&self, other: &Extras) -> bool {

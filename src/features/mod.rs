@@ -149,22 +149,22 @@ const BENCHMARK_ODDS: &[[&str; 3]] = &[
 /// Margin-free probabilities from the first of `sources` (home, draw, away odds columns) that the
 /// row carries with a sane book; `None` when none does.
 pub fn implied(extras: &Extras, sources: &[[&str; 3]]) -> Option<[f64; 3]> {
-    'next: for cols in sources {
-        let mut inv = [0.0; 3];
-        for (k, c) in cols.iter().enumerate() {
-            match extras.get(c) {
-                Some(o) if o.is_finite() && o > 1.0 && o < 1000.0 => inv[k] = 1.0 / o,
-                _ => continue 'next,
-            }
-        }
-        let s: f64 = inv.iter().sum();
-        // A sane book has a small over-round; anything else is a data error.
-        if !(0.9..=1.5).contains(&s) {
-            continue;
-        }
-        return Some([inv[0] / s, inv[1] / s, inv[2] / s]);
+    sources.iter().find_map(|cols| {
+        let [h, d, a] = cols.map(|c| extras.get(c));
+        margin_free([h?, d?, a?])
+    })
+}
+
+/// The probabilities of a book of decimal odds with the margin removed proportionally, or `None`
+/// when it is no sane book: a price outside (1, 1000), or an over-round outside 0.9..=1.5 (a
+/// data error).
+pub fn margin_free<const N: usize>(odds: [f64; N]) -> Option<[f64; N]> {
+    if !odds.iter().all(|&o| o.is_finite() && o > 1.0 && o < 1000.0) {
+        return None;
     }
-    None
+    let inv = odds.map(|o| 1.0 / o);
+    let s: f64 = inv.iter().sum();
+    (0.9..=1.5).contains(&s).then(|| inv.map(|p| p / s))
 }
 
 /// Pre-match market probabilities (margin removed proportionally) from the first usable

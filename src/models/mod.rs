@@ -19,6 +19,28 @@ pub fn model_types() -> Vec<&'static dyn ModelType> {
     ]
 }
 
+/// Every extra column a training reads: the feature pass's (`features::COLUMNS_READ`) and the
+/// odds the Poisson model reads its earlier matches' expected goals from
+/// (`poisson_v2::MARKET_COLUMNS`). What a run's load keeps.
+pub const TRAINING_COLUMNS: [&str;
+    crate::features::COLUMNS_READ.len() + poisson_v2::MARKET_COLUMNS.len()] =
+    concat(crate::features::COLUMNS_READ, &poisson_v2::MARKET_COLUMNS);
+
+/// `a` then `b`, as one array (at compile time).
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - a.len()];
+        i += 1;
+    }
+    out
+}
+
 /// The model type called `name`.
 pub fn by_name(name: &str) -> Option<&'static dyn ModelType> {
     model_types().into_iter().find(|t| t.spec().name == name)

@@ -51,6 +51,9 @@ pub struct TrainContext<'a> {
     pub strength_ridge: Option<f64>,
     /// `--total-ridge`: the Poisson scoring-tendency ridge instead of the default.
     pub total_ridge: Option<f64>,
+    /// `--market-weight`: the share of the market's expected goals in the Poisson scores
+    /// instead of the default.
+    pub market_weight: Option<f64>,
     /// `--selection`: how hyperparameters are chosen (the window protocol by default).
     pub selection: Protocol,
     /// `YYYY-MM-DD HH:MM:SS` (UTC), the same for every model of one run.

@@ -43,6 +43,15 @@ const XI_CANDIDATES: [f64; 9] = [
 ];
 /// Used when a league has no earlier season to validate on and `--xi` is not given.
 const DEFAULT_XI: f64 = 0.0018;
+/// Decays tried per league when the strengths are fitted to the market's expected goals: a
+/// market's prices of earlier matches are far less noisy than their goals, so recent matches
+/// can carry more of the weight.
+const MARKET_XI_CANDIDATES: [f64; 8] = [0.002, 0.004, 0.006, 0.008, 0.01, 0.012, 0.016, 0.02];
+/// The stated decay of a fit to the market's expected goals (chosen on backtests of 2015-16 to
+/// 2018-19, docs/benchmarks.md).
+const DEFAULT_MARKET_XI: f64 = 0.008;
+/// The share of the market's expected goals in the Poisson scores without `--market-weight`.
+const DEFAULT_MARKET_WEIGHT: f64 = 1.0;
 /// The ridge on team strengths (`dixon_coles::fit_penalised`) without `--ridge`: a Gaussian prior
 /// of sd 0.41 around the league average. Chosen on backtests of 2015-16 to 2018-19 (README,
 /// "Poisson v2"), seasons that no criterion of the refresh protocol is measured on.
@@ -95,6 +104,13 @@ pub struct PoissonModelFile {
     /// existed: those fits had none).
     #[serde(default)]
     pub total_ridge: f64,
+    /// The share of each training match's Poisson score that was its market's expected goals
+    /// (0 in files written before it existed: those fits used the goals alone).
+    #[serde(default)]
+    pub market_weight: f64,
+    /// How many training matches had a market to read expected goals from.
+    #[serde(default)]
+    pub matches_with_market: usize,
     /// Weights are exp(-xi * days before this date) (the latest training match).
     pub reference_date: String,
     pub promoted_prior: PromotedPrior,
@@ -182,7 +198,7 @@ impl PoissonStart {
 /// The likelihood's inputs as the trainer builds them: teams sorted by name, each match weighted
 /// exp(-xi * days before the latest match). Public for the benches and timing example.
 pub fn goals_data(matches: &[Match], xi: f64) -> (Vec<Arc<str>>, GoalsData) {
-    IndexedMatches::new(matches, (0.0, 0.0)).goals_data(matches.len(), xi)
+    IndexedMatches::new(matches, (0.0, 0.0), 0.0).goals_data(matches.len(), xi)
 }
 
 /// A league's matches (sorted by date) with each side as an index into the league's team names
@@ -198,10 +214,102 @@ struct IndexedMatches<'a> {
     home: Vec<u32>,
     away: Vec<u32>,
     season: Vec<i32>,
+    /// How much of each match's Poisson scores is its market's expected goals instead of its
+    /// goals (0: the goals alone).
+    market_weight: f64,
+    /// Each match's expected goals by its own market, when it has one (see [`market_goals`]).
+    market: Vec<Option<(f64, f64)>>,
+    /// Whether the market's expected goals make up at least half of the scores (the market
+    /// weight times the share of matches with a market): then the fits have the market's
+    /// stated defaults, else the goals'.
+    on_market: bool,
+    /// The stated decay and the candidates weighed against it.
+    default_xi: f64,
+    xi_candidates: &'static [f64],
+}
+
+/// 1X2 odds a past match's market is read from, best first: the closing prices (the most
+/// informed), then the opening ones.
+const PAST_1X2: &[[&str; 3]] = &[
+    ["PSCH", "PSCD", "PSCA"],
+    ["AvgCH", "AvgCD", "AvgCA"],
+    ["B365CH", "B365CD", "B365CA"],
+    ["PSH", "PSD", "PSA"],
+    ["AvgH", "AvgD", "AvgA"],
+    ["BbAvH", "BbAvD", "BbAvA"],
+    ["B365H", "B365D", "B365A"],
+];
+/// Over/under 2.5 odds (over, under) of a past match, best first, closing then opening.
+const PAST_OVER_UNDER: &[[&str; 2]] = &[
+    ["PC>2.5", "PC<2.5"],
+    ["AvgC>2.5", "AvgC<2.5"],
+    ["P>2.5", "P<2.5"],
+    ["Avg>2.5", "Avg<2.5"],
+    ["BbAv>2.5", "BbAv<2.5"],
+];
+
+/// Every column `PAST_1X2` and `PAST_OVER_UNDER` name, in their order: what a load for
+/// training keeps for this model.
+pub const MARKET_COLUMNS: [&str; PAST_1X2.len() * 3 + PAST_OVER_UNDER.len() * 2] = {
+    let mut out = [""; PAST_1X2.len() * 3 + PAST_OVER_UNDER.len() * 2];
+    let mut i = 0;
+    while i < PAST_1X2.len() * 3 {
+        out[i] = PAST_1X2[i / 3][i % 3];
+        i += 1;
+    }
+    while i < out.len() {
+        let k = i - PAST_1X2.len() * 3;
+        out[i] = PAST_OVER_UNDER[k / 2][k % 2];
+        i += 1;
+    }
+    out
+};
+
+/// Each played match's expected goals (home, away) as its market priced them: the independent
+/// Poisson rates that reproduce its 1X2 probabilities and, when it has them, its over/under
+/// 2.5 probability (margins removed proportionally); `None` without a sane 1X2 book. Only ever
+/// read for matches before the one predicted, so their closing prices are history. The columns
+/// are found once a file and each distinct market is solved once a thread (a backtest indexes
+/// the same matches for every training).
+fn market_goals(matches: &[Match]) -> Vec<Option<(f64, f64)>> {
+    /// Solved markets by the bits of (home, draw, away, over or NaN).
+    type Solved = FxHashMap<[u64; 4], Option<(f64, f64)>>;
+    thread_local! {
+        static SOLVED: std::cell::RefCell<Solved> = Default::default();
+    }
+    let mut reader = crate::data::matches::ColumnReader::new(&MARKET_COLUMNS);
+    let mut values = [0.0; MARKET_COLUMNS.len()];
+    SOLVED.with(|solved| {
+        let mut solved = solved.borrow_mut();
+        matches
+            .iter()
+            .map(|m| {
+                reader.read(&m.extras, &mut values);
+                let (one_x_two, over_under) = values.split_at(PAST_1X2.len() * 3);
+                let p = one_x_two
+                    .chunks_exact(3)
+                    .find_map(|o| crate::features::margin_free([o[0], o[1], o[2]]))?;
+                let over = over_under
+                    .chunks_exact(2)
+                    .find_map(|o| crate::features::margin_free([o[0], o[1]]))
+                    .map(|[over, _]| over);
+                let key = [p[0], p[1], p[2], over.unwrap_or(f64::NAN)].map(f64::to_bits);
+                *solved
+                    .entry(key)
+                    .or_insert_with(|| crate::stats::scoreline::expected_goals_of_market(p, over))
+            })
+            .collect()
+    })
 }
 
 impl<'a> IndexedMatches<'a> {
-    fn new(matches: &'a [Match], (strength_ridge, total_ridge): (f64, f64)) -> IndexedMatches<'a> {
+    /// Indexes `matches`, whose Poisson scores hold `market_weight` of each match's market
+    /// expected goals; every fit uses the ridges `(strength, total)`.
+    fn new(
+        matches: &'a [Match],
+        (strength_ridge, total_ridge): (f64, f64),
+        market_weight: f64,
+    ) -> IndexedMatches<'a> {
         // Ids in order of first appearance, then renumbered in name order.
         let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut first_order: Vec<&Arc<str>> = Vec::new();
@@ -226,6 +334,18 @@ impl<'a> IndexedMatches<'a> {
         for t in home.iter_mut().chain(away.iter_mut()) {
             *t = rank[*t as usize];
         }
+        let market: Vec<Option<(f64, f64)>> = if market_weight > 0.0 {
+            market_goals(matches)
+        } else {
+            vec![None; matches.len()]
+        };
+        let with_market = market.iter().filter(|m| m.is_some()).count();
+        let on_market = market_weight * with_market as f64 >= 0.5 * matches.len() as f64;
+        let (default_xi, xi_candidates): (f64, &[f64]) = if on_market {
+            (DEFAULT_MARKET_XI, &MARKET_XI_CANDIDATES)
+        } else {
+            (DEFAULT_XI, &XI_CANDIDATES)
+        };
         IndexedMatches {
             matches,
             strength_ridge,
@@ -237,6 +357,11 @@ impl<'a> IndexedMatches<'a> {
             home,
             away,
             season: matches.iter().map(|m| m.date.season()).collect(),
+            market_weight,
+            market,
+            on_market,
+            default_xi,
+            xi_candidates,
         }
     }
 
@@ -246,9 +371,13 @@ impl<'a> IndexedMatches<'a> {
         let mut out = Vec::with_capacity(self.matches.len() + 1);
         let mut h = rustc_hash::FxHasher::default();
         out.push(h.finish());
-        for m in self.matches {
+        self.market_weight.to_bits().hash(&mut h);
+        for (m, market) in self.matches.iter().zip(&self.market) {
             (m.date.0, m.home.as_ref(), m.away.as_ref()).hash(&mut h);
             (m.home_goals, m.away_goals).hash(&mut h);
+            if self.market_weight != 0.0 {
+                market.map(|(l, u)| (l.to_bits(), u.to_bits())).hash(&mut h);
+            }
             out.push(h.finish());
         }
         out
@@ -277,8 +406,29 @@ impl<'a> IndexedMatches<'a> {
             home_goals: matches.iter().map(|m| m.home_goals as u16).collect(),
             away_goals: matches.iter().map(|m| m.away_goals as u16).collect(),
             weight: self.weights(n, xi),
+            scores: self.scores(n),
         };
         (teams, data)
+    }
+
+    /// The first `n` matches' Poisson scores: the goals, blended with the market's expected
+    /// goals by the market weight where a match has a market (empty: the goals alone).
+    fn scores(&self, n: usize) -> Vec<[f64; 2]> {
+        let k = self.market_weight;
+        if k == 0.0 {
+            return Vec::new();
+        }
+        self.matches[..n]
+            .iter()
+            .zip(&self.market)
+            .map(|(m, market)| {
+                let goals = [f64::from(m.home_goals), f64::from(m.away_goals)];
+                match market {
+                    Some((l, u)) => [(1.0 - k) * goals[0] + k * l, (1.0 - k) * goals[1] + k * u],
+                    None => goals,
+                }
+            })
+            .collect()
     }
 
     /// The first `n` matches' weights with decay `xi`, relative to the latest of them.
@@ -289,6 +439,12 @@ impl<'a> IndexedMatches<'a> {
     }
 }
 
+/// A match weighted less than this is left out of the fit (weight 0): against the fit's own
+/// 1e-9 ridge it carries no information, and a club whose every match is that old has no
+/// estimate, only a badly conditioned Newton system (a fast decay, 0.02 a day, reaches it in
+/// under three years; the stated 0.0018 after thirty).
+const NEGLIGIBLE_WEIGHT: f64 = 1e-9;
+
 /// exp(-xi * days before `reference`) of each match date; one exponential per run of equal
 /// dates (sorted matches: a match day has several).
 fn decay_weights(dates: impl Iterator<Item = Date>, reference: Date, xi: f64) -> Vec<f64> {
@@ -298,6 +454,7 @@ fn decay_weights(dates: impl Iterator<Item = Date>, reference: Date, xi: f64) ->
             Some((day, w)) if day == date => w,
             _ => {
                 let w = (-xi * reference.days_since(date) as f64).exp();
+                let w = if w < NEGLIGIBLE_WEIGHT { 0.0 } else { w };
                 last = Some((date, w));
                 w
             }
@@ -380,6 +537,11 @@ fn promoted_prior(
             home_goals: rows.iter().map(|&i| data.home_goals[i]).collect(),
             away_goals: rows.iter().map(|&i| data.away_goals[i]).collect(),
             weight: vec![1.0; rows.len()],
+            scores: if data.scores.is_empty() {
+                Vec::new()
+            } else {
+                rows.iter().map(|&i| data.scores[i]).collect()
+            },
         };
         if let Ok((a, d)) = dixon_coles::fit_single_team(&subset, idx as u32, fit) {
             if a.is_finite() && d.is_finite() {
@@ -592,6 +754,11 @@ fn metrics_json(
             serde_json::Value::Null
         },
         "total_ridge": model.total_ridge,
+        "scores": {
+            "market_weight": model.market_weight,
+            "matches_with_market": model.matches_with_market,
+            "note": "the team strengths are fitted to each training match's goals blended with its market's expected goals (the independent Poisson rates that reproduce its closing 1X2 and over/under 2.5 odds, else its opening ones) by market_weight; matches without odds contribute their goals; rho is fitted to the goals",
+        },
         "reference_date": model.reference_date,
         "weighted_log_likelihood": weighted_log_likelihood,
         "n_teams": model.teams.len(),
@@ -615,12 +782,13 @@ fn choose_xi(
 ) -> Result<(XiChoice, Option<Validation>, XiFits)> {
     let candidates: Vec<f64> = match (fixed, protocol) {
         (Some(xi), _) => vec![xi],
-        (None, Protocol::Season) => XI_CANDIDATES.to_vec(),
+        (None, Protocol::Season) => indexed.xi_candidates.to_vec(),
         // The window protocol weighs every candidate against the default, so it is one of them.
         (None, Protocol::Window) => {
-            let mut c = XI_CANDIDATES.to_vec();
-            c.push(DEFAULT_XI);
+            let mut c = indexed.xi_candidates.to_vec();
+            c.push(indexed.default_xi);
             c.sort_by(f64::total_cmp);
+            c.dedup();
             c
         }
     };
@@ -638,12 +806,12 @@ fn choose_xi(
         Some((choice, v, fits)) => (choice, Some(v), fits),
         None => (
             XiChoice {
-                xi_per_day: fixed.unwrap_or(DEFAULT_XI),
+                xi_per_day: fixed.unwrap_or(indexed.default_xi),
                 protocol: protocol.name(),
                 source: if fixed.is_some() {
                     "fixed by --xi".to_string()
                 } else {
-                    format!("default {DEFAULT_XI} ({why_not})")
+                    format!("default {} ({why_not})", indexed.default_xi)
                 },
                 fallback: fixed.is_none(),
                 candidates: Vec::new(),
@@ -724,7 +892,9 @@ fn validate_window(
     let Some(best) = selection::best(&tried, false) else {
         return Ok(Err("no candidate decay scored".to_string()));
     };
-    let (c, against_default) = weigh_against_default(val, candidates, &tried, best, &replayed);
+    let default_xi = indexed.default_xi;
+    let (c, against_default) =
+        weigh_against_default(val, (candidates, default_xi), &tried, best, &replayed);
     let chosen = tried[c];
     let mut described = selection::describe(&dates, &window);
     if let Some(obj) = described.as_object_mut() {
@@ -738,14 +908,14 @@ fn validate_window(
     } else {
         format!(
             "{} on the latest {} matches ({} refits every {} days)",
-            if chosen.value == DEFAULT_XI {
+            if chosen.value == default_xi {
                 format!(
-                    "default {DEFAULT_XI} kept unless beaten by {} standard errors",
+                    "default {default_xi} kept unless beaten by {} standard errors",
                     selection::MIN_STANDARD_ERRORS
                 )
             } else {
                 format!(
-                    "beat the default {DEFAULT_XI} by more than {} standard errors",
+                    "beat the default {default_xi} by more than {} standard errors",
                     selection::MIN_STANDARD_ERRORS
                 )
             },
@@ -774,13 +944,13 @@ fn validate_window(
 /// `--xi`), the best.
 fn weigh_against_default(
     val: &[Match],
-    candidates: &[f64],
+    (candidates, default_xi): (&[f64], f64),
     tried: &[selection::Candidate],
     best: selection::Candidate,
     replayed: &[Replayed],
 ) -> (usize, Option<serde_json::Value>) {
     let b = tried.iter().position(|t| *t == best).unwrap_or(0);
-    let Some(d) = candidates.iter().position(|&x| x == DEFAULT_XI) else {
+    let Some(d) = candidates.iter().position(|&x| x == default_xi) else {
         return (b, None);
     };
     if candidates.len() < 2 {
@@ -792,7 +962,7 @@ fn weigh_against_default(
         .collect();
     let (beats, mean, se) = selection::beats_default(&differences);
     let described = serde_json::json!({
-        "default": DEFAULT_XI,
+        "default": default_xi,
         "best": best.value,
         "mean_difference": round(mean),
         "standard_error": round(se),
@@ -1104,7 +1274,18 @@ impl ModelType for PoissonV2 {
         let start = ctx
             .warm_start
             .and_then(|w| w.downcast_ref::<PoissonStart>());
-        let strength_ridge = ctx.strength_ridge.unwrap_or(DEFAULT_STRENGTH_RIDGE);
+        let market_weight = ctx.market_weight.unwrap_or(DEFAULT_MARKET_WEIGHT);
+        if !(0.0..=1.0).contains(&market_weight) {
+            bail!("--market-weight must be a number in 0..=1, got {market_weight}");
+        }
+        let mut indexed = IndexedMatches::new(matches, (0.0, 0.0), market_weight);
+        // The ridges are priors against the goals' noise: a fit to the market's expected goals
+        // has none unless asked.
+        let strength_ridge = ctx.strength_ridge.unwrap_or(if indexed.on_market {
+            0.0
+        } else {
+            DEFAULT_STRENGTH_RIDGE
+        });
         if !(strength_ridge.is_finite() && strength_ridge >= 0.0) {
             bail!("--ridge must be a non-negative number, got {strength_ridge}");
         }
@@ -1116,7 +1297,8 @@ impl ModelType for PoissonV2 {
         if !(total_ridge.is_finite() && total_ridge >= 0.0) {
             bail!("--total-ridge must be a non-negative number, got {total_ridge}");
         }
-        let indexed = IndexedMatches::new(matches, (strength_ridge, total_ridge));
+        indexed.strength_ridge = strength_ridge;
+        indexed.total_ridge = total_ridge;
         let (xi, validation, validation_fits) =
             choose_xi(&indexed, ctx.xi_per_day, ctx.selection, start)?;
         let fitted = fit_league(
@@ -1148,6 +1330,8 @@ impl ModelType for PoissonV2 {
             xi_per_day: xi.xi_per_day,
             strength_ridge,
             total_ridge,
+            market_weight,
+            matches_with_market: indexed.market.iter().filter(|m| m.is_some()).count(),
             reference_date: reference.to_string(),
             promoted_prior: fitted.prior.clone(),
             max_goals: MAX_GOALS,
@@ -1219,7 +1403,11 @@ impl ModelType for PoissonV2 {
             model.rho,
         );
         let (xi, validation, _) = choose_xi(
-            &IndexedMatches::new(matches, (model.strength_ridge, model.total_ridge)),
+            &IndexedMatches::new(
+                matches,
+                (model.strength_ridge, model.total_ridge),
+                model.market_weight,
+            ),
             Some(model.xi_per_day),
             ctx.selection,
             None,
@@ -1248,6 +1436,7 @@ fn goals_data_for(matches: &[Match], teams: &[Arc<str>], xi: f64) -> GoalsData {
         home_goals: rows.iter().map(|r| r.0.home_goals as u16).collect(),
         away_goals: rows.iter().map(|r| r.0.away_goals as u16).collect(),
         weight: decay_weights(rows.iter().map(|r| r.0.date), reference, xi),
+        scores: Vec::new(),
     }
 }
 
@@ -1356,7 +1545,7 @@ mod tests {
     /// metrics.json's selection and validation of a window validation, as bytes.
     fn validated(matches: &[Match], candidates: &[f64]) -> String {
         let (choice, validation) = validate_window(
-            &IndexedMatches::new(matches, (DEFAULT_STRENGTH_RIDGE, DEFAULT_TOTAL_RIDGE)),
+            &IndexedMatches::new(matches, (DEFAULT_STRENGTH_RIDGE, DEFAULT_TOTAL_RIDGE), 0.0),
             candidates,
         )
         .unwrap()
@@ -1368,6 +1557,20 @@ mod tests {
     /// valid region (one pairing, only ever won 2-0 at home, has lambda * rho at -1), where no
     /// step makes progress; the fit used to take all 200 Newton steps (about 0.2 s, most of a
     /// Poisson backtest's time) and now stops when a step moves nothing, at the same point.
+    #[test]
+    fn the_market_columns_are_every_column_the_market_is_read_from() {
+        let named: Vec<&str> = PAST_1X2
+            .iter()
+            .flatten()
+            .chain(PAST_OVER_UNDER.iter().flatten())
+            .copied()
+            .collect();
+        assert_eq!(named, MARKET_COLUMNS);
+        for c in MARKET_COLUMNS {
+            assert!(crate::models::TRAINING_COLUMNS.contains(&c), "{c}");
+        }
+    }
+
     #[test]
     fn a_fit_whose_maximum_is_on_the_edge_stops_when_no_step_moves() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/processed/D1");
@@ -1465,7 +1668,8 @@ mod tests {
     fn chained_refits_predict_as_unchained_refits_do() {
         let all = premier_league();
         let matches = &all[..before(&all, "2022-11-14")];
-        let indexed = IndexedMatches::new(matches, (DEFAULT_STRENGTH_RIDGE, DEFAULT_TOTAL_RIDGE));
+        let indexed =
+            IndexedMatches::new(matches, (DEFAULT_STRENGTH_RIDGE, DEFAULT_TOTAL_RIDGE), 0.0);
         let dates: Vec<Date> = matches.iter().map(|m| m.date).collect();
         let window = selection::latest_windows(&dates, &indexed.season, 1, MIN_VALIDATION_TRAIN)
             .unwrap()

@@ -48,6 +48,20 @@ pub struct GoalsData {
     pub away_goals: Vec<u16>,
     /// Match weights, finite and `>= 0` (e.g. `exp(-xi * days_ago)`).
     pub weight: Vec<f64>,
+    /// The scores the Poisson part of the likelihood fits, (home, away) per match: empty for the
+    /// goals themselves, else one pair per match, finite and `>= 0` (e.g. the goals blended with
+    /// a market's expected goals). The Dixon-Coles correction always reads the goals.
+    pub scores: Vec<[f64; 2]>,
+}
+
+impl GoalsData {
+    /// The (home, away) scores match `i` contributes to the Poisson part.
+    fn scores_of(&self, i: usize) -> [f64; 2] {
+        match self.scores.get(i) {
+            Some(&s) => s,
+            None => [f64::from(self.home_goals[i]), f64::from(self.away_goals[i])],
+        }
+    }
 }
 
 /// Fitted parameters. `attack`/`defence` are indexed by team (length `n_teams`).
@@ -219,14 +233,26 @@ fn validate(data: &GoalsData) -> Result<(), FitError> {
         || data.home_goals.len() != n
         || data.away_goals.len() != n
         || data.weight.len() != n
+        || !(data.scores.is_empty() || data.scores.len() == n)
     {
         return Err(FitError::BadInput(format!(
-            "length mismatch: home {}, away {}, home_goals {}, away_goals {}, weight {}",
+            "length mismatch: home {}, away {}, home_goals {}, away_goals {}, weight {}, scores {}",
             n,
             data.away.len(),
             data.home_goals.len(),
             data.away_goals.len(),
-            data.weight.len()
+            data.weight.len(),
+            data.scores.len()
+        )));
+    }
+    if let Some(i) = data
+        .scores
+        .iter()
+        .position(|s| !s.iter().all(|v| v.is_finite() && *v >= 0.0))
+    {
+        return Err(FitError::BadInput(format!(
+            "match {i}: scores {:?} are not finite and >= 0",
+            data.scores[i]
         )));
     }
     let mut any_positive = false;
@@ -274,10 +300,10 @@ struct Stats {
 }
 
 impl Stats {
-    fn add(&mut self, w: f64, x: u16, y: u16) {
+    fn add(&mut self, w: f64, x: u16, y: u16, [sx, sy]: [f64; 2]) {
         self.w += w;
-        self.sx += w * f64::from(x);
-        self.sy += w * f64::from(y);
+        self.sx += w * sx;
+        self.sy += w * sy;
         match (x, y) {
             (0, 0) => self.w00 += w,
             (0, 1) => self.w01 += w,
@@ -480,7 +506,7 @@ impl Problem {
                 });
             }
             let (x, y) = (data.home_goals[i], data.away_goals[i]);
-            pairs[slot[k] as usize].s.add(w, x, y);
+            pairs[slot[k] as usize].s.add(w, x, y, data.scores_of(i));
             if x == 1 && y == 1 {
                 w11 += w;
             }
@@ -1080,7 +1106,7 @@ pub fn fit_single_team(
         }
         let mut s = Stats::default();
         let (x, y) = (data.home_goals[i], data.away_goals[i]);
-        s.add(w, x, y);
+        s.add(w, x, y, data.scores_of(i));
         ms.push(TeamMatch {
             cl,
             cm,
@@ -1306,7 +1332,12 @@ mod tests {
                     continue;
                 }
                 let mut s = Stats::default();
-                s.add(data.weight[i], data.home_goals[i], data.away_goals[i]);
+                s.add(
+                    data.weight[i],
+                    data.home_goals[i],
+                    data.away_goals[i],
+                    data.scores_of(i),
+                );
                 let other_h = if h == t { 0.0 } else { 1.0 };
                 let other_a = if a == t { 0.0 } else { 1.0 };
                 ms.push(TeamMatch {
@@ -1337,6 +1368,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn scores_equal_to_the_goals_are_the_goals_fit_and_bad_scores_are_refused() {
+        let data = small_data(6, 150, 23);
+        let plain = fit(&data, None).unwrap();
+        let mut scored = data.clone();
+        scored.scores = (0..data.home.len())
+            .map(|i| [f64::from(data.home_goals[i]), f64::from(data.away_goals[i])])
+            .collect();
+        let same = fit(&scored, None).unwrap();
+        assert_eq!(same.attack, plain.attack);
+        assert_eq!(same.defence, plain.defence);
+        assert_eq!(same.rho.to_bits(), plain.rho.to_bits());
+        // Other scores move the strengths; the reported likelihood is still the goals'.
+        scored.scores[0][0] += 2.5;
+        let moved = fit(&scored, None).unwrap();
+        assert_ne!(moved.attack, plain.attack);
+        let wll = weighted_log_likelihood(
+            &data,
+            &moved.attack,
+            &moved.defence,
+            moved.home_advantage,
+            moved.rho,
+        );
+        assert_eq!(moved.weighted_log_likelihood, wll);
+        for bad in [[f64::NAN, 1.0], [-0.5, 1.0], [1.0, f64::INFINITY]] {
+            let mut refused = scored.clone();
+            refused.scores[3] = bad;
+            assert!(matches!(fit(&refused, None), Err(FitError::BadInput(_))));
+        }
+        scored.scores.pop();
+        assert!(matches!(fit(&scored, None), Err(FitError::BadInput(_))));
     }
 
     #[test]

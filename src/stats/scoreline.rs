@@ -99,6 +99,76 @@ pub fn tau(lambda: f64, mu: f64, rho: f64, home_goals: usize, away_goals: usize)
     }
 }
 
+/// The expected goals (home, away) of independent Poisson scores whose markets are the given
+/// ones: 1X2 probabilities `one_x_two` (margin removed) and, when known, the probability of over
+/// 2.5 goals. With the over/under, the goal difference comes from P(home) - P(away) and the
+/// total from P(over 2.5); without it, both from P(home) and P(away). `None` when the
+/// probabilities are not a usable market or no pair of rates in (0.05, 8) reproduces them.
+pub fn expected_goals_of_market(one_x_two: [f64; 3], over: Option<f64>) -> Option<(f64, f64)> {
+    let ok = |p: f64| p.is_finite() && p > 0.0 && p < 1.0;
+    if !one_x_two.iter().all(|&p| ok(p)) || !over.is_none_or(ok) {
+        return None;
+    }
+    let [ph, _, pa] = one_x_two;
+    let residuals = |a: f64, b: f64| -> [f64; 2] {
+        let (lambda, mu) = (a.exp(), b.exp());
+        let [h, _, aw] = independent_one_x_two(lambda, mu);
+        match over {
+            Some(o) => {
+                let t = lambda + mu;
+                let under = (-t).exp() * (1.0 + t + 0.5 * t * t);
+                [(h - aw) - (ph - pa), (1.0 - under) - o]
+            }
+            None => [h - ph, aw - pa],
+        }
+    };
+    let (mut a, mut b) = (1.4f64.ln(), 1.1f64.ln());
+    let (lo, hi) = (0.05f64.ln(), 8.0f64.ln());
+    const STEP: f64 = 1e-6;
+    for _ in 0..50 {
+        let r = residuals(a, b);
+        if r[0].abs() < 1e-10 && r[1].abs() < 1e-10 {
+            return Some((a.exp(), b.exp()));
+        }
+        let ra = residuals(a + STEP, b);
+        let rb = residuals(a, b + STEP);
+        let j = [
+            [(ra[0] - r[0]) / STEP, (rb[0] - r[0]) / STEP],
+            [(ra[1] - r[1]) / STEP, (rb[1] - r[1]) / STEP],
+        ];
+        let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
+        if !(det.is_finite() && det.abs() > 1e-300) {
+            return None;
+        }
+        let da = (j[1][1] * r[0] - j[0][1] * r[1]) / det;
+        let db = (j[0][0] * r[1] - j[1][0] * r[0]) / det;
+        // At most a doubling or halving of a rate per step.
+        let scale = 1.0f64.max(da.abs().max(db.abs()) / std::f64::consts::LN_2);
+        a = (a - da / scale).clamp(lo, hi);
+        b = (b - db / scale).clamp(lo, hi);
+    }
+    None
+}
+
+/// (home win, draw, away win) of independent Poisson scores, normalised over the grid's cells,
+/// in O(cells per side).
+fn independent_one_x_two(lambda: f64, mu: f64) -> [f64; 3] {
+    let home = poisson_pmf(lambda);
+    let away = poisson_pmf(mu);
+    let (mut h, mut d, mut a) = (0.0, 0.0, 0.0);
+    let (mut home_below, mut away_below) = (0.0, 0.0);
+    for k in 0..SIZE {
+        // Home scores k and away fewer; away scores k and home fewer; both k.
+        h += home[k] * away_below;
+        a += away[k] * home_below;
+        d += home[k] * away[k];
+        home_below += home[k];
+        away_below += away[k];
+    }
+    let total = h + d + a;
+    [h / total, d / total, a / total]
+}
+
 fn poisson_pmf(rate: f64) -> [f64; SIZE] {
     let mut p = [0.0; SIZE];
     let mut term = (-rate).exp();
@@ -125,6 +195,28 @@ mod tests {
         assert!((g.over(2.5) + under - 1.0).abs() < 1e-12);
         let no_goal_side = g.sum_where(|i, j| i == 0 || j == 0);
         assert!((g.btts() + no_goal_side - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn expected_goals_of_a_market_reproduce_its_probabilities() {
+        for (lambda, mu) in [(1.6, 1.1), (0.7, 2.4), (3.1, 0.4), (1.3, 1.3)] {
+            let g = ScorelineGrid::independent(lambda, mu);
+            let p = g.one_x_two();
+            // Probabilities matched to 1e-10 pin the rates to about 1e-5 where the markets
+            // move little with them (a 3.1 v 0.4 mismatch).
+            let close =
+                |(l, m): (f64, f64)| (l / lambda - 1.0).abs() < 1e-5 && (m / mu - 1.0).abs() < 1e-5;
+            let both = expected_goals_of_market(p, Some(g.over(2.5))).unwrap();
+            assert!(close(both), "{both:?}");
+            let one_x_two = expected_goals_of_market(p, None).unwrap();
+            assert!(close(one_x_two), "{one_x_two:?}");
+            assert!((independent_one_x_two(lambda, mu)[1] - p[1]).abs() < 1e-12);
+        }
+        assert_eq!(expected_goals_of_market([0.5, 0.5, 0.0], None), None);
+        assert_eq!(
+            expected_goals_of_market([0.4, 0.3, 0.3], Some(f64::NAN)),
+            None
+        );
     }
 
     #[test]

@@ -174,6 +174,9 @@ pub struct Summary {
     pub strength_ridge: Option<f64>,
     /// `--total-ridge`: the Poisson scoring-tendency ridge, `null` for the default.
     pub total_ridge: Option<f64>,
+    /// `--market-weight`: the Poisson scores' share of market expected goals, `null` for the
+    /// default.
+    pub market_weight: Option<f64>,
     pub data_dir: String,
     pub leagues: Vec<String>,
     pub model_types: Vec<String>,
@@ -197,6 +200,7 @@ pub struct Setup {
     pub xi_per_day: Option<f64>,
     pub strength_ridge: Option<f64>,
     pub total_ridge: Option<f64>,
+    pub market_weight: Option<f64>,
     pub data_dir: String,
     pub leagues: Vec<String>,
     pub match_days: usize,
@@ -499,6 +503,7 @@ pub fn summarise(
         xi_per_day: setup.xi_per_day,
         strength_ridge: setup.strength_ridge,
         total_ridge: setup.total_ridge,
+        market_weight: setup.market_weight,
         data_dir: setup.data_dir,
         leagues: setup.leagues,
         model_types: names.iter().map(|n| n.to_string()).collect(),
@@ -524,7 +529,7 @@ fn diff_cell(p: Option<&Paired>) -> String {
 /// The per-league table printed after a run (the full numbers are in summary.json).
 pub fn text_table(s: &Summary, out: &Path) -> String {
     let mut t = format!(
-        "backtest {} .. {} (refresh {}, selection {}{}{}{}): {} matches on {} match days, {} models trained\n\n",
+        "backtest {} .. {} (refresh {}, selection {}{}{}{}{}): {} matches on {} match days, {} models trained\n\n",
         s.from,
         s.to,
         s.refresh,
@@ -532,6 +537,7 @@ pub fn text_table(s: &Summary, out: &Path) -> String {
         s.xi_per_day.map_or_else(String::new, |xi| format!(", xi {xi}")),
         s.strength_ridge.map_or_else(String::new, |r| format!(", ridge {r}")),
         s.total_ridge.map_or_else(String::new, |r| format!(", total ridge {r}")),
+        s.market_weight.map_or_else(String::new, |k| format!(", market weight {k}")),
         s.matches,
         s.match_days,
         s.trainings
