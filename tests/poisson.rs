@@ -436,3 +436,38 @@ fn without_odds_or_with_market_weight_zero_the_fit_is_the_goals_fit() {
     without["scores"]["market_weight"] = serde_json::Value::Null;
     assert_eq!(weight_zero, without);
 }
+
+/// A club none of whose matches carries weight has no estimate: with a decay of 0.02 a day,
+/// Blackpool's only Premier League season (2010-11) weighs below 1e-9 by 2023, so the model
+/// leaves it out and predicts it as it predicts a club it never saw (the promoted prior); with
+/// 0.0018 its matches still count and it has strengths of its own.
+#[test]
+fn a_club_whose_matches_carry_no_weight_is_predicted_from_the_prior() {
+    let pairs = [
+        ("Man City".to_string(), "Blackpool".to_string()),
+        ("Man City".to_string(), "Nowhere Town".to_string()),
+    ];
+    for (xi, held) in [("0.02", false), ("0.0018", true)] {
+        let ws = Workspace::new(&["E0"]);
+        ws.cmd()
+            .args(["--model-type", "poisson_v2", "--xi", xi, "-q"])
+            .assert()
+            .code(0);
+        let pkl = ws
+            .model_dir("premier_league", "poisson_v2")
+            .join("poisson_model.pkl");
+        let script = r#"
+d = load(sys.argv[1])
+print("Blackpool" in d["teams"])
+"#;
+        let holds = python::run_on_files(script, &[&pkl]);
+        assert_eq!(holds, if held { "True" } else { "False" }, "xi {xi}");
+        let rows = predict(&ws, &write_fixtures(&ws, &pairs), "premier_league");
+        let probs = |r: &csv::StringRecord| (3..8).map(|i| r[i].to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            probs(&rows[0]) == probs(&rows[1]),
+            !held,
+            "xi {xi}: {rows:?}"
+        );
+    }
+}

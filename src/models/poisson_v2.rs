@@ -486,7 +486,31 @@ fn fit_league(
         );
     }
     let prior = promoted_prior(indexed, n, &teams, &data, &fit);
+    // A club none of whose matches carries weight has no estimate: it is left out, so that it
+    // is predicted (and its refits start) as an unseen club, from the prior.
+    let unweighted = unweighted_teams(&data);
+    let keep = |i: &usize| !unweighted[*i];
+    let kept: Vec<usize> = (0..teams.len()).filter(keep).collect();
+    let fit = DixonColesFit {
+        attack: kept.iter().map(|&i| fit.attack[i]).collect(),
+        defence: kept.iter().map(|&i| fit.defence[i]).collect(),
+        ..fit
+    };
+    let teams = kept.iter().map(|&i| teams[i].clone()).collect();
     Ok(LeagueFit { teams, fit, prior })
+}
+
+/// Which teams of `data` have no match of positive weight (the fit holds them at attack 0 and
+/// the mean defence, which is no estimate).
+fn unweighted_teams(data: &GoalsData) -> Vec<bool> {
+    let mut unweighted = vec![true; data.n_teams];
+    for ((&h, &a), &w) in data.home.iter().zip(&data.away).zip(&data.weight) {
+        if w > 0.0 {
+            unweighted[h as usize] = false;
+            unweighted[a as usize] = false;
+        }
+    }
+    unweighted
 }
 
 /// The prior for unseen teams: the mean strength that clubs entering this league showed in their
@@ -987,6 +1011,8 @@ const CHAIN_REFITS: i32 = 4;
 struct ReplayFit {
     teams: Vec<Arc<str>>,
     fit: DixonColesFit,
+    /// The teams of `teams` none of whose matches carried weight: predicted from the prior.
+    unweighted: Vec<bool>,
     n: usize,
     xi: f64,
     prior: std::sync::OnceLock<PromotedPrior>,
@@ -1010,7 +1036,7 @@ impl ReplayFit {
         home: Option<usize>,
         away: Option<usize>,
     ) -> (f64, f64) {
-        let strengths = |slot: Option<usize>| match slot {
+        let strengths = |slot: Option<usize>| match slot.filter(|&i| !self.unweighted[i]) {
             Some(i) => (self.fit.attack[i], self.fit.defence[i]),
             None => {
                 let prior = self.prior.get_or_init(|| {
@@ -1137,6 +1163,7 @@ impl<'a> Replay<'a> {
             fits.push(ReplayFit {
                 teams: teams.clone(),
                 fit,
+                unweighted: unweighted_teams(&data),
                 n,
                 xi,
                 prior: Default::default(),
