@@ -327,3 +327,41 @@ fn fitted_choices_replace_the_stated_defaults_only_beyond_two_standard_errors() 
         assert_eq!(platt["b"], 0.0);
     }
 }
+
+/// A fitted temperature that beats the stated default ships as it was weighed. Primeira Liga
+/// 2015-16 to the end of March 2018 (tests/fixtures/P1, the 2017-18 file cut after 2018-03-31):
+/// the temperature fitted on the calibration window (1.04) beats 1 on the validation window by
+/// about four standard errors, and that temperature, not one refitted on both windows (1.27, which
+/// the validation rows that decided pull further from 1), is the one used for validation and
+/// the one shipped in the calibrator.
+#[test]
+fn a_fitted_temperature_ships_as_it_was_weighed() {
+    let ws = Workspace::new(&["P1"]);
+    ws.cmd()
+        .args(["--model-type", "1x2_v2", "-q"])
+        .assert()
+        .code(0);
+    let cal = &metrics(&ws, "primeira_liga", "1x2_v2")["calibration"];
+    let (d, candidate, replaces) = weighed(&cal["against_default"]);
+    assert_eq!(*d, 1.0);
+    assert!(replaces, "{cal:#}");
+    let against = &cal["against_default"];
+    let z = against["mean_log_loss_improvement"].as_f64().unwrap()
+        / against["standard_error"].as_f64().unwrap();
+    assert!(z > 3.0, "{cal:#}");
+    let t = candidate.as_f64().unwrap();
+    assert!((1.02..1.06).contains(&t), "{cal:#}");
+    assert_eq!(cal["temperature"], *candidate, "{cal:#}");
+    assert_eq!(cal["temperature_for_validation"], *candidate, "{cal:#}");
+    // The calibrator file holds the same temperature (metrics.json rounds to 12 digits).
+    let file = ws
+        .model_dir("primeira_liga", "1x2_v2")
+        .join("calibrator.pkl");
+    let shipped: auto_train::models::one_x_two_v2::CalibratorFile =
+        auto_train::store::pickle::from_bytes(&std::fs::read(file).unwrap()).unwrap();
+    assert!(
+        (shipped.temperature - t).abs() < 1e-9,
+        "{} vs {t}",
+        shipped.temperature
+    );
+}

@@ -104,7 +104,8 @@ struct Variant {
     alpha_choice: AlphaChoice,
     /// The fitted Platt scaling weighed against the identity (window protocol).
     platt_against_default: Option<serde_json::Value>,
-    /// Platt scaling on every out-of-sample logit (cal and val), shipped.
+    /// Platt scaling shipped: the identity, or the one weighed (window protocol; see
+    /// `Plan::platts`).
     platt: Platt,
     /// Platt scaling on `cal` logits (for the validation scores).
     platt_val: Platt,

@@ -170,11 +170,12 @@ impl Plan {
     }
 
     /// The temperatures of one feature set: for the validation scores (fitted on the
-    /// calibration rows' logits `z_cal`) and shipped (on every out-of-sample logit, `z_cal` then
-    /// `z_val`), each from its `starts` when given. Window protocol: the stated default,
-    /// temperature 1, unless the one fitted on the calibration rows beats it on the validation
-    /// rows (log loss, [`Weighed`]); the comparison is returned for metrics.json. Not choosing
-    /// (too few calibration rows): the default.
+    /// calibration rows' logits `z_cal`) and shipped, each fit from its `starts` when given.
+    /// Window protocol: the stated default, temperature 1, unless the one fitted on the
+    /// calibration rows beats it on the validation rows (log loss, [`Weighed`]); then that
+    /// temperature, the one weighed, is also the one shipped. The comparison is returned for
+    /// metrics.json. Season protocol: shipped fitted on every out-of-sample logit (`z_cal` then
+    /// `z_val`). Not choosing (too few calibration rows): the default.
     pub fn temperatures(
         &self,
         (z_cal, y_cal): (&[[f64; 3]], &[usize]),
@@ -233,7 +234,12 @@ impl Plan {
     /// One calibrator through the protocol: `fit(false)` fits it on the calibration rows,
     /// `fit(true)` on the calibration and validation rows; `losses` scores one on the validation
     /// rows, row by row; `describe` is what metrics.json says of one. Not choosing: `default`.
-    /// Window protocol: `default` unless the calibration rows' fit beats it ([`Weighed`]).
+    /// Window protocol: `default` unless the calibration rows' fit beats it ([`Weighed`]), and
+    /// then that fit, for validation and shipped: what ships is what was weighed. (A refit on
+    /// both windows would include the validation rows that decided, which favour a departure
+    /// whenever one is chosen: the refit would move further from the default than anything
+    /// weighed.)
+    /// Season protocol: no weighing, the shipped calibrator refitted on both windows.
     fn calibrate<T: Clone>(
         &self,
         default: T,
@@ -245,21 +251,19 @@ impl Plan {
             return Ok(Calibration::default_only(default));
         }
         let on_cal = fit(false)?;
-        let mut against_default = None;
-        if self.weighs_calibration() {
-            let w = Weighed::new(&losses(&default), &losses(&on_cal));
-            against_default = Some(w.json(describe(&default), describe(&on_cal)));
-            if !w.replaces {
-                return Ok(Calibration {
-                    against_default,
-                    ..Calibration::default_only(default)
-                });
-            }
+        if !self.weighs_calibration() {
+            return Ok(Calibration {
+                shipped: fit(true)?,
+                for_validation: on_cal,
+                against_default: None,
+            });
         }
+        let w = Weighed::new(&losses(&default), &losses(&on_cal));
+        let against_default = Some(w.json(describe(&default), describe(&on_cal)));
+        let chosen = if w.replaces { on_cal } else { default };
         Ok(Calibration {
-            for_validation: on_cal,
-            shipped: fit(true)?,
             against_default,
+            ..Calibration::default_only(chosen)
         })
     }
 }
@@ -274,7 +278,8 @@ fn joined<T: Copy>(a: &[T], b: &[T]) -> Vec<T> {
 pub struct Calibration<T> {
     /// Applied to the validation logits (fitted on the calibration rows only).
     pub for_validation: T,
-    /// Shipped (fitted on the calibration and validation rows).
+    /// Shipped: the default, or under the window protocol the fit weighed against it; under
+    /// the season protocol fitted on the calibration and validation rows.
     pub shipped: T,
     /// The fitted calibrator weighed against the identity (window protocol), for metrics.json.
     pub against_default: Option<serde_json::Value>,
@@ -494,25 +499,34 @@ mod tests {
         assert_ne!(against["candidate"], 1.0);
         assert_eq!((c.for_validation, c.shipped), (1.0, 1.0));
         // Logits three times too sharp: a temperature near 1/3 beats 1 by far more than two
-        // standard errors and replaces it (fitted on the calibration rows for validation, on
-        // both windows for the shipped model).
+        // standard errors and replaces it. The temperature weighed (fitted on the calibration
+        // rows) is the one used for validation and shipped, not a refit on both windows.
         let (zc, yc) = logits(&cal, 3.0);
         let (zv, yv) = logits(&val, 3.0);
         let c = plan()
             .temperatures((&zc, &yc), (&zv, &yv), [None, None])
             .unwrap();
-        assert_eq!(
-            c.against_default.unwrap()["candidate_replaces_default"],
-            true
-        );
-        assert!(
-            (c.for_validation - 1.0 / 3.0).abs() < 0.05,
-            "{}",
-            c.for_validation
-        );
-        assert!((c.shipped - 1.0 / 3.0).abs() < 0.05, "{}", c.shipped);
+        let against = c.against_default.unwrap();
+        assert_eq!(against["candidate_replaces_default"], true);
+        let on_cal = logistic::fit_temperature(&zc, &yc, None).unwrap();
+        assert!((on_cal - 1.0 / 3.0).abs() < 0.05, "{on_cal}");
+        assert_eq!((c.for_validation, c.shipped), (on_cal, on_cal));
+        assert_eq!(against["candidate"], crate::stats::metrics::round(on_cal));
         let all: Vec<[f64; 3]> = zc.iter().chain(&zv).copied().collect();
         let y: Vec<usize> = yc.iter().chain(&yv).copied().collect();
+        assert_ne!(
+            c.shipped,
+            logistic::fit_temperature(&all, &y, None).unwrap(),
+            "not refitted on the validation rows that decided"
+        );
+        // The season protocol weighs nothing and ships the refit on both windows.
+        let mut season = plan();
+        season.protocol = Protocol::Season;
+        let c = season
+            .temperatures((&zc, &yc), (&zv, &yv), [None, None])
+            .unwrap();
+        assert!(c.against_default.is_none());
+        assert_eq!(c.for_validation, on_cal);
         assert_eq!(
             c.shipped,
             logistic::fit_temperature(&all, &y, None).unwrap()
@@ -561,11 +575,9 @@ mod tests {
             true
         );
         assert!((c.shipped.a - 1.0 / 3.0).abs() < 0.1, "{:?}", c.shipped);
-        assert!(
-            (c.for_validation.a - 1.0 / 3.0).abs() < 0.1,
-            "{:?}",
-            c.for_validation
-        );
+        // What ships is the scaling weighed: fitted on the calibration rows only.
+        let on_cal = logistic::fit_platt(&zc, &yc, None).unwrap();
+        assert_eq!((c.for_validation, c.shipped), (on_cal.clone(), on_cal));
     }
 
     #[test]

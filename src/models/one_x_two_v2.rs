@@ -159,7 +159,7 @@ struct Variant {
     t_against_default: Option<serde_json::Value>,
     /// Temperature fitted on `cal` logits of the `fit` models (used for validation).
     t_val: f64,
-    /// Temperature fitted on every out-of-sample logit (cal and val), shipped.
+    /// Temperature shipped: 1, or the one weighed (window protocol; see `Plan::temperatures`).
     t_final: f64,
     p_val: Vec<[f64; 3]>,
     p_train: Vec<[f64; 3]>,
@@ -526,7 +526,7 @@ fn metrics_json(
             "fit": common::span(&rows.dates, &splits.fit),
             "calibration": common::span(&rows.dates, &splits.cal),
             "validation": common::span(&rows.dates, &splits.val),
-            "protocol": "alpha chosen on calibration rows with models fitted on fit rows (window protocol: the default unless the best beats it, regularisation.*.against_default); validation scores from models refitted on fit+calibration rows with the temperature fitted on calibration rows (window protocol: 1 unless that fit beats 1 on the validation rows, calibration.against_default); shipped files refitted on every row, temperature on all out-of-sample logits (or 1)",
+            "protocol": "alpha chosen on calibration rows with models fitted on fit rows (window protocol: the default unless the best beats it, regularisation.*.against_default); validation scores from models refitted on fit+calibration rows with the temperature fitted on calibration rows (window protocol: 1 unless that fit beats 1 on the validation rows, calibration.against_default); shipped files refitted on every row, with the temperature used for validation (window protocol: the one weighed, or 1; season protocol: refitted on all out-of-sample logits)",
         },
         "selection": plan.describe(&rows.dates),
     })
