@@ -125,6 +125,17 @@ fn premier_league_fit_reaches_the_oracle_and_predicts_its_fixtures() {
     }
 }
 
+/// A Poisson fit to the goals (not the market's expected goals) with the literature's decay.
+const GOALS_FIT: [&str; 7] = [
+    "--model-type",
+    "poisson_v2",
+    "--xi",
+    "0.0018",
+    "--market-weight",
+    "0",
+    "-q",
+];
+
 /// Without `--ridge` a fit to the goals (`--market-weight 0`) has the default ridge on team strengths: metrics.json says so, and
 /// predictions of a strong side against a weak one are less extreme than the plain maximum
 /// likelihood's (`--ridge 0`), while the league's scoring level stays where the data put it.
@@ -132,15 +143,7 @@ fn premier_league_fit_reaches_the_oracle_and_predicts_its_fixtures() {
 fn the_default_fit_shrinks_strengths_towards_the_league_average() {
     let lambdas = |ridge: Option<&str>| -> (serde_json::Value, Vec<f64>) {
         let ws = Workspace::new(&["E0"]);
-        let mut args = vec![
-            "--model-type",
-            "poisson_v2",
-            "--xi",
-            "0.0018",
-            "--market-weight",
-            "0",
-            "-q",
-        ];
+        let mut args = GOALS_FIT.to_vec();
         if let Some(r) = ridge {
             args.extend(["--ridge", r]);
         }
@@ -206,15 +209,7 @@ fn the_default_fit_shrinks_goal_totals_towards_the_league_average() {
         .collect();
     let fitted = |extra: &[&str]| -> (serde_json::Value, Vec<(f64, f64)>) {
         let ws = Workspace::new(&["E0"]);
-        let mut args = vec![
-            "--model-type",
-            "poisson_v2",
-            "--xi",
-            "0.0018",
-            "--market-weight",
-            "0",
-            "-q",
-        ];
+        let mut args = GOALS_FIT.to_vec();
         args.extend(extra);
         ws.cmd().args(&args).assert().code(0);
         let dir = ws.model_dir("premier_league", "poisson_v2");
