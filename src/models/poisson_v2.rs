@@ -1,5 +1,7 @@
 //! Poisson v2: a time-decay Dixon-Coles goals model per league. It predicts a scoreline grid,
-//! and every market (1X2, over/under, both teams to score) is read off that grid. The decay `xi`
+//! and every market (1X2, over/under, both teams to score) is read off that grid. The team
+//! strengths are fitted to each earlier match's expected goals as its market priced them, where
+//! it has odds, else to its goals (`--market-weight`); rho to the goals. The decay `xi`
 //! is chosen per league on a replay of refits across the latest season's worth of matches
 //! (`stats::selection`; the latest season with `--selection season`) unless `--xi` fixes it.
 
