@@ -96,14 +96,8 @@ pub fn closing_market_probs(extras: &Extras) -> Option<[f64; 3]> {
 /// (odds above 1 and below 1000, an over-round between 0.9 and 1.5, as for 1X2 odds).
 pub fn over_under_probs(extras: &Extras, pairs: &[[&str; 2]]) -> Option<f64> {
     pairs.iter().find_map(|[over, under]| {
-        let o = extras.get(over)?;
-        let u = extras.get(under)?;
-        let sane = |x: f64| x.is_finite() && x > 1.0 && x < 1000.0;
-        if !(sane(o) && sane(u)) {
-            return None;
-        }
-        let s = 1.0 / o + 1.0 / u;
-        (0.9..=1.5).contains(&s).then(|| (1.0 / o) / s)
+        let [over, _] = features::margin_free([extras.get(over)?, extras.get(under)?])?;
+        Some(over)
     })
 }
 
