@@ -486,3 +486,84 @@ fn registry_entries_of(text: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn corrected_odds_of_a_training_row_make_the_model_stale_and_a_refresh_retrains_it() {
+    let ws = Workspace::new(&[]);
+    let data = ws.data().join("E0");
+    for season in ["2019-20", "2020-21", "2021-22"] {
+        let name = format!("{season}.csv");
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::copy(fixtures().join("E0").join(&name), data.join(&name)).unwrap();
+    }
+    let (code, _, stderr) = ws.run_json(POISSON);
+    assert_eq!(code, 0, "{stderr}");
+    let first = registry_entries(&ws)[0].clone();
+    let last_date = first["training_data"]["last_date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(first["training_data"]["inputs_fingerprint"]
+        .as_str()
+        .is_some_and(|f| f.starts_with("sha256:")));
+    let file = data.join("2020-21.csv");
+    let (header, rows) = read_csv_table(&file);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let edited = |name: &str, value: &str| {
+        let mut rows = rows.clone();
+        rows[10][column(name)] = value.to_string();
+        write_csv_rows(&file, &header, &rows);
+    };
+    let staleness = || {
+        let s = ws.status_json();
+        status_row(&s, "premier_league", "poisson_v2")["staleness"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    // Fouls are read by no training: still fresh.
+    assert_ne!(rows[10][column("HF")], "99");
+    edited("HF", "99");
+    assert_eq!(staleness(), "fresh");
+    // A corrected closing price of a training row: stale, said so, and a dry run changes
+    // nothing.
+    assert_ne!(rows[10][column("PSCH")], "9.5");
+    edited("PSCH", "9.5");
+    let reason =
+        format!("the odds or shots on target of rows up to {last_date} changed since training");
+    assert_eq!(staleness(), reason);
+    let before = snapshot(ws.path());
+    let (code, dry, _) = ws.run_json(&["--model-type", "poisson_v2", "--dry-run", "--refresh"]);
+    assert_eq!(code, 0);
+    assert_eq!(dry["stale"][0]["league"], "premier_league");
+    assert_eq!(dry["stale"][0]["new_matches"], 0);
+    assert_eq!(snapshot(ws.path()), before);
+
+    // A refresh retrains it, whatever --min-new-matches says: a new version superseding the
+    // first, whose directory is left as it was.
+    let old_dir = ws.model_dir("premier_league", "poisson_v2");
+    let old_files = snapshot(&old_dir);
+    let args = [
+        "--model-type",
+        "poisson_v2",
+        "--refresh",
+        "--min-new-matches",
+        "100",
+    ];
+    let (code, _, stderr) = ws.run_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let entries = registry_entries(&ws);
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1]["supersedes"], first["key"]);
+    assert_eq!(
+        entries[1]["training_data"]["fingerprint"],
+        first["training_data"]["fingerprint"]
+    );
+    assert_ne!(
+        entries[1]["training_data"]["inputs_fingerprint"],
+        first["training_data"]["inputs_fingerprint"]
+    );
+    assert_eq!(snapshot(&old_dir), old_files);
+    assert_eq!(staleness(), "fresh");
+}

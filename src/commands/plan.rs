@@ -2,9 +2,10 @@
 //! the training record found, and what the run will do about it and why. Plain data, built
 //! without writing anything: a dry run is this plan reported.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::RunArgs;
@@ -103,14 +104,29 @@ pub fn make_plan(
         .filter(|l| !leagues_with_data.contains(*l))
         .cloned()
         .collect();
-    let mut jobs = Vec::new();
-    for &ty in &selected {
-        for league in wanted.iter().filter(|l| leagues_with_data.contains(*l)) {
-            let Some(lm) = loaded.dataset.league(league) else {
-                continue;
-            };
+    let rows: BTreeMap<&str, versions::LeagueRows> = loaded
+        .dataset
+        .leagues
+        .iter()
+        .map(|(slug, lm)| (slug.as_str(), versions::LeagueRows::new(lm)))
+        .collect();
+    // Each job reads its own directories (every version's files verified) and its league's
+    // rows: planned in parallel, in (type, league) order.
+    let rows = &rows;
+    let pairs: Vec<(&'static dyn ModelType, &str, &versions::LeagueRows)> = selected
+        .iter()
+        .flat_map(|&ty| {
+            wanted.iter().filter_map(move |league| {
+                let league = league.as_str();
+                rows.get(league).map(|lm| (ty, league, lm))
+            })
+        })
+        .collect();
+    let jobs: Vec<Job> = pairs
+        .into_par_iter()
+        .map(|(ty, league, lm)| {
             let lineage = versions::lineage(&args.models_dir, Some(registry), league, ty);
-            jobs.push(plan_job(
+            plan_job(
                 &args.models_dir,
                 league,
                 ty,
@@ -118,9 +134,9 @@ pub fn make_plan(
                 &lineage,
                 registry,
                 refresh,
-            ));
-        }
-    }
+            )
+        })
+        .collect();
     let known_types: BTreeSet<&str> = crate::models::model_types()
         .iter()
         .flat_map(|t| t.spec().dir_names())
@@ -143,7 +159,7 @@ fn plan_job(
     models_dir: &Path,
     league: &str,
     ty: &'static dyn ModelType,
-    lm: &crate::data::matches::LeagueMatches,
+    lm: &versions::LeagueRows,
     lineage: &Lineage,
     registry: &Registry,
     refresh: RefreshPolicy,
@@ -153,7 +169,7 @@ fn plan_job(
     // Where a first version is (a legacy name when only that is there) and where a new one goes.
     let seed_path = versions::rel_path(league, detect::seed_dir_name(models_dir, league, spec), 1);
     let new_path = versions::rel_path(league, spec.dir_name, 1);
-    let seed_state = detect::detect(models_dir, league, spec, lm.len());
+    let seed_state = detect::detect(models_dir, league, spec, lm.league.len());
     let seed_has_manifest = !matches!(
         manifest::read(&models_dir.join(&seed_path)),
         manifest::ManifestRead::Absent
@@ -178,7 +194,7 @@ fn plan_job(
         league: league.to_string(),
         ty,
         detected: "existing",
-        matches: lm.len(),
+        matches: lm.league.len(),
         action: Action::Keep,
         reason: String::new(),
         path: current.map_or(seed_path.clone(), |v| v.path.clone()),

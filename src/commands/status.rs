@@ -2,7 +2,7 @@
 //! headline metrics and whether the registry lists it -- what the old service showed at its
 //! `/models` endpoint, read straight from the files. Read-only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -85,7 +85,8 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
     if let Err(e) = &registry {
         crate::logging::error(&e.to_string());
     }
-    let columns = data::Columns::Required;
+    // What staleness is judged on: the training columns too (`versions::inputs_fingerprint`).
+    let columns = data::Columns::Wanted(&crate::models::TRAINING_COLUMNS);
     let loaded = match data::load_data_dir_as_of(&args.data_dir, columns, args.as_of) {
         Ok(l) => Some(l),
         Err(e) => {
@@ -103,6 +104,16 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
         league: String::new(),
         matches: Vec::new(),
     };
+    let league_rows: BTreeMap<&str, versions::LeagueRows> = leagues
+        .iter()
+        .map(|league| {
+            let lm = loaded.as_ref().and_then(|l| l.dataset.league(league));
+            (
+                league.as_str(),
+                versions::LeagueRows::new(lm.unwrap_or(&empty)),
+            )
+        })
+        .collect();
     let mut rows = Vec::new();
     for ty in models::model_types() {
         let spec = ty.spec();
@@ -122,7 +133,7 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
                 args,
                 league,
                 ty,
-                lm.unwrap_or(&empty),
+                &league_rows[league.as_str()],
                 &seed_state,
                 &lineage,
                 registry.is_ok(),
@@ -190,7 +201,7 @@ fn status_row(
     args: &StatusArgs,
     league: &str,
     ty: &dyn ModelType,
-    lm: &LeagueMatches,
+    lm: &versions::LeagueRows,
     seed_state: &ModelState,
     lineage: &Lineage,
     registry_ok: bool,
@@ -242,7 +253,7 @@ fn status_row(
             ModelState::Partial { missing_files } if state == "partial" => missing_files.clone(),
             _ => Vec::new(),
         },
-        matches: lm.len(),
+        matches: lm.league.len(),
         loads,
         load_error,
         registered: registry_ok.then(|| shown.is_some_and(|v| v.registered)),

@@ -213,14 +213,10 @@ fn take_lock(args: &RunArgs) -> Result<Option<run_lock::RunLock>, CommandError> 
     }
 }
 
-/// A dry run only plans: it needs no odds or statistics; a training reads the columns the
-/// feature pass and the Poisson model's market list.
+/// The columns a training reads (the feature pass's and the Poisson model's market list), also
+/// for a dry run: whether a model is stale depends on them (`versions::inputs_fingerprint`).
 fn load_data(args: &RunArgs) -> Result<LoadedData, CommandError> {
-    let columns = if args.dry_run {
-        data::Columns::Required
-    } else {
-        data::Columns::Wanted(&crate::models::TRAINING_COLUMNS)
-    };
+    let columns = data::Columns::Wanted(&crate::models::TRAINING_COLUMNS);
     data::load_data_dir_as_of(&args.data_dir, columns, args.as_of).map_err(CommandError::usage)
 }
 

@@ -130,7 +130,7 @@ pub enum Columns {
     /// The required columns and every numeric extra.
     All,
     /// Only the required columns: the same matches, skipped rows and reports, without extras.
-    /// What detection (`--dry-run`, `status`) and the Poisson model need.
+    /// What naming a data dir's leagues and clubs needs (`predict`'s checks).
     Required,
     /// The required columns and these extras (those present in a file; by exact name). What the
     /// feature models (`features::COLUMNS_READ`) and prediction need.
@@ -1509,19 +1509,39 @@ fn for_each_line(
 /// The (start, end) of the first `n` cells of a quote-free line (fewer when the line has fewer).
 fn split_cells(line: &[u8], n: usize, cells: &mut Vec<(usize, usize)>) {
     cells.clear();
+    if n == 0 {
+        return;
+    }
+    // Eight bytes at a time (cells are a few bytes: a search a cell costs more than it skips).
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const COMMAS: u64 = u64::from_ne_bytes([b','; 8]);
     let mut start = 0;
-    while cells.len() < n {
-        match memchr::memchr(b',', &line[start..]) {
-            Some(i) => {
-                cells.push((start, start + i));
-                start += i + 1;
+    let mut at = 0;
+    let mut comma = |i: usize, cells: &mut Vec<(usize, usize)>| {
+        cells.push((start, i));
+        start = i + 1;
+        cells.len() == n
+    };
+    while at + 8 <= line.len() {
+        let word = u64::from_le_bytes(line[at..at + 8].try_into().unwrap_or([0; 8]));
+        let x = word ^ COMMAS;
+        // The high bit of each zero byte of `x` (exact: no false positives with this form).
+        let mut zeros = !(((x & !HIGHS) + !HIGHS) | x) & HIGHS;
+        while zeros != 0 {
+            let i = at + (zeros.trailing_zeros() / 8) as usize;
+            if comma(i, cells) {
+                return;
             }
-            None => {
-                cells.push((start, line.len()));
-                break;
-            }
+            zeros &= zeros - 1;
+        }
+        at += 8;
+    }
+    for (i, &b) in line.iter().enumerate().skip(at) {
+        if b == b',' && comma(i, cells) {
+            return;
         }
     }
+    cells.push((start, line.len()));
 }
 
 /// The league of a file with neither a `league` nor a `Div` column: the name of its folder
@@ -1690,6 +1710,47 @@ mod tests {
         assert!(parse_goals(Some("1.5")).is_err());
         assert!(parse_goals(Some("99999999999999999999")).is_err());
         assert!(parse_goals(None).is_err());
+    }
+
+    #[test]
+    fn cells_split_where_a_search_for_each_comma_splits_them() {
+        // The reference: one search a cell.
+        fn searched(line: &[u8], n: usize) -> Vec<(usize, usize)> {
+            let mut cells = Vec::new();
+            let mut start = 0;
+            while cells.len() < n {
+                match line[start..].iter().position(|&b| b == b',') {
+                    Some(i) => {
+                        cells.push((start, start + i));
+                        start += i + 1;
+                    }
+                    None => {
+                        cells.push((start, line.len()));
+                        break;
+                    }
+                }
+            }
+            cells
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut cells = Vec::new();
+        for len in 0..200 {
+            for _ in 0..20 {
+                let line: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        // Commas, bytes next to them in value, high bytes and digits.
+                        [b',', b'+', b'-', 0xAC, 0x2C | 0x80, b'1', b'.', 0][(x % 8) as usize]
+                    })
+                    .collect();
+                for n in [0, 1, 3, 50, 500] {
+                    split_cells(&line, n, &mut cells);
+                    assert_eq!(cells, searched(&line, n), "{line:?} {n}");
+                }
+            }
+        }
     }
 
     #[test]

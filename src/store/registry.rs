@@ -20,6 +20,11 @@ pub struct TrainingDataSummary {
     pub last_date: String,
     /// SHA-256 over the training rows (date, teams, goals), in order.
     pub fingerprint: String,
+    /// SHA-256 over the training rows' values of the other columns a training reads (odds,
+    /// shots on target: `models::TRAINING_COLUMNS`), in order. Absent from the records of
+    /// earlier releases, whose models are then judged by `fingerprint` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs_fingerprint: Option<String>,
 }
 
 /// One registry entry as this tool writes it (old pipeline keys first).

@@ -15,7 +15,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::data::date::Date;
-use crate::data::matches::{LeagueMatches, Match};
+use crate::data::matches::{ColumnReader, LeagueMatches, Match};
 use crate::models::model_type::{ModelSpec, ModelType};
 use crate::store::detect;
 use crate::store::manifest::{self, ManifestRead, MANIFEST_FILE};
@@ -68,7 +68,8 @@ fn key_number(seed_key: &str, key: &str) -> Option<u32> {
     rest.parse().ok().filter(|n| *n >= 2)
 }
 
-/// Matches, date range and a SHA-256 fingerprint of the rows a model is trained on.
+/// Matches, date range and SHA-256 fingerprints of the rows a model is trained on: of their
+/// dates, teams and goals, and of the other columns a training reads.
 pub fn training_summary(league: &LeagueMatches) -> TrainingDataSummary {
     TrainingDataSummary {
         matches: league.len(),
@@ -81,7 +82,38 @@ pub fn training_summary(league: &LeagueMatches) -> TrainingDataSummary {
             .map(|d| d.to_string())
             .unwrap_or_default(),
         fingerprint: fingerprint(&league.matches),
+        inputs_fingerprint: Some(inputs_fingerprint(&league.matches)),
     }
+}
+
+/// SHA-256 over each row's values of every extra column a training reads
+/// (`models::TRAINING_COLUMNS`, in that order), four bytes a value: the bits of the stored
+/// `f32`, little-endian, or all ones for a row without a number there. A corrected price of an
+/// earlier match changes the models trained on it as a corrected score does.
+pub fn inputs_fingerprint<'m>(rows: impl IntoIterator<Item = &'m Match>) -> String {
+    use sha2::{Digest, Sha256};
+    let columns = &crate::models::TRAINING_COLUMNS;
+    let mut reader = ColumnReader::new(columns);
+    let mut values = vec![f64::NAN; columns.len()];
+    let mut hasher = Sha256::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    for m in rows {
+        reader.read(&m.extras, &mut values);
+        for &v in &values {
+            let bits = if v.is_nan() {
+                u32::MAX
+            } else {
+                (v as f32).to_bits()
+            };
+            buf.extend_from_slice(&bits.to_le_bytes());
+        }
+        if buf.len() >= (1 << 16) - 4 * columns.len() {
+            hasher.update(&buf);
+            buf.clear();
+        }
+    }
+    hasher.update(&buf);
+    hex_fingerprint(hasher)
 }
 
 /// SHA-256 over (date, home, away, goals) of each row, in order: one line
@@ -173,7 +205,8 @@ pub struct Staleness {
     pub new_matches: usize,
     /// Of `new_matches`, those dated on the training `last_date`.
     pub late_on_last_day: usize,
-    /// The rows up to `last_date` differ from those it was trained on (a corrected score ...).
+    /// The rows up to `last_date` differ from those it was trained on (a corrected score, or
+    /// corrected odds when the record fingerprints them ...).
     pub rows_changed: bool,
     /// The data holds less than the model was trained on: it ends before the model's last
     /// match (a clock behind, a wrong `--as-of`) or lost rows up to it (a season file gone).
@@ -183,8 +216,39 @@ pub struct Staleness {
     pub reason: String,
 }
 
+/// A league's current matches, as staleness reads them: with the inputs fingerprints
+/// (`inputs_fingerprint`) of its first rows, each computed once (a league's model types are
+/// usually trained on the same rows).
+#[derive(Debug)]
+pub struct LeagueRows<'a> {
+    pub league: &'a LeagueMatches,
+    inputs: std::sync::Mutex<BTreeMap<usize, String>>,
+}
+
+impl<'a> LeagueRows<'a> {
+    pub fn new(league: &'a LeagueMatches) -> LeagueRows<'a> {
+        LeagueRows {
+            league,
+            inputs: Default::default(),
+        }
+    }
+
+    /// The inputs fingerprint of the first `end` rows.
+    fn inputs_of_first(&self, end: usize) -> String {
+        let known = self.inputs.lock().ok().and_then(|m| m.get(&end).cloned());
+        known.unwrap_or_else(|| {
+            let f = inputs_fingerprint(&self.league.matches[..end]);
+            if let Ok(mut m) = self.inputs.lock() {
+                m.insert(end, f.clone());
+            }
+            f
+        })
+    }
+}
+
 /// Compares a training record with the league's current matches.
-pub fn staleness(record: Option<&TrainingDataSummary>, league: &LeagueMatches) -> Staleness {
+pub fn staleness(record: Option<&TrainingDataSummary>, rows: &LeagueRows) -> Staleness {
+    let league = rows.league;
     let Some(record) = record else {
         return Staleness {
             reason: "unknown: no training record (not made by auto-train)".into(),
@@ -229,13 +293,22 @@ pub fn staleness(record: Option<&TrainingDataSummary>, league: &LeagueMatches) -
         };
     }
     let after = league.len() - end;
-    let (late, rows_changed) = if end == record.matches {
-        (0, fingerprint(&league.matches[..end]) != record.fingerprint)
-    } else if trained_on_all_but_late(&league.matches[..end], last, record) {
-        (end - record.matches, false)
+    let up_to_last = &league.matches[..end];
+    // The rows it was trained on, when their dates, teams and goals are still in the data.
+    let trained: Option<Vec<&Match>> = if end == record.matches {
+        (fingerprint(up_to_last) == record.fingerprint).then(|| up_to_last.iter().collect())
     } else {
-        (0, true)
+        trained_on_all_but_late(up_to_last, last, record)
     };
+    let late = trained.as_ref().map_or(0, |rows| end - rows.len());
+    let inputs_changed = match (&trained, &record.inputs_fingerprint) {
+        (Some(trained), Some(recorded)) if trained.len() == end => {
+            rows.inputs_of_first(end) != *recorded
+        }
+        (Some(trained), Some(recorded)) => inputs_fingerprint(trained.iter().copied()) != *recorded,
+        _ => false,
+    };
+    let rows_changed = trained.is_none() || inputs_changed;
     let new_matches = after + late;
     let mut reasons = Vec::new();
     if new_matches > 0 && late == 0 {
@@ -246,10 +319,14 @@ pub fn staleness(record: Option<&TrainingDataSummary>, league: &LeagueMatches) -
              training)"
         ));
     }
-    if rows_changed {
+    if trained.is_none() {
         reasons.push(format!(
             "the rows up to {last} changed since training ({} then, {end} now)",
             record.matches
+        ));
+    } else if inputs_changed {
+        reasons.push(format!(
+            "the odds or shots on target of rows up to {last} changed since training"
         ));
     }
     Staleness {
@@ -269,19 +346,21 @@ pub fn staleness(record: Option<&TrainingDataSummary>, league: &LeagueMatches) -
 /// Most subsets of a last day's matches tried when looking for the ones a model was trained on.
 const MAX_LAST_DAY_SUBSETS: u64 = 100_000;
 
-/// Whether `matches` (every match up to `last`, sorted) are the rows `record` was trained on
-/// plus some dated `last` itself: results of the model's last day that arrived after training.
-/// The rows before `last` must be unchanged; the rows of `last` are tried as subsets of the
-/// size trained on (the day's matches are few; past `MAX_LAST_DAY_SUBSETS`, no).
-fn trained_on_all_but_late(matches: &[Match], last: Date, record: &TrainingDataSummary) -> bool {
+/// The rows `record` was trained on when `matches` (every match up to `last`, sorted) are
+/// those plus some dated `last` itself: results of the model's last day that arrived after
+/// training. The rows before `last` must be unchanged; the rows of `last` are tried as subsets
+/// of the size trained on (the day's matches are few; past `MAX_LAST_DAY_SUBSETS`, `None`).
+fn trained_on_all_but_late<'m>(
+    matches: &'m [Match],
+    last: Date,
+    record: &TrainingDataSummary,
+) -> Option<Vec<&'m Match>> {
     use sha2::{Digest, Sha256};
     let first_of_day = matches.partition_point(|m| m.date < last);
     let day = &matches[first_of_day..];
-    let Some(keep) = record.matches.checked_sub(first_of_day) else {
-        return false;
-    };
+    let keep = record.matches.checked_sub(first_of_day)?;
     if keep > day.len() || binomial(day.len() as u64, keep as u64) > MAX_LAST_DAY_SUBSETS {
-        return false;
+        return None;
     }
     let mut before = Sha256::new();
     let mut line = Vec::new();
@@ -299,12 +378,13 @@ fn trained_on_all_but_late(matches: &[Match], last: Date, record: &TrainingDataS
             h.update(&line);
         }
         if hex_fingerprint(h) == record.fingerprint {
-            return true;
+            let trained = matches[..first_of_day].iter();
+            return Some(trained.chain(chosen.iter().map(|&i| &day[i])).collect());
         }
         // The next subset of `keep` indices, in lexicographic order.
-        let Some(i) = (0..keep).rev().find(|&i| chosen[i] < day.len() - keep + i) else {
-            return false;
-        };
+        let i = (0..keep)
+            .rev()
+            .find(|&i| chosen[i] < day.len() - keep + i)?;
         chosen[i] += 1;
         for j in i + 1..keep {
             chosen[j] = chosen[j - 1] + 1;
@@ -846,5 +926,80 @@ mod tests {
         // Long enough to be hashed in more than one block.
         let many: Vec<Match> = matches.iter().cycle().take(5000).cloned().collect();
         assert_eq!(fingerprint(&many), formatted(&many));
+    }
+
+    /// A match on day `day` with a closing home price and a count of fouls (a column no training
+    /// reads).
+    fn priced(day: i32, home: &str, psch: f32, fouls: f32) -> Match {
+        Match {
+            date: Date(day),
+            home: home.into(),
+            away: "Away".into(),
+            home_goals: 1,
+            away_goals: 0,
+            extras: Extras::from_pairs(vec![("PSCH".into(), psch), ("HF".into(), fouls)]),
+        }
+    }
+
+    /// Staleness against `matches`.
+    fn stale_of(record: &TrainingDataSummary, matches: Vec<Match>) -> Staleness {
+        let league = LeagueMatches {
+            league: "test".into(),
+            matches,
+        };
+        staleness(Some(record), &LeagueRows::new(&league))
+    }
+
+    #[test]
+    fn corrected_odds_of_a_trained_row_make_a_model_stale_and_unread_columns_do_not() {
+        let trained = vec![
+            priced(10, "A", 2.0, 11.0),
+            priced(11, "B", 2.5, 12.0),
+            priced(12, "C", 3.0, 13.0),
+        ];
+        let record = training_summary(&LeagueMatches {
+            league: "test".into(),
+            matches: trained.clone(),
+        });
+        assert!(record
+            .inputs_fingerprint
+            .as_deref()
+            .is_some_and(|f| f.starts_with("sha256:") && f.len() == 71));
+        assert_eq!(stale_of(&record, trained.clone()).reason, "fresh");
+        // A late result of the last day, dated on it and sorted before a trained row: found
+        // by the subset search, and the trained rows' prices are still compared.
+        let mut with_late = trained.clone();
+        with_late.insert(2, priced(12, "Bay", 4.0, 9.0));
+        let st = stale_of(&record, with_late.clone());
+        assert_eq!(
+            (st.stale, st.rows_changed, st.late_on_last_day),
+            (true, false, 1)
+        );
+        with_late[1] = priced(11, "B", 2.6, 12.0);
+        let st = stale_of(&record, with_late);
+        assert!(st.rows_changed, "{st:?}");
+        // A corrected price: stale, and said so.
+        let mut corrected = trained.clone();
+        corrected[0] = priced(10, "A", 2.1, 11.0);
+        let st = stale_of(&record, corrected.clone());
+        assert_eq!((st.stale, st.rows_changed, st.new_matches), (true, true, 0));
+        assert_eq!(
+            st.reason,
+            "the odds or shots on target of rows up to 1970-01-13 changed since training"
+        );
+        // A price that appears where there was none, or goes: stale too.
+        let mut unpriced = trained.clone();
+        unpriced[2].extras = Extras::from_pairs(vec![("HF".into(), 13.0)]);
+        assert!(stale_of(&record, unpriced).rows_changed);
+        // A column no training reads: fresh.
+        let mut fouls = trained.clone();
+        fouls[1] = priced(11, "B", 2.5, 20.0);
+        assert_eq!(stale_of(&record, fouls).reason, "fresh");
+        // A record of an earlier release (no inputs fingerprint) is judged on goals alone.
+        let earlier = TrainingDataSummary {
+            inputs_fingerprint: None,
+            ..record
+        };
+        assert_eq!(stale_of(&earlier, corrected).reason, "fresh");
     }
 }
