@@ -3,6 +3,7 @@
 //! SAFE MODE writer), register what was published, report. Only the safe writer and the
 //! registry touch the models dir, and a dry run is the plan reported.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
@@ -235,6 +236,12 @@ fn execute(
         .filter(|&i| matches!(plan.jobs[i].action, Action::Publish { .. }))
         .collect();
     let features = FeatureCache::new();
+    // Each league's training-data fingerprints, computed once for its model types.
+    let rows: BTreeMap<&str, versions::LeagueRows> = dataset
+        .leagues
+        .iter()
+        .map(|(slug, l)| (slug.as_str(), versions::LeagueRows::new(l)))
+        .collect();
     let progress = progress_bar(to_publish.len(), quiet || args.json);
     std::thread::scope(|writers| {
         let publish_jobs = |indices: &[usize]| -> Vec<(usize, Publishing)> {
@@ -242,16 +249,16 @@ fn execute(
                 .par_iter()
                 .map(|&i| {
                     let job = &plan.jobs[i];
-                    let Some(league) = dataset.league(&job.league) else {
+                    let Some(league) = rows.get(job.league.as_str()) else {
                         return (i, Publishing::Done(job.planned_outcome(false)));
                     };
                     let warm = refresh_start(job, &args.models_dir);
-                    let mut ctx = context(league, dataset, &features, args, trained_date);
+                    let mut ctx = context(league.league, dataset, &features, args, trained_date);
                     ctx.warm_start = warm.as_ref();
                     let started = std::time::Instant::now();
-                    let trained = train_for_publishing(job, &ctx);
+                    let trained = train_for_publishing(job, &ctx, league);
                     let (models_dir, progress) = (&args.models_dir, &progress);
-                    let league = league.league.as_str();
+                    let league = league.league.league.as_str();
                     let write = move || {
                         let outcome = write_published(job, league, models_dir, trained, started);
                         progress.inc(1);
@@ -370,8 +377,13 @@ struct TrainedForPublishing {
     warnings: Vec<String>,
 }
 
-/// Trains one model and adds its manifest (which holds its registry entry).
-fn train_for_publishing(job: &Job, ctx: &TrainContext) -> Result<TrainedForPublishing> {
+/// Trains one model and adds its manifest (which holds its registry entry; `rows`: its league's
+/// rows, whose fingerprints the entry records).
+fn train_for_publishing(
+    job: &Job,
+    ctx: &TrainContext,
+    rows: &versions::LeagueRows,
+) -> Result<TrainedForPublishing> {
     let Action::Publish {
         path,
         key,
@@ -393,7 +405,7 @@ fn train_for_publishing(job: &Job, ctx: &TrainContext) -> Result<TrainedForPubli
         trained_date: trained_date.into(),
         status: "active".into(),
         path: path.clone(),
-        training_data: versions::training_summary(league),
+        training_data: versions::training_summary(rows),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         files: files
             .iter()

@@ -81,8 +81,28 @@ impl<'c> ColumnReader<'c> {
         }
     }
 
+    /// The bits of the row's stored `f32` value of each column (in the reader's order), all ones
+    /// where it has none: what a fingerprint of the values hashes.
+    pub fn read_bits(&mut self, extras: &Extras, out: &mut [u32]) {
+        self.find_slots(extras);
+        for (o, slot) in out.iter_mut().zip(&self.slots) {
+            *o = match slot.map(|i| extras.values[i]) {
+                Some(v) if !v.is_nan() => v.to_bits(),
+                _ => u32::MAX,
+            };
+        }
+    }
+
     /// The row's value of each column (in the reader's order), NaN where it has none.
     pub fn read(&mut self, extras: &Extras, out: &mut [f64]) {
+        self.find_slots(extras);
+        for (o, slot) in out.iter_mut().zip(&self.slots) {
+            *o = slot.map_or(f64::NAN, |i| f64::from(extras.values[i]));
+        }
+    }
+
+    /// Finds the columns in the row's column list, unless it is the list of the row before.
+    fn find_slots(&mut self, extras: &Extras) {
         if !self
             .names
             .as_ref()
@@ -94,9 +114,6 @@ impl<'c> ColumnReader<'c> {
                 .map(|c| extras.names.binary_search_by(|n| n.as_ref().cmp(c)).ok())
                 .collect();
             self.names = Some(extras.names.clone());
-        }
-        for (o, slot) in out.iter_mut().zip(&self.slots) {
-            *o = slot.map_or(f64::NAN, |i| f64::from(extras.values[i]));
         }
     }
 }

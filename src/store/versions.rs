@@ -70,7 +70,8 @@ fn key_number(seed_key: &str, key: &str) -> Option<u32> {
 
 /// Matches, date range and SHA-256 fingerprints of the rows a model is trained on: of their
 /// dates, teams and goals, and of the other columns a training reads.
-pub fn training_summary(league: &LeagueMatches) -> TrainingDataSummary {
+pub fn training_summary(rows: &LeagueRows) -> TrainingDataSummary {
+    let league = rows.league;
     TrainingDataSummary {
         matches: league.len(),
         first_date: league
@@ -82,7 +83,7 @@ pub fn training_summary(league: &LeagueMatches) -> TrainingDataSummary {
             .map(|d| d.to_string())
             .unwrap_or_default(),
         fingerprint: fingerprint(&league.matches),
-        inputs_fingerprint: Some(inputs_fingerprint(&league.matches)),
+        inputs_fingerprint: Some(rows.inputs_of_first(league.len())),
     }
 }
 
@@ -94,19 +95,12 @@ pub fn inputs_fingerprint<'m>(rows: impl IntoIterator<Item = &'m Match>) -> Stri
     use sha2::{Digest, Sha256};
     let columns = &crate::models::TRAINING_COLUMNS;
     let mut reader = ColumnReader::new(columns);
-    let mut values = vec![f64::NAN; columns.len()];
+    let mut bits = vec![0u32; columns.len()];
     let mut hasher = Sha256::new();
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
     for m in rows {
-        reader.read(&m.extras, &mut values);
-        for &v in &values {
-            let bits = if v.is_nan() {
-                u32::MAX
-            } else {
-                (v as f32).to_bits()
-            };
-            buf.extend_from_slice(&bits.to_le_bytes());
-        }
+        reader.read_bits(&m.extras, &mut bits);
+        buf.extend(bits.iter().flat_map(|b| b.to_le_bytes()));
         if buf.len() >= (1 << 16) - 4 * columns.len() {
             hasher.update(&buf);
             buf.clear();
@@ -222,23 +216,34 @@ pub struct Staleness {
 #[derive(Debug)]
 pub struct LeagueRows<'a> {
     pub league: &'a LeagueMatches,
-    inputs: std::sync::Mutex<BTreeMap<usize, String>>,
+    /// Of every row (what a training reads, and what a fresh model was trained on): computed by
+    /// the first caller, waited for by the others.
+    all: std::sync::OnceLock<String>,
+    /// Of fewer rows (a model trained before the latest matches), by their count.
+    first: std::sync::Mutex<BTreeMap<usize, String>>,
 }
 
 impl<'a> LeagueRows<'a> {
     pub fn new(league: &'a LeagueMatches) -> LeagueRows<'a> {
         LeagueRows {
             league,
-            inputs: Default::default(),
+            all: Default::default(),
+            first: Default::default(),
         }
     }
 
     /// The inputs fingerprint of the first `end` rows.
     fn inputs_of_first(&self, end: usize) -> String {
-        let known = self.inputs.lock().ok().and_then(|m| m.get(&end).cloned());
+        if end == self.league.len() {
+            return self
+                .all
+                .get_or_init(|| inputs_fingerprint(&self.league.matches))
+                .clone();
+        }
+        let known = self.first.lock().ok().and_then(|m| m.get(&end).cloned());
         known.unwrap_or_else(|| {
             let f = inputs_fingerprint(&self.league.matches[..end]);
-            if let Ok(mut m) = self.inputs.lock() {
+            if let Ok(mut m) = self.first.lock() {
                 m.insert(end, f.clone());
             }
             f
@@ -957,10 +962,10 @@ mod tests {
             priced(11, "B", 2.5, 12.0),
             priced(12, "C", 3.0, 13.0),
         ];
-        let record = training_summary(&LeagueMatches {
+        let record = training_summary(&LeagueRows::new(&LeagueMatches {
             league: "test".into(),
             matches: trained.clone(),
-        });
+        }));
         assert!(record
             .inputs_fingerprint
             .as_deref()
