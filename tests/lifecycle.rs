@@ -564,6 +564,9 @@ fn corrected_odds_of_a_training_row_make_the_model_stale_and_a_refresh_retrains_
         entries[1]["training_data"]["inputs_fingerprint"],
         first["training_data"]["inputs_fingerprint"]
     );
+    let columns = &first["training_data"]["inputs_columns"];
+    assert!(columns.as_str().is_some_and(|c| c.starts_with("sha256:")));
+    assert_eq!(&entries[1]["training_data"]["inputs_columns"], columns);
     assert_eq!(snapshot(&old_dir), old_files);
     assert_eq!(staleness(), "fresh");
 }

@@ -25,6 +25,10 @@ pub struct TrainingDataSummary {
     /// earlier releases, whose models are then judged by `fingerprint` alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs_fingerprint: Option<String>,
+    /// SHA-256 of the names of the columns `inputs_fingerprint` covers: a release that reads
+    /// other columns cannot recompute it, and judges such a model by `fingerprint` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs_columns: Option<String>,
 }
 
 /// One registry entry as this tool writes it (old pipeline keys first).

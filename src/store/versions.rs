@@ -84,7 +84,19 @@ pub fn training_summary(rows: &LeagueRows) -> TrainingDataSummary {
             .unwrap_or_default(),
         fingerprint: fingerprint(&league.matches),
         inputs_fingerprint: Some(rows.inputs_of_first(league.len())),
+        inputs_columns: Some(inputs_columns()),
     }
+}
+
+/// SHA-256 of the names `inputs_fingerprint` reads (`models::TRAINING_COLUMNS`), one a line.
+pub fn inputs_columns() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for name in crate::models::TRAINING_COLUMNS {
+        hasher.update(name.as_bytes());
+        hasher.update(b"\n");
+    }
+    hex_fingerprint(hasher)
 }
 
 /// SHA-256 over each row's values of every extra column a training reads
@@ -306,7 +318,12 @@ pub fn staleness(record: Option<&TrainingDataSummary>, rows: &LeagueRows) -> Sta
         trained_on_all_but_late(up_to_last, last, record)
     };
     let late = trained.as_ref().map_or(0, |rows| end - rows.len());
-    let inputs_changed = match (&trained, &record.inputs_fingerprint) {
+    // Compared only when it covers the columns this release reads.
+    let recorded_inputs = record
+        .inputs_fingerprint
+        .as_ref()
+        .filter(|_| record.inputs_columns.as_deref() == Some(inputs_columns().as_str()));
+    let inputs_changed = match (&trained, recorded_inputs) {
         (Some(trained), Some(recorded)) if trained.len() == end => {
             rows.inputs_of_first(end) != *recorded
         }
@@ -1000,9 +1017,16 @@ mod tests {
         let mut fouls = trained.clone();
         fouls[1] = priced(11, "B", 2.5, 20.0);
         assert_eq!(stale_of(&record, fouls).reason, "fresh");
-        // A record of an earlier release (no inputs fingerprint) is judged on goals alone.
+        // A record of an earlier release (no inputs fingerprint), or of a release that read
+        // other columns, is judged on goals alone.
+        let other_columns = TrainingDataSummary {
+            inputs_columns: Some("sha256:0".into()),
+            ..record.clone()
+        };
+        assert_eq!(stale_of(&other_columns, corrected.clone()).reason, "fresh");
         let earlier = TrainingDataSummary {
             inputs_fingerprint: None,
+            inputs_columns: None,
             ..record
         };
         assert_eq!(stale_of(&earlier, corrected).reason, "fresh");
