@@ -7,14 +7,20 @@
 # tool writes (other dates are plain YYYY-MM-DD). Each file's bytes get every such timestamp
 # replaced by a placeholder of the same length (in the pickle the string keeps its length prefix)
 # and the script checks that the number of replacements equals the number of "trained_date" keys
-# in the file, so nothing else can be masked. Everything else must be identical.
+# in the file, so nothing else can be masked. Everything else must be identical, except the
+# SHA-256 of each published file that the manifests and the registry record ("files"): a file
+# holding a trained_date differs by it between the runs, and so does its hash. Each such hash is
+# checked against the file it names in its own run, then masked.
 #
 #   scripts/determinism.sh [DATA_DIR]     (default data/processed)
+#   BIN=/path/to/auto-train scripts/determinism.sh     (a built binary as it is)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA_DIR="${1:-data/processed}"
-cargo build --release --quiet
-BIN="$PWD/target/release/auto-train"
+if [[ -z "${BIN:-}" ]]; then
+    cargo build --release --quiet
+    BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/auto-train"
+fi
 WORK="$(mktemp -d /tmp/auto-train-determinism.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 for t in 1 2; do
@@ -36,9 +42,37 @@ fa, fb = files(a), files(b)
 ok = fa == fb
 if not ok:
     print("file sets differ:", sorted(fa ^ fb))
+import hashlib, json
+def sha(path):
+    return "sha256:" + hashlib.sha256(open(path, "rb").read()).hexdigest()
+def masked_hashes(root, rel, data):
+    """`data` (a manifest or the registry) with each recorded file hash checked against the file
+    in `root` and replaced by a placeholder; None when a hash is not that of its file."""
+    doc = json.loads(data)
+    def check(files, directory):
+        for name, h in files.items():
+            if sha(os.path.join(directory, name)) != h:
+                print(f"{rel}: the recorded hash of {name} is not that of {directory}/{name}")
+                return False
+            files[name] = "sha256:checked"
+        return True
+    if rel == "registry.json":
+        for e in doc.get("models", []):
+            if "files" in e and not check(e["files"], os.path.join(root, "models", e["path"])):
+                return None
+    else:
+        e = doc.get("registry_entry", {})
+        if "files" in e and not check(e["files"], os.path.join(root, os.path.dirname(rel))):
+            return None
+    return json.dumps(doc, indent=1).encode()
 n = 0
 for rel in sorted(fa & fb):
     x, y = (open(os.path.join(r, rel), "rb").read() for r in (a, b))
+    if rel == "registry.json" or rel.endswith("auto_train_manifest.json"):
+        x, y = masked_hashes(a, rel, x), masked_hashes(b, rel, y)
+        if x is None or y is None:
+            ok = False
+            continue
     keys = x.count(b"trained_date")
     (x2, kx), (y2, ky) = stamp.subn(b"YYYY-MM-DD hh:mm:ss", x), stamp.subn(b"YYYY-MM-DD hh:mm:ss", y)
     if kx != keys or ky != keys:
