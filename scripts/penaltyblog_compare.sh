@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Poisson v2 fit vs penaltyblog 1.13.1 DixonColesGoalModel.fit on the same matches and weights
 # (w = exp(-xi * days before the league's latest match), xi = 0.0018), per league of DATA_DIR;
-# and our whole process (`--model-type poisson_v2 --xi 0.0018 --ridge 0`: the same plain maximum
-# likelihood penaltyblog fits, every league) against
-# penaltyblog's fit times of the same leagues summed, both measured in this run.
+# and our whole process (`--model-type poisson_v2 --xi 0.0018 --ridge 0 --market-weight 0`: the
+# goals fit penaltyblog makes, every league) against penaltyblog's fit times of the same leagues
+# summed, both measured in this run.
 # penaltyblog goes into a throwaway virtual environment under /tmp (kept between runs as a cache;
 # delete /tmp/auto-train-penaltyblog-venv to start clean).
 #
@@ -37,7 +37,7 @@ for i in range(runs):
         os.remove(f"{work}/registry.json")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([os.environ["RELEASE"] + "/auto-train", "-q", "--model-type", "poisson_v2", "--xi", xi, "--ridge", "0",
+    subprocess.run([os.environ["RELEASE"] + "/auto-train", "-q", "--model-type", "poisson_v2", "--xi", xi, "--ridge", "0", "--market-weight", "0",
                     "--data-dir", data_dir, "--models-dir", f"{work}/models",
                     "--registry", f"{work}/registry.json"], check=True)
     walls.append(time.perf_counter() - t0)
