@@ -90,20 +90,23 @@ pub const ALL_TYPES: &str = "all";
 /// measure exactly what a run would ship.
 #[derive(Debug, Clone, Args)]
 pub struct ModelOptions {
-    /// Fix the Poisson time decay (per day, e.g. 0.0018) instead of the default 0.0018, which a
-    /// decay beating it on the latest matches by two standard errors replaces per league.
+    /// Fix the Poisson time decay (per day, e.g. 0.0018) instead of the stated default (0.008
+    /// for a fit to the market's expected goals, 0.0018 for a fit to goals), which a decay
+    /// beating it on the latest matches by two standard errors replaces per league.
     #[arg(long, value_name = "PER_DAY", value_parser = parse_xi)]
     pub xi: Option<f64>,
 
     /// Poisson: the ridge on team strengths, R x (sum attack^2 + sum (defence - mean)^2), a
-    /// Gaussian prior of sd 1/sqrt(2R) around the league average [default: 3; 0 = the plain
-    /// maximum likelihood, as penaltyblog fits it].
+    /// Gaussian prior of sd 1/sqrt(2R) around the league average [default: 0 for a fit to the
+    /// market's expected goals, 3 for a fit to goals; 0 = the plain maximum likelihood, as
+    /// penaltyblog fits it].
     #[arg(long, value_name = "R", value_parser = parse_ridge)]
     pub ridge: Option<f64>,
 
     /// Poisson: the ridge on each team's scoring tendency, T x sum (attack + defence - mean
     /// defence)^2, pulling how many goals a team's matches hold towards the league's [default:
-    /// 20, or 0 with `--ridge 0`, so that `--ridge 0` alone is the plain maximum likelihood].
+    /// 0 for a fit to the market's expected goals; 20 for a fit to goals, or 0 with `--ridge 0`,
+    /// so that `--ridge 0` alone is the plain maximum likelihood].
     #[arg(long, value_name = "T", value_parser = parse_ridge)]
     pub total_ridge: Option<f64>,
 
@@ -417,10 +420,14 @@ pub fn usage_error(e: clap::Error) -> i32 {
         .any(|w| w[0] == "--log-format" && w[1] == "json")
         || args.iter().any(|a| a == "--log-format=json");
     let text = e.to_string();
+    // The message without its usage lines: the lines before the first blank one, e.g. "the
+    // following required arguments were not provided: --refresh".
     let first = text
         .lines()
-        .next()
-        .unwrap_or_default()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
         .trim_start_matches("error: ")
         .to_string();
     if json_logs {

@@ -40,6 +40,13 @@ fn json_on_every_exit_path() {
         assert_eq!(doc["exit_code"], 2, "{args:?}");
         assert!(!doc["error"].as_str().unwrap().is_empty(), "{args:?}");
     }
+    // A missing argument is named, not cut off at clap's first line.
+    let (code, doc, _) = json_exit(&ws, &["--min-new-matches", "5"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        doc["error"],
+        "the following required arguments were not provided: --refresh"
+    );
     // An invalid registry, with JSON log lines on stderr too.
     std::fs::write(ws.registry(), "{\"models\": 3}").unwrap();
     let out = ws

@@ -498,7 +498,10 @@ fn corrected_odds_of_a_training_row_make_the_model_stale_and_a_refresh_retrains_
     }
     let (code, _, stderr) = ws.run_json(POISSON);
     assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = ws.run_json(&["--model-type", "1x2_v2"]);
+    assert_eq!(code, 0, "{stderr}");
     let first = registry_entries(&ws)[0].clone();
+    assert_eq!(first["model_type"], "poisson_v2");
     let last_date = first["training_data"]["last_date"]
         .as_str()
         .unwrap()
@@ -514,13 +517,14 @@ fn corrected_odds_of_a_training_row_make_the_model_stale_and_a_refresh_retrains_
         rows[10][column(name)] = value.to_string();
         write_csv_rows(&file, &header, &rows);
     };
-    let staleness = || {
+    let staleness_of = |ty: &str| {
         let s = ws.status_json();
-        status_row(&s, "premier_league", "poisson_v2")["staleness"]
+        status_row(&s, "premier_league", ty)["staleness"]
             .as_str()
             .unwrap()
             .to_string()
     };
+    let staleness = || staleness_of("poisson_v2");
 
     // Fouls are read by no training: still fresh.
     assert_ne!(rows[10][column("HF")], "99");
@@ -554,19 +558,30 @@ fn corrected_odds_of_a_training_row_make_the_model_stale_and_a_refresh_retrains_
     let (code, _, stderr) = ws.run_json(&args);
     assert_eq!(code, 0, "{stderr}");
     let entries = registry_entries(&ws);
-    assert_eq!(entries.len(), 2);
-    assert_eq!(entries[1]["supersedes"], first["key"]);
+    assert_eq!(entries.len(), 3);
+    let new = &entries[2];
+    assert_eq!(new["supersedes"], first["key"]);
     assert_eq!(
-        entries[1]["training_data"]["fingerprint"],
+        new["training_data"]["fingerprint"],
         first["training_data"]["fingerprint"]
     );
     assert_ne!(
-        entries[1]["training_data"]["inputs_fingerprint"],
+        new["training_data"]["inputs_fingerprint"],
         first["training_data"]["inputs_fingerprint"]
     );
     let columns = &first["training_data"]["inputs_columns"];
     assert!(columns.as_str().is_some_and(|c| c.starts_with("sha256:")));
-    assert_eq!(&entries[1]["training_data"]["inputs_columns"], columns);
+    assert_eq!(&new["training_data"]["inputs_columns"], columns);
+    // Each type fingerprints the columns it reads.
+    assert_ne!(&entries[1]["training_data"]["inputs_columns"], columns);
     assert_eq!(snapshot(&old_dir), old_files);
+    assert_eq!(staleness(), "fresh");
+
+    // Shots on target are read by 1x2_v2's features, not by poisson_v2.
+    let (header, mut rows) = read_csv_table(&file);
+    let hst = header.iter().position(|h| h == "HST").unwrap();
+    rows[10][hst] = (rows[10][hst].parse::<u32>().unwrap() + 1).to_string();
+    write_csv_rows(&file, &header, &rows);
+    assert_eq!(staleness_of("1x2_v2"), reason);
     assert_eq!(staleness(), "fresh");
 }

@@ -189,7 +189,7 @@ fn plan_job(
         .map(|v| v.path.clone())
         .collect();
     let current = lineage.current();
-    let staleness = current.map(|v| versions::staleness(v.record.as_ref(), lm));
+    let staleness = current.map(|v| versions::staleness(v.record.as_ref(), lm, spec.columns_read));
     let mut job = Job {
         league: league.to_string(),
         ty,

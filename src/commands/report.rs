@@ -430,7 +430,8 @@ fn write_type_section(
                 writeln!(
                     o,
                     "Skipping {}: Models already exist, STALE: {}",
-                    x.league, x.reason
+                    x.league,
+                    x.reason.strip_prefix("stale: ").unwrap_or(&x.reason)
                 )?;
             }
             Status::Existing => {

@@ -83,7 +83,8 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
     }
     let registry = Registry::load(&args.registry);
     if let Err(e) = &registry {
-        crate::logging::error(&e.to_string());
+        // The fatal line of an exit 2, naming the working directory as every other one does.
+        crate::logging::error(&format!("{e}{}", crate::working_directory_note()));
     }
     // What staleness is judged on: the training columns too (`versions::inputs_fingerprint`).
     let columns = data::Columns::Wanted(&crate::models::TRAINING_COLUMNS);
@@ -241,7 +242,7 @@ fn status_row(
         ),
         Some(Health::Damaged(r)) => (Some(false), Some(r.clone())),
     };
-    let staleness = current.map(|v| versions::staleness(v.record.as_ref(), lm));
+    let staleness = current.map(|v| versions::staleness(v.record.as_ref(), lm, spec.columns_read));
     let metrics: Option<serde_json::Value> = std::fs::read(dir.join("metrics.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());

@@ -31,6 +31,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     legacy_dir_names: &["draw_specialist"],
     required_files: &["draw_model.pkl", "metrics.json"],
     min_matches: 300,
+    columns_read: crate::features::COLUMNS_READ,
 };
 
 /// Features used without market odds.

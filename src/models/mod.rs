@@ -21,7 +21,7 @@ pub fn model_types() -> Vec<&'static dyn ModelType> {
 
 /// Every extra column a training reads: the feature pass's (`features::COLUMNS_READ`) and the
 /// odds the Poisson model reads its earlier matches' expected goals from
-/// (`poisson_v2::MARKET_COLUMNS`). What a run's load keeps.
+/// (`poisson_v2::MARKET_COLUMNS`): every type's `ModelSpec::columns_read`. What a run's load keeps.
 pub const TRAINING_COLUMNS: [&str;
     crate::features::COLUMNS_READ.len() + poisson_v2::MARKET_COLUMNS.len()] =
     concat(crate::features::COLUMNS_READ, &poisson_v2::MARKET_COLUMNS);
@@ -44,4 +44,19 @@ const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'st
 /// The model type called `name`.
 pub fn by_name(name: &str) -> Option<&'static dyn ModelType> {
     model_types().into_iter().find(|t| t.spec().name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a run loads holds every column a type's training reads and staleness fingerprints.
+    #[test]
+    fn a_run_loads_every_column_a_model_type_reads() {
+        for ty in model_types() {
+            for c in ty.spec().columns_read {
+                assert!(TRAINING_COLUMNS.contains(c), "{} reads {c}", ty.spec().name);
+            }
+        }
+    }
 }

@@ -30,6 +30,9 @@ pub struct ModelSpec {
     pub required_files: &'static [&'static str],
     /// Fewer matches than this: the league is skipped as insufficient data.
     pub min_matches: usize,
+    /// The columns its training reads besides date, teams and goals (odds ...): a change to
+    /// one of them in a training row makes its models stale (`store::versions::staleness`).
+    pub columns_read: &'static [&'static str],
 }
 
 impl ModelSpec {

@@ -37,6 +37,7 @@ pub static SPEC: ModelSpec = ModelSpec {
         "metrics.json",
     ],
     min_matches: 300,
+    columns_read: crate::features::COLUMNS_READ,
 };
 
 /// Features without market odds, kept on validation evidence (seasons 2019-20 and 2021-22 of

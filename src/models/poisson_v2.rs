@@ -33,6 +33,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     legacy_dir_names: &[],
     required_files: &["poisson_model.pkl", "metrics.json"],
     min_matches: 100,
+    columns_read: &MARKET_COLUMNS,
 };
 
 const MODEL_FILE: &str = "poisson_model.pkl";

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -69,8 +70,9 @@ fn key_number(seed_key: &str, key: &str) -> Option<u32> {
 }
 
 /// Matches, date range and SHA-256 fingerprints of the rows a model is trained on: of their
-/// dates, teams and goals, and of the other columns a training reads.
-pub fn training_summary(rows: &LeagueRows) -> TrainingDataSummary {
+/// dates, teams and goals, and of the other columns its training reads (`columns`, its type's
+/// `ModelSpec::columns_read`).
+pub fn training_summary(rows: &LeagueRows, columns: &[&str]) -> TrainingDataSummary {
     let league = rows.league;
     TrainingDataSummary {
         matches: league.len(),
@@ -83,29 +85,31 @@ pub fn training_summary(rows: &LeagueRows) -> TrainingDataSummary {
             .map(|d| d.to_string())
             .unwrap_or_default(),
         fingerprint: fingerprint(&league.matches),
-        inputs_fingerprint: Some(rows.inputs_of_first(league.len())),
-        inputs_columns: Some(inputs_columns()),
+        inputs_fingerprint: Some(rows.inputs_of_first(columns, league.len())),
+        inputs_columns: Some(inputs_columns(columns)),
     }
 }
 
-/// SHA-256 of the names `inputs_fingerprint` reads (`models::TRAINING_COLUMNS`), one a line.
-pub fn inputs_columns() -> String {
+/// SHA-256 of the names of `columns`, one a line: which columns an inputs fingerprint covers.
+pub fn inputs_columns(columns: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
-    for name in crate::models::TRAINING_COLUMNS {
+    for name in columns {
         hasher.update(name.as_bytes());
         hasher.update(b"\n");
     }
     hex_fingerprint(hasher)
 }
 
-/// SHA-256 over each row's values of every extra column a training reads
-/// (`models::TRAINING_COLUMNS`, in that order), four bytes a value: the bits of the stored
-/// `f32`, little-endian, or all ones for a row without a number there. A corrected price of an
-/// earlier match changes the models trained on it as a corrected score does.
-pub fn inputs_fingerprint<'m>(rows: impl IntoIterator<Item = &'m Match>) -> String {
+/// SHA-256 over each row's values of `columns` (the extra columns a model type's training reads,
+/// in that order), four bytes a value: the bits of the stored `f32`, little-endian, or all ones
+/// for a row without a number there. A corrected price of an earlier match changes the models
+/// trained on it as a corrected score does.
+pub fn inputs_fingerprint<'m>(
+    rows: impl IntoIterator<Item = &'m Match>,
+    columns: &[&str],
+) -> String {
     use sha2::{Digest, Sha256};
-    let columns = &crate::models::TRAINING_COLUMNS;
     let mut reader = ColumnReader::new(columns);
     let mut bits = vec![0u32; columns.len()];
     let mut hasher = Sha256::new();
@@ -223,48 +227,46 @@ pub struct Staleness {
 }
 
 /// A league's current matches, as staleness reads them: with the inputs fingerprints
-/// (`inputs_fingerprint`) of its first rows, each computed once (a league's model types are
-/// usually trained on the same rows).
+/// (`inputs_fingerprint`) of its first rows, each computed once (model types reading the same
+/// columns, trained on the same rows, share one).
 #[derive(Debug)]
 pub struct LeagueRows<'a> {
     pub league: &'a LeagueMatches,
-    /// Of every row (what a training reads, and what a fresh model was trained on): computed by
-    /// the first caller, waited for by the others.
-    all: std::sync::OnceLock<String>,
-    /// Of fewer rows (a model trained before the latest matches), by their count.
-    first: std::sync::Mutex<BTreeMap<usize, String>>,
+    /// By (`inputs_columns` of the columns, count of first rows): computed by the first caller,
+    /// waited for by the others.
+    inputs: std::sync::Mutex<BTreeMap<(String, usize), Memo>>,
 }
+
+/// One fingerprint, computed once.
+type Memo = Arc<OnceLock<String>>;
 
 impl<'a> LeagueRows<'a> {
     pub fn new(league: &'a LeagueMatches) -> LeagueRows<'a> {
         LeagueRows {
             league,
-            all: Default::default(),
-            first: Default::default(),
+            inputs: Default::default(),
         }
     }
 
-    /// The inputs fingerprint of the first `end` rows.
-    fn inputs_of_first(&self, end: usize) -> String {
-        if end == self.league.len() {
-            return self
-                .all
-                .get_or_init(|| inputs_fingerprint(&self.league.matches))
-                .clone();
-        }
-        let known = self.first.lock().ok().and_then(|m| m.get(&end).cloned());
-        known.unwrap_or_else(|| {
-            let f = inputs_fingerprint(&self.league.matches[..end]);
-            if let Ok(mut m) = self.first.lock() {
-                m.insert(end, f.clone());
-            }
-            f
-        })
+    /// The inputs fingerprint of `columns` over the first `end` rows.
+    fn inputs_of_first(&self, columns: &[&str], end: usize) -> String {
+        let key = (inputs_columns(columns), end);
+        let cell = match self.inputs.lock() {
+            Ok(mut memo) => memo.entry(key).or_default().clone(),
+            Err(_) => Arc::default(),
+        };
+        cell.get_or_init(|| inputs_fingerprint(&self.league.matches[..end], columns))
+            .clone()
     }
 }
 
-/// Compares a training record with the league's current matches.
-pub fn staleness(record: Option<&TrainingDataSummary>, rows: &LeagueRows) -> Staleness {
+/// Compares a training record with the league's current matches (`columns`: what the model's
+/// type reads besides date, teams and goals, `ModelSpec::columns_read`).
+pub fn staleness(
+    record: Option<&TrainingDataSummary>,
+    rows: &LeagueRows,
+    columns: &[&str],
+) -> Staleness {
     let league = rows.league;
     let Some(record) = record else {
         return Staleness {
@@ -318,16 +320,18 @@ pub fn staleness(record: Option<&TrainingDataSummary>, rows: &LeagueRows) -> Sta
         trained_on_all_but_late(up_to_last, last, record)
     };
     let late = trained.as_ref().map_or(0, |rows| end - rows.len());
-    // Compared only when it covers the columns this release reads.
+    // Compared only when it covers the columns this release's type reads.
     let recorded_inputs = record
         .inputs_fingerprint
         .as_ref()
-        .filter(|_| record.inputs_columns.as_deref() == Some(inputs_columns().as_str()));
+        .filter(|_| record.inputs_columns.as_deref() == Some(inputs_columns(columns).as_str()));
     let inputs_changed = match (&trained, recorded_inputs) {
         (Some(trained), Some(recorded)) if trained.len() == end => {
-            rows.inputs_of_first(end) != *recorded
+            rows.inputs_of_first(columns, end) != *recorded
         }
-        (Some(trained), Some(recorded)) => inputs_fingerprint(trained.iter().copied()) != *recorded,
+        (Some(trained), Some(recorded)) => {
+            inputs_fingerprint(trained.iter().copied(), columns) != *recorded
+        }
         _ => false,
     };
     let rows_changed = trained.is_none() || inputs_changed;
@@ -963,13 +967,16 @@ mod tests {
         }
     }
 
-    /// Staleness against `matches`.
+    /// What poisson_v2 reads besides goals: PSCH among them.
+    const POISSON_READS: &[&str] = &crate::models::poisson_v2::MARKET_COLUMNS;
+
+    /// Staleness of a poisson_v2 record against `matches`.
     fn stale_of(record: &TrainingDataSummary, matches: Vec<Match>) -> Staleness {
         let league = LeagueMatches {
             league: "test".into(),
             matches,
         };
-        staleness(Some(record), &LeagueRows::new(&league))
+        staleness(Some(record), &LeagueRows::new(&league), POISSON_READS)
     }
 
     #[test]
@@ -979,10 +986,11 @@ mod tests {
             priced(11, "B", 2.5, 12.0),
             priced(12, "C", 3.0, 13.0),
         ];
-        let record = training_summary(&LeagueRows::new(&LeagueMatches {
+        let trained_league = LeagueMatches {
             league: "test".into(),
             matches: trained.clone(),
-        }));
+        };
+        let record = training_summary(&LeagueRows::new(&trained_league), POISSON_READS);
         assert!(record
             .inputs_fingerprint
             .as_deref()
@@ -1017,6 +1025,17 @@ mod tests {
         let mut fouls = trained.clone();
         fouls[1] = priced(11, "B", 2.5, 20.0);
         assert_eq!(stale_of(&record, fouls).reason, "fresh");
+        // A closing price is no column of the feature models (1x2_v2, draw_specialist): their
+        // records stay fresh.
+        let features = crate::features::COLUMNS_READ;
+        assert!(!features.contains(&"PSCH") && POISSON_READS.contains(&"PSCH"));
+        let feature_record = training_summary(&LeagueRows::new(&trained_league), features);
+        let league = LeagueMatches {
+            league: "test".into(),
+            matches: corrected.clone(),
+        };
+        let st = staleness(Some(&feature_record), &LeagueRows::new(&league), features);
+        assert_eq!(st.reason, "fresh");
         // A record of an earlier release (no inputs fingerprint), or of a release that read
         // other columns, is judged on goals alone.
         let other_columns = TrainingDataSummary {
