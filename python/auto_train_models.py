@@ -745,6 +745,80 @@ ESPN_LEAGUE_SLUGS = {
     "3946": "super_lig", "3955": "greek_super_league",
 }
 _FINAL = {"STATUS_FULL_TIME", "STATUS_FINAL_AET", "STATUS_FINAL_AGT", "STATUS_FINAL_PEN"}
+# src/data/leagues.rs's MAX_SLUG_BYTES.
+_MAX_SLUG_BYTES = 255
+# ESPN country code -> (country, the adjective its leagues' names start with), as
+# src/data/espn.rs's COUNTRIES: "BRA.1" "Brazilian Serie A" is brazil_serie_a.
+ESPN_COUNTRIES = {
+    "ARG": ("Argentina", "Argentine"), "AUS": ("Australia", "Australian"),
+    "AUT": ("Austria", "Austrian"), "BEL": ("Belgium", "Belgian"), "BOL": ("Bolivia", "Bolivian"),
+    "BRA": ("Brazil", "Brazilian"), "CHI": ("Chile", "Chilean"), "CHN": ("China", "Chinese"),
+    "COL": ("Colombia", "Colombian"), "CRC": ("Costa Rica", "Costa Rican"),
+    "CYP": ("Cyprus", "Cypriot"), "DEN": ("Denmark", "Danish"), "ECU": ("Ecuador", "Ecuadorian"),
+    "ENG": ("England", "English"), "ESP": ("Spain", "Spanish"), "FIN": ("Finland", "Finnish"),
+    "FRA": ("France", "French"), "GER": ("Germany", "German"), "GHA": ("Ghana", "Ghanaian"),
+    "GRE": ("Greece", "Greek"), "GUA": ("Guatemala", "Guatemalan"),
+    "HON": ("Honduras", "Honduran"), "IDN": ("Indonesia", "Indonesian"),
+    "IND": ("India", "Indian"), "IRL": ("Ireland", "Irish"), "ISR": ("Israel", "Israeli"),
+    "ITA": ("Italy", "Italian"), "JPN": ("Japan", "Japanese"), "KEN": ("Kenya", "Kenyan"),
+    "KSA": ("Saudi Arabia", "Saudi"), "MEX": ("Mexico", "Mexican"), "MLT": ("Malta", "Maltese"),
+    "MYS": ("Malaysia", "Malaysian"), "NED": ("Netherlands", "Dutch"),
+    "NGA": ("Nigeria", "Nigerian"), "NIR": ("Northern Ireland", "Northern Irish"),
+    "NOR": ("Norway", "Norwegian"), "PAR": ("Paraguay", "Paraguayan"), "PER": ("Peru", "Peruvian"),
+    "POL": ("Poland", "Polish"), "POR": ("Portugal", "Portuguese"), "ROU": ("Romania", "Romanian"),
+    "RSA": ("South Africa", "South African"), "RUS": ("Russia", "Russian"),
+    "SCO": ("Scotland", "Scottish"), "SGP": ("Singapore", "Singaporean"),
+    "SLV": ("El Salvador", "Salvadoran"), "SUI": ("Switzerland", "Swiss"),
+    "SWE": ("Sweden", "Swedish"), "THA": ("Thailand", "Thai"), "TUR": ("Turkey", "Turkish"),
+    "UGA": ("Uganda", "Ugandan"), "URU": ("Uruguay", "Uruguayan"), "USA": ("USA", "American"),
+    "VEN": ("Venezuela", "Venezuelan"), "WAL": ("Wales", "Welsh"), "ZAM": ("Zambia", "Zambian"),
+    "ZIM": ("Zimbabwe", "Zimbabwean"),
+}
+# The dataset's status.csv (statusId -> name), used when a folder has none (src/data/espn.rs's
+# STATUSES).
+ESPN_STATUSES = {
+    "1": "STATUS_SCHEDULED", "2": "STATUS_IN_PROGRESS", "5": "STATUS_CANCELED",
+    "6": "STATUS_POSTPONED", "7": "STATUS_DELAYED", "8": "STATUS_SUSPENDED",
+    "23": "STATUS_HALFTIME", "24": "STATUS_OVERTIME", "25": "STATUS_FIRST_HALF",
+    "26": "STATUS_SECOND_HALF", "27": "STATUS_ABANDONED", "28": "STATUS_FULL_TIME",
+    "44": "STATUS_SHOOTOUT", "45": "STATUS_FINAL_AET", "46": "STATUS_FINAL_AGT",
+    "47": "STATUS_FINAL_PEN", "51": "STATUS_FINAL_ABANDONED", "53": "STATUS_END_OF_REGULATION",
+    "54": "STATUS_END_OF_EXTRATIME",
+}
+
+
+def _normalise_slug(name):
+    """src/data/leagues.rs's normalise_slug: lowercase, every run of characters other than
+    letters, digits and ``_`` one ``_``, none at either end."""
+    out = []
+    for ch in name.strip().lower():
+        if ch.isalnum() or ch == "_":
+            out.append(ch)
+        elif out and out[-1] != "_":
+            out.append("_")
+    return "".join(out).rstrip("_")
+
+
+def espn_league_slug(league_id, code, name):
+    """The slug auto-train gives an ESPN league (src/data/espn.rs's league_slug): the id table's,
+    else from its ``leagues.csv`` code and name, country-aware (``630``, ``BRA.1``, "Brazilian
+    Serie A": ``brazil_serie_a``)."""
+    if league_id in ESPN_LEAGUE_SLUGS:
+        return ESPN_LEAGUE_SLUGS[league_id]
+    prefix = code.split(".")[0]
+    if prefix in ESPN_COUNTRIES:
+        country, adjective = ESPN_COUNTRIES[prefix]
+        rest = name.strip()
+        if rest.startswith(adjective) and rest[len(adjective):].startswith(" "):
+            rest = rest[len(adjective):]
+        return _normalise_slug(country.strip() + " " + rest.strip())
+    return _normalise_slug(prefix + " " + name)
+
+
+def _is_league_code(code):
+    country, dot, tier = code.partition(".")
+    return bool(dot) and len(country) == 3 and country.isascii() and country.isupper() \
+        and country.isalpha() and tier.isdigit() and tier.isascii()
 
 
 def _id_text(cell):
@@ -762,34 +836,52 @@ def _read_csv(path):
                 for r in csv.DictReader(f)]
 
 
+def _table(base_data, name):
+    path = os.path.join(base_data, name)
+    return _read_csv(path) if os.path.isfile(path) else None
+
+
 def espn_history(base_data, today=None):
-    """The finished league matches of an ESPN ``base_data`` directory (``fixtures.csv``,
-    ``teams.csv``, ``leagues.csv``, ``status.csv``) as ``predict_fixture``'s history, by the rules
-    ``auto-train`` reads them with: final scores only (after extra time or penalties too), leagues
-    only (the ids above, or a ``leagues.csv`` ``midsizeName`` ``CCC.N``), team names from
-    ``teams.csv`` (the id when missing), nothing dated after ``today`` (``YYYY-MM-DD``, default
-    today UTC), the same (league, date, home, away) once. Leagues outside the id table are
-    named ``espn_<leagueId>`` here (only their identity matters to the features)."""
+    """The finished league matches of an ESPN ``base_data`` directory (``fixtures.csv``, and
+    ``teams.csv``, ``leagues.csv``, ``status.csv`` when present) as ``predict_fixture``'s
+    history, by the rules ``auto-train`` reads them with: final scores only (after extra time or
+    penalties too; without ``status.csv`` the dataset's own status table), leagues only (the ids
+    above, or a ``leagues.csv`` ``midsizeName`` ``CCC.N``) under the slugs auto-train gives them
+    (``espn_league_slug``), team names from ``teams.csv`` (the id when missing), nothing dated
+    after ``today`` (``YYYY-MM-DD``, default today UTC), the same (league, date, home, away)
+    once."""
     teams = {}
-    for r in _read_csv(os.path.join(base_data, "teams.csv")):
+    for r in _table(base_data, "teams.csv") or []:
         if r.get("displayName"):
             teams.setdefault(_id_text(r.get("teamId")), r["displayName"])
-    codes = {}
-    for r in _read_csv(os.path.join(base_data, "leagues.csv")):
-        codes.setdefault(r.get("leagueId", ""), r.get("midsizeName", ""))
-    statuses = {r["statusId"]: r["name"] for r in _read_csv(os.path.join(base_data, "status.csv"))}
+    leagues = {}
+    for r in _table(base_data, "leagues.csv") or []:
+        leagues.setdefault(r.get("leagueId", ""), (r.get("midsizeName", ""), r.get("leagueName", "")))
+    status_rows = _table(base_data, "status.csv")
+    if status_rows is None:
+        statuses = dict(ESPN_STATUSES)
+    else:
+        statuses = {r["statusId"]: r["name"] for r in status_rows}
     if today is None:
         today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     last = _day(today)
+    slugs = {}
+
+    def slug_of(league):
+        if league not in slugs:
+            code, name = leagues.get(league, ("", ""))
+            slug = None
+            if league in ESPN_LEAGUE_SLUGS or _is_league_code(code):
+                slug = espn_league_slug(league, code, name)
+            # auto-train's is_valid_slug: a usable directory name.
+            valid = slug and slug not in (".", "..") and len(slug.encode()) <= _MAX_SLUG_BYTES
+            slugs[league] = slug if valid else None
+        return slugs[league]
+
     out, seen = [], set()
     for r in _read_csv(os.path.join(base_data, "fixtures.csv")):
-        league = _id_text(r.get("leagueId"))
-        code = codes.get(league, "")
-        country, _, tier = code.partition(".")
-        is_league = league in ESPN_LEAGUE_SLUGS or (
-            len(country) == 3 and country.isupper() and country.isalpha() and tier.isdigit()
-        )
-        if not is_league or statuses.get(_id_text(r.get("statusId"))) not in _FINAL:
+        league = slug_of(_id_text(r.get("leagueId")))
+        if league is None or statuses.get(_id_text(r.get("statusId"))) not in _FINAL:
             continue
         home, away = _id_text(r.get("homeTeamId")), _id_text(r.get("awayTeamId"))
         try:
@@ -803,7 +895,7 @@ def espn_history(base_data, today=None):
             continue
         m = {
             "date": r["date"][:10],
-            "league": ESPN_LEAGUE_SLUGS.get(league, "espn_" + league),
+            "league": league,
             "home": teams.get(home, home),
             "away": teams.get(away, away),
             "home_goals": int(hg),

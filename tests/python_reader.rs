@@ -337,3 +337,42 @@ except atm.ModelNotFound as e:
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(doc["inconsistent"][0]["league"], "eredivisie", "{doc}");
 }
+
+#[test]
+fn the_reader_names_a_league_outside_its_id_table_as_auto_train_does() {
+    // The Premier League's rows under ESPN league id 630, which leagues.csv calls BRA.1
+    // "Brazilian Serie A" (no slug of the id table: brazil_serie_a), and no status.csv (the
+    // dataset's own status table, built into both).
+    let ws = Workspace::new(&["espn"]);
+    let espn_dir = ws.data().join("espn");
+    std::fs::remove_file(espn_dir.join("status.csv")).unwrap();
+    let fixtures_csv = espn_dir.join("fixtures.csv");
+    let (header, mut rows) = read_csv_table(&fixtures_csv);
+    let column = header.iter().position(|h| h == "leagueId").unwrap();
+    for r in rows.iter_mut().filter(|r| r[column] == "700") {
+        r[column] = "630".into();
+    }
+    write_csv_rows(&fixtures_csv, &header, &rows);
+    let league = "brazil_serie_a";
+    let (code, summary, stderr) = ws.run_json(&["--league", league]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["totals"]["trained"], 3);
+    let loaded = summary["data"]["leagues"][league].as_u64().unwrap();
+    assert!(loaded > 700, "{summary}");
+    // The reader's history holds the same matches under the same slug.
+    let count = python::run_with_reader(
+        "import sys, auto_train_models as atm\n\
+         h = atm.espn_history(sys.argv[1])\n\
+         print(sum(1 for m in h if m['league'] == sys.argv[2]))",
+        &[espn_dir.to_str().unwrap(), league],
+    );
+    assert_eq!(count, loaded.to_string());
+    // And predict_fixture from it gives what predict prints.
+    let history = std::path::PathBuf::from(format!("espn:{}", espn_dir.display()));
+    let fixtures = ws.path().join("fixtures.csv");
+    let predictions = ws.path().join("predictions.csv");
+    next_fixtures(&ws, league, 20, &fixtures);
+    predict_with_features(&ws, league, &fixtures, &predictions);
+    let (compared, _) = check(&ws, league, &predictions, Some((&fixtures, &history)));
+    assert_eq!(compared, 21 * (11 + 27 + 4) + 4);
+}

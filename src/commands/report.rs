@@ -435,7 +435,13 @@ fn write_type_section(
                 )?;
             }
             Status::Existing => {
-                writeln!(o, "Skipping {}: Models already exist", x.league)?;
+                // The old pipeline's line, with what else the plan said (made by another tool,
+                // staleness unknown ...).
+                let more = x
+                    .reason
+                    .strip_prefix("Models already exist")
+                    .unwrap_or_default();
+                writeln!(o, "Skipping {}: Models already exist{more}", x.league)?;
                 if r.appended.contains(&x.key) {
                     writeln!(o, "Updated registry: {} (model of an earlier run)", x.key)?;
                 }

@@ -753,6 +753,43 @@ mod tests {
         assert_eq!(league_slug("1", "XYZ.1", "Some League"), "xyz_some_league");
     }
 
+    /// The Python reader (`python/auto_train_models.py`) names ESPN leagues and reads statuses
+    /// with copies of these tables: they must stay equal.
+    #[test]
+    fn the_python_reader_holds_the_same_espn_tables() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/python/auto_train_models.py");
+        let py = std::fs::read_to_string(path).unwrap();
+        let block = |name: &str| {
+            let start = py.find(&format!("\n{name} = {{")).unwrap();
+            let end = start + py[start..].find("\n}").unwrap();
+            py[start..end].to_string()
+        };
+        let (ids, countries, statuses) = (
+            block("ESPN_LEAGUE_SLUGS"),
+            block("ESPN_COUNTRIES"),
+            block("ESPN_STATUSES"),
+        );
+        for (id, _, slug) in LEAGUE_IDS {
+            assert!(
+                ids.contains(&format!("\"{id}\": \"{slug}\"")),
+                "{id} {slug}"
+            );
+        }
+        assert_eq!(ids.matches("\": \"").count(), LEAGUE_IDS.len());
+        for (code, country, adjective) in COUNTRIES {
+            let entry = format!("\"{code}\": (\"{country}\", \"{adjective}\")");
+            assert!(countries.contains(&entry), "{entry}");
+        }
+        assert_eq!(countries.matches("\": (").count(), COUNTRIES.len());
+        for (id, name, _) in STATUSES {
+            assert!(
+                statuses.contains(&format!("\"{id}\": \"{name}\"")),
+                "{id} {name}"
+            );
+        }
+        assert_eq!(statuses.matches("\": \"").count(), STATUSES.len());
+    }
+
     #[test]
     fn float_ids_read_as_integers() {
         assert_eq!(id_text("700.0"), "700");
