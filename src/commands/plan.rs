@@ -2,7 +2,7 @@
 //! the training record found, and what the run will do about it and why. Plain data, built
 //! without writing anything: a dry run is this plan reported.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -104,12 +104,7 @@ pub fn make_plan(
         .filter(|l| !leagues_with_data.contains(*l))
         .cloned()
         .collect();
-    let rows: BTreeMap<&str, versions::LeagueRows> = loaded
-        .dataset
-        .leagues
-        .iter()
-        .map(|(slug, lm)| (slug.as_str(), versions::LeagueRows::new(lm)))
-        .collect();
+    let rows = versions::LeagueRows::of_dataset(&loaded.dataset);
     // Each job reads its own directories (every version's files verified) and its league's
     // rows: planned in parallel, in (type, league) order.
     let rows = &rows;

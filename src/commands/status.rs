@@ -101,46 +101,7 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
     if let Some(l) = &loaded {
         leagues.extend(l.dataset.leagues.keys().cloned());
     }
-    let empty = LeagueMatches {
-        league: String::new(),
-        matches: Vec::new(),
-    };
-    let league_rows: BTreeMap<&str, versions::LeagueRows> = leagues
-        .iter()
-        .map(|league| {
-            let lm = loaded.as_ref().and_then(|l| l.dataset.league(league));
-            (
-                league.as_str(),
-                versions::LeagueRows::new(lm.unwrap_or(&empty)),
-            )
-        })
-        .collect();
-    let mut rows = Vec::new();
-    for ty in models::model_types() {
-        let spec = ty.spec();
-        for league in &leagues {
-            let lm = loaded.as_ref().and_then(|l| l.dataset.league(league));
-            let matches = lm.map_or(0, |l| l.len());
-            let seed_state = detect::detect(&args.models_dir, league, spec, matches);
-            let lineage = versions::lineage(&args.models_dir, registry.as_ref().ok(), league, ty);
-            if !lineage.any_present()
-                && !matches!(seed_state, ModelState::Partial { .. })
-                && lm.is_none()
-                && lineage.versions.is_empty()
-            {
-                continue; // a league with neither data nor this model type
-            }
-            rows.push(status_row(
-                args,
-                league,
-                ty,
-                &league_rows[league.as_str()],
-                &seed_state,
-                &lineage,
-                registry.is_ok(),
-            ));
-        }
-    }
+    let rows = status_rows(args, loaded.as_ref(), registry.as_ref().ok(), &leagues);
     // What makes a run exit 1 makes status exit 1: damaged models, inconsistent lineages and
     // data behind a current model.
     let damaged: Vec<String> = rows
@@ -196,6 +157,57 @@ pub fn run_status(args: &StatusArgs) -> CommandResult {
         crate::write_stdout(status_table(&rows).as_bytes())?;
     }
     Ok(code)
+}
+
+/// One row per league x model type that has data or a model directory, in type then league
+/// order (`registry`: `None` when it is invalid).
+fn status_rows(
+    args: &StatusArgs,
+    loaded: Option<&data::LoadedData>,
+    registry: Option<&Registry>,
+    leagues: &BTreeSet<String>,
+) -> Vec<StatusRow> {
+    let empty = LeagueMatches {
+        league: String::new(),
+        matches: Vec::new(),
+    };
+    let league_rows: BTreeMap<&str, versions::LeagueRows> = leagues
+        .iter()
+        .map(|league| {
+            let lm = loaded.and_then(|l| l.dataset.league(league));
+            (
+                league.as_str(),
+                versions::LeagueRows::new(lm.unwrap_or(&empty)),
+            )
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for ty in models::model_types() {
+        let spec = ty.spec();
+        for league in leagues {
+            let lm = loaded.and_then(|l| l.dataset.league(league));
+            let matches = lm.map_or(0, |l| l.len());
+            let seed_state = detect::detect(&args.models_dir, league, spec, matches);
+            let lineage = versions::lineage(&args.models_dir, registry, league, ty);
+            if !lineage.any_present()
+                && !matches!(seed_state, ModelState::Partial { .. })
+                && lm.is_none()
+                && lineage.versions.is_empty()
+            {
+                continue; // a league with neither data nor this model type
+            }
+            rows.push(status_row(
+                args,
+                league,
+                ty,
+                &league_rows[league.as_str()],
+                &seed_state,
+                &lineage,
+                registry.is_some(),
+            ));
+        }
+    }
+    rows
 }
 
 fn status_row(

@@ -3,7 +3,6 @@
 //! SAFE MODE writer), register what was published, report. Only the safe writer and the
 //! registry touch the models dir, and a dry run is the plan reported.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
@@ -237,11 +236,7 @@ fn execute(
         .collect();
     let features = FeatureCache::new();
     // Each league's training-data fingerprints, computed once for its model types.
-    let rows: BTreeMap<&str, versions::LeagueRows> = dataset
-        .leagues
-        .iter()
-        .map(|(slug, l)| (slug.as_str(), versions::LeagueRows::new(l)))
-        .collect();
+    let rows = versions::LeagueRows::of_dataset(dataset);
     let progress = progress_bar(to_publish.len(), quiet || args.json);
     std::thread::scope(|writers| {
         let publish_jobs = |indices: &[usize]| -> Vec<(usize, Publishing)> {

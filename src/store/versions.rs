@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 
 use crate::data::date::Date;
-use crate::data::matches::{ColumnReader, LeagueMatches, Match};
+use crate::data::matches::{ColumnReader, Dataset, LeagueMatches, Match};
 use crate::models::model_type::{ModelSpec, ModelType};
 use crate::store::detect;
 use crate::store::manifest::{self, ManifestRead, MANIFEST_FILE};
@@ -246,6 +246,15 @@ impl<'a> LeagueRows<'a> {
             league,
             inputs: Default::default(),
         }
+    }
+
+    /// Every league of `dataset`, by slug.
+    pub fn of_dataset(dataset: &'a Dataset) -> BTreeMap<&'a str, LeagueRows<'a>> {
+        dataset
+            .leagues
+            .iter()
+            .map(|(slug, league)| (slug.as_str(), LeagueRows::new(league)))
+            .collect()
     }
 
     /// The inputs fingerprint of `columns` over the first `end` rows.
