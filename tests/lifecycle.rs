@@ -585,3 +585,149 @@ fn corrected_odds_of_a_training_row_make_the_model_stale_and_a_refresh_retrains_
     assert_eq!(staleness_of("1x2_v2"), reason);
     assert_eq!(staleness(), "fresh");
 }
+
+/// The feature models follow a club's recent form across leagues: a corrected match that a
+/// promoted club played in the league below, before its matches in this one, makes this
+/// league's 1x2_v2 stale (not its poisson_v2, which reads this league alone); a match of clubs
+/// that never played here does not. Real files: the Premier League 2019-20 to 2021-22 and the
+/// Championship 2019-20.
+#[test]
+fn a_corrected_match_of_a_promoted_club_in_the_league_below_makes_the_feature_models_stale() {
+    let ws = Workspace::new(&["E1"]);
+    let data = ws.data().join("E0");
+    std::fs::create_dir_all(&data).unwrap();
+    for season in ["2019-20", "2020-21", "2021-22"] {
+        let name = format!("{season}.csv");
+        std::fs::copy(fixtures().join("E0").join(&name), data.join(&name)).unwrap();
+    }
+    let only_premier = ["--league", "premier_league"];
+    let (code, _, stderr) = ws.run_json(&[&only_premier[..], POISSON].concat());
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = ws.run_json(&[&only_premier[..], &["--model-type", "1x2_v2"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    let first = registry_entries(&ws)[1].clone();
+    assert_eq!(first["model_type"], "1x2_v2");
+    let last_date = first["training_data"]["last_date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let file = ws.data().join("E1").join("2019-20.csv");
+    let (header, rows) = read_csv_table(&file);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (home, away) = (column("HomeTeam"), column("AwayTeam"));
+    // The clubs that played in the Premier League after this season: Leeds, West Brom, Fulham
+    // (2020-21) and Brentford (2021-22).
+    let mut promoted = std::collections::BTreeSet::new();
+    for season in ["2020-21", "2021-22"] {
+        let (h, later) = read_csv_table(&data.join(format!("{season}.csv")));
+        let at = h.iter().position(|c| c == "HomeTeam").unwrap();
+        promoted.extend(later.into_iter().map(|r| r[at].clone()));
+    }
+    promoted.retain(|c| rows.iter().any(|r| &r[home] == c));
+    assert_eq!(
+        promoted.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["Brentford", "Fulham", "Leeds", "West Brom"]
+    );
+    let of_promoted = |r: &Vec<String>| promoted.contains(&r[home]) || promoted.contains(&r[away]);
+    // The record counts every Championship match of the four (they played on in the Premier
+    // League after it).
+    let played_below = rows.iter().filter(|r| of_promoted(r)).count();
+    assert_eq!(played_below, 4 * 46 - 12);
+    assert_eq!(
+        first["training_data"]["other_leagues"]["matches"],
+        played_below
+    );
+    assert!(registry_entries(&ws)[0]["training_data"]
+        .get("other_leagues")
+        .is_none());
+
+    let staleness_of = |ty: &str| {
+        let s = ws.status_json();
+        status_row(&s, "premier_league", ty)["staleness"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // A draw between two clubs that stayed below: nothing of the Premier League's changes.
+    let (ftr, fthg) = (column("FTR"), column("FTHG"));
+    let draw_of = |wanted: bool| {
+        rows.iter()
+            .position(|r| r[ftr] == "D" && of_promoted(r) == wanted)
+            .unwrap()
+    };
+    let plus_one = |r: usize, c: usize| (rows[r][c].parse::<u32>().unwrap() + 1).to_string();
+    // A draw corrected to a home win (the half-time columns left as they were).
+    let home_win = |r: usize| {
+        let mut rows = rows.clone();
+        rows[r][fthg] = plus_one(r, fthg);
+        rows[r][ftr] = "H".to_string();
+        rows
+    };
+    let below = draw_of(false);
+    write_csv_rows(&file, &header, &home_win(below));
+    assert_eq!(staleness_of("1x2_v2"), "fresh");
+    assert_eq!(staleness_of("poisson_v2"), "fresh");
+    // A draw of a promoted club, a home win after all (its form and draw rate change): 1x2_v2
+    // stale, said so; poisson_v2 fresh; a dry run changes nothing.
+    let corrected = home_win(draw_of(true));
+    write_csv_rows(&file, &header, &corrected);
+    let reason = format!(
+        "the matches its clubs played in other leagues before {last_date} changed since \
+         training ({played_below} then, {played_below} now)"
+    );
+    assert_eq!(staleness_of("1x2_v2"), reason);
+    assert_eq!(staleness_of("poisson_v2"), "fresh");
+    let before = snapshot(ws.path());
+    let (code, dry, _) = ws.run_json(&["--dry-run", "--refresh"]);
+    assert_eq!(code, 0);
+    let stale: Vec<(&str, &str)> = dry["stale"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["league"].as_str().unwrap(),
+                s["model_type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(stale, [("premier_league", "1x2_v2")]);
+    assert_eq!(snapshot(ws.path()), before);
+
+    // A refresh retrains it whatever --min-new-matches says; the first version is untouched.
+    let old_dir = ws.model_dir("premier_league", "1x2_v2");
+    let old_files = snapshot(&old_dir);
+    let args = [
+        "--league",
+        "premier_league",
+        "--model-type",
+        "1x2_v2",
+        "--refresh",
+        "--min-new-matches",
+        "100",
+    ];
+    let (code, _, stderr) = ws.run_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let entries = registry_entries(&ws);
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[2]["supersedes"], first["key"]);
+    assert_eq!(
+        entries[2]["training_data"]["fingerprint"],
+        first["training_data"]["fingerprint"]
+    );
+    assert_ne!(
+        entries[2]["training_data"]["other_leagues"]["fingerprint"],
+        first["training_data"]["other_leagues"]["fingerprint"]
+    );
+    assert_eq!(snapshot(&old_dir), old_files);
+    assert_eq!(staleness_of("1x2_v2"), "fresh");
+
+    // Shots on target of a match of West Brom below: read by the form that follows it.
+    let west_brom = rows.iter().position(|r| r[home] == "West Brom").unwrap();
+    let hst = column("HST");
+    let mut shots = corrected.clone();
+    shots[west_brom][hst] = plus_one(west_brom, hst);
+    write_csv_rows(&file, &header, &shots);
+    assert!(staleness_of("1x2_v2").starts_with("the matches its clubs played in other leagues"));
+}

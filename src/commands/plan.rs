@@ -184,7 +184,8 @@ fn plan_job(
         .map(|v| v.path.clone())
         .collect();
     let current = lineage.current();
-    let staleness = current.map(|v| versions::staleness(v.record.as_ref(), lm, spec.columns_read));
+    let staleness =
+        current.map(|v| versions::staleness(v.record.as_ref(), lm, versions::Reads::of(spec)));
     let mut job = Job {
         league: league.to_string(),
         ty,

@@ -171,16 +171,15 @@ fn status_rows(
         league: String::new(),
         matches: Vec::new(),
     };
-    let league_rows: BTreeMap<&str, versions::LeagueRows> = leagues
-        .iter()
-        .map(|league| {
-            let lm = loaded.and_then(|l| l.dataset.league(league));
-            (
-                league.as_str(),
-                versions::LeagueRows::new(lm.unwrap_or(&empty)),
-            )
-        })
-        .collect();
+    // Every league of the data (each seeing the others' matches), and the others empty.
+    let mut league_rows: BTreeMap<&str, versions::LeagueRows> = loaded
+        .map(|l| versions::LeagueRows::of_dataset(&l.dataset))
+        .unwrap_or_default();
+    for league in leagues {
+        league_rows
+            .entry(league.as_str())
+            .or_insert_with(|| versions::LeagueRows::new(&empty));
+    }
     let mut rows = Vec::new();
     for ty in models::model_types() {
         let spec = ty.spec();
@@ -254,7 +253,8 @@ fn status_row(
         ),
         Some(Health::Damaged(r)) => (Some(false), Some(r.clone())),
     };
-    let staleness = current.map(|v| versions::staleness(v.record.as_ref(), lm, spec.columns_read));
+    let staleness =
+        current.map(|v| versions::staleness(v.record.as_ref(), lm, versions::Reads::of(spec)));
     let metrics: Option<serde_json::Value> = std::fs::read(dir.join("metrics.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());

@@ -400,7 +400,7 @@ fn train_for_publishing(
         trained_date: trained_date.into(),
         status: "active".into(),
         path: path.clone(),
-        training_data: versions::training_summary(rows, spec.columns_read),
+        training_data: versions::training_summary(rows, versions::Reads::of(spec)),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         files: files
             .iter()

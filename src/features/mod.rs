@@ -139,6 +139,12 @@ pub const COLUMNS_READ: &[&str] = &[
     "AST",
 ];
 
+/// What the pass reads of every match besides its date, teams and goals: shots on target, for
+/// the ratings of its league and for the recent form that follows each club across leagues.
+/// Through that form (and the count of recent matches that makes a row warm) the matches a
+/// club played in other leagues feed a league's rows: `ModelSpec::other_leagues_read`.
+pub const MATCH_COLUMNS_READ: &[&str] = &["HST", "AST"];
+
 /// The benchmark market of metrics files: Pinnacle opening, else the market average.
 const BENCHMARK_ODDS: &[[&str; 3]] = &[
     ["PSH", "PSD", "PSA"],
@@ -871,8 +877,8 @@ mod columns_read_tests {
         for name in PRE_MATCH_ODDS.iter().chain(BENCHMARK_ODDS).flatten() {
             assert!(COLUMNS_READ.contains(name), "{name}");
         }
-        for name in ["HST", "AST"] {
-            assert!(COLUMNS_READ.contains(&name), "{name}");
+        for name in MATCH_COLUMNS_READ {
+            assert!(COLUMNS_READ.contains(name), "{name}");
         }
     }
 }

@@ -32,6 +32,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     required_files: &["draw_model.pkl", "metrics.json"],
     min_matches: 300,
     columns_read: crate::features::COLUMNS_READ,
+    other_leagues_read: Some(crate::features::MATCH_COLUMNS_READ),
 };
 
 /// Features used without market odds.

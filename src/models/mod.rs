@@ -54,9 +54,26 @@ mod tests {
     #[test]
     fn a_run_loads_every_column_a_model_type_reads() {
         for ty in model_types() {
-            for c in ty.spec().columns_read {
-                assert!(TRAINING_COLUMNS.contains(c), "{} reads {c}", ty.spec().name);
+            let spec = ty.spec();
+            for c in spec
+                .columns_read
+                .iter()
+                .chain(spec.other_leagues_read.unwrap_or(&[]))
+            {
+                assert!(TRAINING_COLUMNS.contains(c), "{} reads {c}", spec.name);
             }
+        }
+    }
+
+    /// A type trained on the shared feature pass reads other leagues through it (the pass
+    /// follows clubs across leagues), and says so for its staleness; the others do not.
+    #[test]
+    fn the_feature_types_and_only_they_read_other_leagues() {
+        for ty in model_types() {
+            let spec = ty.spec();
+            let on_features = spec.columns_read == crate::features::COLUMNS_READ;
+            let expected = on_features.then_some(crate::features::MATCH_COLUMNS_READ);
+            assert_eq!(spec.other_leagues_read, expected, "{}", spec.name);
         }
     }
 }

@@ -33,6 +33,10 @@ pub struct ModelSpec {
     /// The columns its training reads besides date, teams and goals (odds ...): a change to
     /// one of them in a training row makes its models stale (`store::versions::staleness`).
     pub columns_read: &'static [&'static str],
+    /// `Some` when its training reads the matches its clubs played in other leagues (the
+    /// feature pass follows a club's form across leagues), with the columns it reads of them
+    /// besides date, teams and goals: a change to those makes its models stale too.
+    pub other_leagues_read: Option<&'static [&'static str]>,
 }
 
 impl ModelSpec {

@@ -38,6 +38,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     ],
     min_matches: 300,
     columns_read: crate::features::COLUMNS_READ,
+    other_leagues_read: Some(crate::features::MATCH_COLUMNS_READ),
 };
 
 /// Features without market odds, kept on validation evidence (seasons 2019-20 and 2021-22 of

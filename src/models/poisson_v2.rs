@@ -34,6 +34,7 @@ pub static SPEC: ModelSpec = ModelSpec {
     required_files: &["poisson_model.pkl", "metrics.json"],
     min_matches: 100,
     columns_read: &MARKET_COLUMNS,
+    other_leagues_read: None,
 };
 
 const MODEL_FILE: &str = "poisson_model.pkl";

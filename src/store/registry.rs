@@ -29,6 +29,22 @@ pub struct TrainingDataSummary {
     /// other columns cannot recompute it, and judges such a model by `fingerprint` alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs_columns: Option<String>,
+    /// For a type whose features follow clubs across leagues: the matches its clubs played in
+    /// other leagues before their last training match (`store::versions::Reads`). Absent for
+    /// other types and from the records of earlier releases, which are not judged on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_leagues: Option<OtherLeaguesSummary>,
+}
+
+/// The matches of other leagues a training read, as its record summarises them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OtherLeaguesSummary {
+    pub matches: usize,
+    /// SHA-256 of the names of the columns read of them besides date, teams and goals, one a
+    /// line: a release that reads others cannot recompute `fingerprint`, and does not judge on it.
+    pub columns: String,
+    /// SHA-256 over those matches (league, date, teams, goals and the columns' values).
+    pub fingerprint: String,
 }
 
 /// One registry entry as this tool writes it (old pipeline keys first).

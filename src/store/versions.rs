@@ -21,7 +21,9 @@ use crate::models::model_type::{ModelSpec, ModelType};
 use crate::store::detect;
 use crate::store::manifest::{self, ManifestRead, MANIFEST_FILE};
 use crate::store::pickle::{self, PickleKind};
-use crate::store::registry::{RecordedEntry, Registry, RegistryEntry, TrainingDataSummary};
+use crate::store::registry::{
+    OtherLeaguesSummary, RecordedEntry, Registry, RegistryEntry, TrainingDataSummary,
+};
 
 /// Separates a model type from the number of a later version in a directory name or key.
 pub const VERSION_MARK: char = '@';
@@ -69,10 +71,30 @@ fn key_number(seed_key: &str, key: &str) -> Option<u32> {
     rest.parse().ok().filter(|n| *n >= 2)
 }
 
+/// What a model type's training reads besides its league's dates, teams and goals: the other
+/// columns of its training rows and, for a type whose features follow clubs across leagues,
+/// the matches its clubs played in other leagues (with the columns read of those). From
+/// [`ModelSpec`]; staleness compares exactly these.
+#[derive(Debug, Clone, Copy)]
+pub struct Reads<'s> {
+    pub columns: &'s [&'s str],
+    pub other_leagues: Option<&'s [&'s str]>,
+}
+
+impl Reads<'static> {
+    /// What `spec`'s training reads.
+    pub fn of(spec: &ModelSpec) -> Reads<'static> {
+        Reads {
+            columns: spec.columns_read,
+            other_leagues: spec.other_leagues_read,
+        }
+    }
+}
+
 /// Matches, date range and SHA-256 fingerprints of the rows a model is trained on: of their
-/// dates, teams and goals, and of the other columns its training reads (`columns`, its type's
-/// `ModelSpec::columns_read`).
-pub fn training_summary(rows: &LeagueRows, columns: &[&str]) -> TrainingDataSummary {
+/// dates, teams and goals, of the other columns its training reads, and (types that read them)
+/// of the matches its clubs played in other leagues before their last match here.
+pub fn training_summary(rows: &LeagueRows, reads: Reads) -> TrainingDataSummary {
     let league = rows.league;
     TrainingDataSummary {
         matches: league.len(),
@@ -85,8 +107,11 @@ pub fn training_summary(rows: &LeagueRows, columns: &[&str]) -> TrainingDataSumm
             .map(|d| d.to_string())
             .unwrap_or_default(),
         fingerprint: fingerprint(&league.matches),
-        inputs_fingerprint: Some(rows.inputs_of_first(columns, league.len())),
-        inputs_columns: Some(inputs_columns(columns)),
+        inputs_fingerprint: Some(rows.inputs_of_first(reads.columns, league.len())),
+        inputs_columns: Some(inputs_columns(reads.columns)),
+        other_leagues: reads
+            .other_leagues
+            .map(|columns| rows.other_leagues_of_first(columns, league.len())),
     }
 }
 
@@ -227,55 +252,236 @@ pub struct Staleness {
 }
 
 /// A league's current matches, as staleness reads them: with the inputs fingerprints
-/// (`inputs_fingerprint`) of its first rows, each computed once (model types reading the same
-/// columns, trained on the same rows, share one).
+/// (`inputs_fingerprint`) of its first rows and the summaries of the matches their clubs played
+/// in other leagues, each computed once (model types reading the same columns, trained on the
+/// same rows, share one).
 #[derive(Debug)]
 pub struct LeagueRows<'a> {
     pub league: &'a LeagueMatches,
+    /// The dataset's rows by club, shared by its leagues and built on first use, with this
+    /// league's place in it; `None`: a league read alone (no other leagues).
+    clubs: Option<(Arc<OnceLock<ClubRows<'a>>>, &'a Dataset, usize)>,
     /// By (`inputs_columns` of the columns, count of first rows): computed by the first caller,
     /// waited for by the others.
-    inputs: std::sync::Mutex<BTreeMap<(String, usize), Memo>>,
+    inputs: std::sync::Mutex<BTreeMap<(String, usize), Memo<String>>>,
+    /// The same for the other leagues' matches of the clubs of the first rows.
+    other_leagues: std::sync::Mutex<BTreeMap<(String, usize), Memo<OtherLeaguesSummary>>>,
 }
 
 /// One fingerprint, computed once.
-type Memo = Arc<OnceLock<String>>;
+type Memo<T> = Arc<OnceLock<T>>;
+
+/// The value of `key` in `memo`, computed by `compute` the first time it is asked for.
+fn memoised<T: Clone>(
+    memo: &std::sync::Mutex<BTreeMap<(String, usize), Memo<T>>>,
+    key: (String, usize),
+    compute: impl FnOnce() -> T,
+) -> T {
+    let cell = match memo.lock() {
+        Ok(mut memo) => memo.entry(key).or_default().clone(),
+        Err(_) => Arc::default(),
+    };
+    cell.get_or_init(compute).clone()
+}
 
 impl<'a> LeagueRows<'a> {
+    /// A league read alone: no other league's matches count.
     pub fn new(league: &'a LeagueMatches) -> LeagueRows<'a> {
         LeagueRows {
             league,
+            clubs: None,
             inputs: Default::default(),
+            other_leagues: Default::default(),
         }
     }
 
-    /// Every league of `dataset`, by slug.
+    /// Every league of `dataset`, by slug, each seeing the others.
     pub fn of_dataset(dataset: &'a Dataset) -> BTreeMap<&'a str, LeagueRows<'a>> {
+        let clubs: Arc<OnceLock<ClubRows>> = Arc::default();
         dataset
             .leagues
             .iter()
-            .map(|(slug, league)| (slug.as_str(), LeagueRows::new(league)))
+            .enumerate()
+            .map(|(i, (slug, league))| {
+                let rows = LeagueRows {
+                    clubs: Some((clubs.clone(), dataset, i)),
+                    ..LeagueRows::new(league)
+                };
+                (slug.as_str(), rows)
+            })
             .collect()
     }
 
     /// The inputs fingerprint of `columns` over the first `end` rows.
     fn inputs_of_first(&self, columns: &[&str], end: usize) -> String {
-        let key = (inputs_columns(columns), end);
-        let cell = match self.inputs.lock() {
-            Ok(mut memo) => memo.entry(key).or_default().clone(),
-            Err(_) => Arc::default(),
-        };
-        cell.get_or_init(|| inputs_fingerprint(&self.league.matches[..end], columns))
-            .clone()
+        memoised(&self.inputs, (inputs_columns(columns), end), || {
+            inputs_fingerprint(&self.league.matches[..end], columns)
+        })
+    }
+
+    /// [`LeagueRows::other_leagues_of`] the first `end` rows.
+    fn other_leagues_of_first(&self, columns: &[&str], end: usize) -> OtherLeaguesSummary {
+        memoised(&self.other_leagues, (inputs_columns(columns), end), || {
+            self.other_leagues_of(Trained::First(end), columns)
+        })
+    }
+
+    /// The matches of other leagues that the clubs of `trained` (rows of this league) played
+    /// before their last match among them: what a feature pass that follows clubs across
+    /// leagues (their recent form and draw rate, the count that makes a row warm) reads of
+    /// other leagues for those rows. Every such match counts, not only the few each feature
+    /// reaches back to: a change there may make a model stale that did not need retraining,
+    /// never the reverse. Fingerprinted in league then row order: a line of league, date,
+    /// teams and goals, then the `columns` values as [`inputs_fingerprint`] writes them.
+    fn other_leagues_of(&self, trained: Trained, columns: &[&str]) -> OtherLeaguesSummary {
+        let mut picked: Vec<(&str, &Match)> = Vec::new();
+        if let Some((cell, dataset, own)) = &self.clubs {
+            let clubs = cell.get_or_init(|| ClubRows::new(dataset));
+            // Each club's last day among the trained rows.
+            let mut until: Vec<Option<Date>> = vec![None; clubs.by_club.len()];
+            let mut seen = |id: Option<u32>, date: Date| {
+                if let Some(day) = id.and_then(|id| until.get_mut(id as usize)) {
+                    *day = Some(day.map_or(date, |d| d.max(date)));
+                }
+            };
+            match trained {
+                Trained::First(end) => {
+                    let ids = &clubs.row_clubs[*own][..end];
+                    for (m, [h, a]) in self.league.matches.iter().zip(ids) {
+                        seen(Some(*h), m.date);
+                        seen(Some(*a), m.date);
+                    }
+                }
+                Trained::Rows(rows) => {
+                    for m in rows {
+                        seen(clubs.ids.get(&*m.home).copied(), m.date);
+                        seen(clubs.ids.get(&*m.away).copied(), m.date);
+                    }
+                }
+            }
+            let mut at: Vec<(u32, u32)> = Vec::new();
+            for (rows, day) in clubs.by_club.iter().zip(&until) {
+                let Some(day) = day else { continue };
+                for &(l, r) in rows {
+                    let (_, matches) = clubs.leagues[l as usize];
+                    if l as usize != *own && matches[r as usize].date < *day {
+                        at.push((l, r));
+                    }
+                }
+            }
+            at.sort_unstable();
+            at.dedup();
+            picked = at
+                .into_iter()
+                .map(|(l, r)| {
+                    let (slug, matches) = clubs.leagues[l as usize];
+                    (slug, &matches[r as usize])
+                })
+                .collect();
+        }
+        OtherLeaguesSummary {
+            matches: picked.len(),
+            columns: inputs_columns(columns),
+            fingerprint: other_leagues_fingerprint(&picked, columns),
+        }
     }
 }
 
-/// Compares a training record with the league's current matches (`columns`: what the model's
-/// type reads besides date, teams and goals, `ModelSpec::columns_read`).
+/// Which of a league's rows a model was trained on.
+#[derive(Clone, Copy)]
+enum Trained<'t> {
+    /// The first `n`.
+    First(usize),
+    /// These (the first rows but some late results of the last day).
+    Rows(&'t [&'t Match]),
+}
+
+/// SHA-256 over matches of other leagues, in order: a line `league,` then the
+/// [`fingerprint`] line, then the values of `columns` as [`inputs_fingerprint`] writes them.
+fn other_leagues_fingerprint(rows: &[(&str, &Match)], columns: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut reader = ColumnReader::new(columns);
+    let mut bits = vec![0u32; columns.len()];
+    let mut hasher = Sha256::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    for (slug, m) in rows {
+        buf.extend_from_slice(slug.as_bytes());
+        buf.push(b',');
+        push_line(&mut buf, m);
+        reader.read_bits(&m.extras, &mut bits);
+        buf.extend(bits.iter().flat_map(|b| b.to_le_bytes()));
+        if buf.len() >= (1 << 15) {
+            hasher.update(&buf);
+            buf.clear();
+        }
+    }
+    hasher.update(&buf);
+    hex_fingerprint(hasher)
+}
+
+/// Where each club's matches are in a dataset: clubs numbered, by name.
+#[derive(Debug)]
+struct ClubRows<'a> {
+    /// Each league's slug and matches, in the dataset's (slug) order.
+    leagues: Vec<(&'a str, &'a [Match])>,
+    /// Each club's number.
+    ids: rustc_hash::FxHashMap<&'a str, u32>,
+    /// Each league's rows' (home, away) club numbers.
+    row_clubs: Vec<Vec<[u32; 2]>>,
+    /// Each club's rows, (league, row), in league then row order.
+    by_club: Vec<Vec<(u32, u32)>>,
+}
+
+impl<'a> ClubRows<'a> {
+    fn new(dataset: &'a Dataset) -> ClubRows<'a> {
+        let mut clubs = ClubRows {
+            leagues: Vec::new(),
+            ids: Default::default(),
+            row_clubs: Vec::new(),
+            by_club: Vec::new(),
+        };
+        for (l, (slug, league)) in dataset.leagues.iter().enumerate() {
+            clubs
+                .leagues
+                .push((slug.as_str(), league.matches.as_slice()));
+            // A league's rows share one allocation a name (the loader's interning): each
+            // allocation's name is looked up once. (Rows that do not share one are still
+            // numbered by name, only more slowly.)
+            let mut by_allocation: rustc_hash::FxHashMap<*const u8, u32> = Default::default();
+            let mut ids = Vec::with_capacity(league.matches.len());
+            for (r, m) in league.matches.iter().enumerate() {
+                let mut id = |name: &'a Arc<str>| -> u32 {
+                    let next = clubs.by_club.len() as u32;
+                    let id = *by_allocation
+                        .entry(Arc::as_ptr(name) as *const u8)
+                        .or_insert_with(|| *clubs.ids.entry(name).or_insert(next));
+                    if id == next {
+                        clubs.by_club.push(Vec::new());
+                    }
+                    id
+                };
+                let pair = [id(&m.home), id(&m.away)];
+                ids.push(pair);
+                let at = (l as u32, r as u32);
+                clubs.by_club[pair[0] as usize].push(at);
+                if pair[1] != pair[0] {
+                    clubs.by_club[pair[1] as usize].push(at);
+                }
+            }
+            clubs.row_clubs.push(ids);
+        }
+        clubs
+    }
+}
+
+/// Compares a training record with the league's current matches (`reads`: what the model's
+/// type reads besides its rows' dates, teams and goals).
 pub fn staleness(
     record: Option<&TrainingDataSummary>,
     rows: &LeagueRows,
-    columns: &[&str],
+    reads: Reads,
 ) -> Staleness {
+    let columns = reads.columns;
     let league = rows.league;
     let Some(record) = record else {
         return Staleness {
@@ -343,7 +549,8 @@ pub fn staleness(
         }
         _ => false,
     };
-    let rows_changed = trained.is_none() || inputs_changed;
+    let other_leagues = other_leagues_changed(record, rows, reads, trained.as_deref(), end);
+    let rows_changed = trained.is_none() || inputs_changed || other_leagues.is_some();
     let new_matches = after + late;
     let mut reasons = Vec::new();
     if new_matches > 0 && late == 0 {
@@ -364,6 +571,12 @@ pub fn staleness(
             "the odds or shots on target of rows up to {last} changed since training"
         ));
     }
+    if let Some((then, now)) = other_leagues {
+        reasons.push(format!(
+            "the matches its clubs played in other leagues before {last} changed since training \
+             ({then} then, {now} now)"
+        ));
+    }
     Staleness {
         stale: new_matches > 0 || rows_changed,
         new_matches,
@@ -376,6 +589,31 @@ pub fn staleness(
         },
         ..known
     }
+}
+
+/// The counts of matches (then, now) when the matches of other leagues that a record's
+/// training read differ from the data's: compared only when the training rows are still there
+/// (`trained`, the first `end` rows when all of them) and the record covers what this
+/// release's type reads of other leagues (a record of an earlier release has no summary).
+fn other_leagues_changed(
+    record: &TrainingDataSummary,
+    rows: &LeagueRows,
+    reads: Reads,
+    trained: Option<&[&Match]>,
+    end: usize,
+) -> Option<(usize, usize)> {
+    let columns = reads.other_leagues?;
+    let recorded = record
+        .other_leagues
+        .as_ref()
+        .filter(|o| o.columns == inputs_columns(columns))?;
+    let trained = trained?;
+    let now = if trained.len() == end {
+        rows.other_leagues_of_first(columns, end)
+    } else {
+        rows.other_leagues_of(Trained::Rows(trained), columns)
+    };
+    (now.fingerprint != recorded.fingerprint).then_some((recorded.matches, now.matches))
 }
 
 /// Most subsets of a last day's matches tried when looking for the ones a model was trained on.
@@ -985,7 +1223,12 @@ mod tests {
             league: "test".into(),
             matches,
         };
-        staleness(Some(record), &LeagueRows::new(&league), POISSON_READS)
+        staleness(Some(record), &LeagueRows::new(&league), poisson_reads())
+    }
+
+    /// What poisson_v2 reads.
+    fn poisson_reads() -> Reads<'static> {
+        Reads::of(&crate::models::poisson_v2::SPEC)
     }
 
     #[test]
@@ -999,7 +1242,7 @@ mod tests {
             league: "test".into(),
             matches: trained.clone(),
         };
-        let record = training_summary(&LeagueRows::new(&trained_league), POISSON_READS);
+        let record = training_summary(&LeagueRows::new(&trained_league), poisson_reads());
         assert!(record
             .inputs_fingerprint
             .as_deref()
@@ -1036,8 +1279,8 @@ mod tests {
         assert_eq!(stale_of(&record, fouls).reason, "fresh");
         // A closing price is no column of the feature models (1x2_v2, draw_specialist): their
         // records stay fresh.
-        let features = crate::features::COLUMNS_READ;
-        assert!(!features.contains(&"PSCH") && POISSON_READS.contains(&"PSCH"));
+        let features = Reads::of(&crate::models::one_x_two_v2::SPEC);
+        assert!(!features.columns.contains(&"PSCH") && POISSON_READS.contains(&"PSCH"));
         let feature_record = training_summary(&LeagueRows::new(&trained_league), features);
         let league = LeagueMatches {
             league: "test".into(),
@@ -1058,5 +1301,120 @@ mod tests {
             ..record
         };
         assert_eq!(stale_of(&earlier, corrected).reason, "fresh");
+    }
+
+    /// A match of `league`'s data on day `day` with shots on target.
+    fn played(day: i32, home: &str, away: &str, goals: u8, hst: f32) -> Match {
+        Match {
+            date: Date(day),
+            home: home.into(),
+            away: away.into(),
+            home_goals: goals,
+            away_goals: 1,
+            extras: Extras::from_pairs(vec![("HST".into(), hst), ("HF".into(), 10.0)]),
+        }
+    }
+
+    /// A dataset of two leagues: `top`, where Promoted arrives on day 20, and `second`,
+    /// where it played before (and Stays plays throughout).
+    fn two_leagues(second: Vec<Match>) -> Dataset {
+        let top = vec![
+            played(10, "A", "B", 1, 5.0),
+            played(20, "Promoted", "A", 2, 6.0),
+            played(30, "B", "Promoted", 0, 7.0),
+        ];
+        let leagues = [("top", top), ("second", second)]
+            .into_iter()
+            .map(|(slug, matches)| {
+                let league = LeagueMatches {
+                    league: slug.into(),
+                    matches,
+                };
+                (slug.to_string(), league)
+            })
+            .collect();
+        Dataset { leagues }
+    }
+
+    fn second_league() -> Vec<Match> {
+        vec![
+            played(5, "Promoted", "Stays", 1, 3.0),
+            played(15, "Stays", "Promoted", 2, 4.0),
+            played(25, "Stays", "Other", 0, 5.0),
+            played(35, "Promoted", "Stays", 1, 6.0),
+        ]
+    }
+
+    /// Staleness of `record` (a top-league model of the type `reads` describes) in `dataset`.
+    fn top_staleness(record: &TrainingDataSummary, dataset: &Dataset, reads: Reads) -> Staleness {
+        let rows = LeagueRows::of_dataset(dataset);
+        staleness(Some(record), &rows["top"], reads)
+    }
+
+    #[test]
+    fn matches_its_clubs_played_in_other_leagues_before_make_a_feature_model_stale() {
+        let features = Reads::of(&crate::models::one_x_two_v2::SPEC);
+        let trained = two_leagues(second_league());
+        let rows = LeagueRows::of_dataset(&trained);
+        let record = training_summary(&rows["top"], features);
+        let summary = record.other_leagues.clone().unwrap();
+        // Promoted's two matches of the second league before its last top match (day 30);
+        // not its later one, and none of Stays' own.
+        assert_eq!(summary.matches, 2);
+        assert!(summary.fingerprint.starts_with("sha256:"));
+        assert_eq!(top_staleness(&record, &trained, features).reason, "fresh");
+        let poisson = training_summary(&rows["top"], poisson_reads());
+        assert!(poisson.other_leagues.is_none());
+
+        let changed = |edit: &dyn Fn(&mut Vec<Match>)| {
+            let mut second = second_league();
+            edit(&mut second);
+            let data = two_leagues(second);
+            (
+                top_staleness(&record, &data, features),
+                top_staleness(&poisson, &data, poisson_reads()),
+            )
+        };
+        // A corrected score of a match Promoted played there before: stale, said so, and no
+        // new matches; poisson_v2, whose fit reads the league alone, is fresh.
+        let (st, p) = changed(&|s| s[1].home_goals = 3);
+        assert_eq!((st.stale, st.rows_changed, st.new_matches), (true, true, 0));
+        assert_eq!(
+            st.reason,
+            "the matches its clubs played in other leagues before 1970-01-31 changed since \
+             training (2 then, 2 now)"
+        );
+        assert_eq!(p.reason, "fresh");
+        // Its shots on target there: stale too; a column the pass does not read: fresh.
+        assert!(
+            changed(&|s| s[0].extras = Extras::from_pairs(vec![("HST".into(), 9.0)]))
+                .0
+                .stale
+        );
+        let fouls = Extras::from_pairs(vec![("HST".into(), 3.0), ("HF".into(), 99.0)]);
+        assert_eq!(changed(&|s| s[0].extras = fouls.clone()).0.reason, "fresh");
+        // A match found late, dated before Promoted's last top match: stale (3 now).
+        let (st, _) = changed(&|s| s.insert(2, played(18, "Promoted", "Other", 0, 1.0)));
+        assert!(st.reason.ends_with("(2 then, 3 now)"), "{}", st.reason);
+        // Matches of clubs that never played in the top league, and Promoted's after its last
+        // match there: fresh.
+        assert_eq!(changed(&|s| s[2].home_goals = 4).0.reason, "fresh");
+        assert_eq!(changed(&|s| s[3].home_goals = 4).0.reason, "fresh");
+        let (st, _) = changed(&|s| s.push(played(40, "Promoted", "Other", 5, 1.0)));
+        assert_eq!(st.reason, "fresh");
+        // A record of an earlier release (no summary) is not judged on them.
+        let earlier = TrainingDataSummary {
+            other_leagues: None,
+            ..record.clone()
+        };
+        let mut second = second_league();
+        second[1].home_goals = 3;
+        assert_eq!(
+            top_staleness(&earlier, &two_leagues(second), features).reason,
+            "fresh"
+        );
+        // A league read alone sees no other league.
+        let alone = training_summary(&LeagueRows::new(&trained.leagues["top"]), features);
+        assert_eq!(alone.other_leagues.unwrap().matches, 0);
     }
 }
