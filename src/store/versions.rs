@@ -481,7 +481,6 @@ pub fn staleness(
     rows: &LeagueRows,
     reads: Reads,
 ) -> Staleness {
-    let columns = reads.columns;
     let league = rows.league;
     let Some(record) = record else {
         return Staleness {
@@ -535,20 +534,7 @@ pub fn staleness(
         trained_on_all_but_late(up_to_last, last, record)
     };
     let late = trained.as_ref().map_or(0, |rows| end - rows.len());
-    // Compared only when it covers the columns this release's type reads.
-    let recorded_inputs = record
-        .inputs_fingerprint
-        .as_ref()
-        .filter(|_| record.inputs_columns.as_deref() == Some(inputs_columns(columns).as_str()));
-    let inputs_changed = match (&trained, recorded_inputs) {
-        (Some(trained), Some(recorded)) if trained.len() == end => {
-            rows.inputs_of_first(columns, end) != *recorded
-        }
-        (Some(trained), Some(recorded)) => {
-            inputs_fingerprint(trained.iter().copied(), columns) != *recorded
-        }
-        _ => false,
-    };
+    let inputs_changed = inputs_changed(record, rows, reads, trained.as_deref(), end);
     let other_leagues = other_leagues_changed(record, rows, reads, trained.as_deref(), end);
     let rows_changed = trained.is_none() || inputs_changed || other_leagues.is_some();
     let new_matches = after + late;
@@ -588,6 +574,32 @@ pub fn staleness(
             reasons.join("; ")
         },
         ..known
+    }
+}
+
+/// Whether the values of the columns a record's training read (`reads.columns`) differ from
+/// the data's: compared only when the training rows are still there (`trained`, the first `end`
+/// rows when all of them) and the record covers the columns this release's type reads.
+fn inputs_changed(
+    record: &TrainingDataSummary,
+    rows: &LeagueRows,
+    reads: Reads,
+    trained: Option<&[&Match]>,
+    end: usize,
+) -> bool {
+    let columns = reads.columns;
+    let recorded = record
+        .inputs_fingerprint
+        .as_ref()
+        .filter(|_| record.inputs_columns.as_deref() == Some(inputs_columns(columns).as_str()));
+    match (trained, recorded) {
+        (Some(trained), Some(recorded)) if trained.len() == end => {
+            rows.inputs_of_first(columns, end) != *recorded
+        }
+        (Some(trained), Some(recorded)) => {
+            inputs_fingerprint(trained.iter().copied(), columns) != *recorded
+        }
+        _ => false,
     }
 }
 
